@@ -1,0 +1,187 @@
+"""The factor registry, the footprint ledger and its daily rollup.
+
+The ledger is the single table that dashboards and reports read: one row per source record, with
+energy, location- and market-based emissions, scope, method flag, the factor used and lineage to the
+import job and source row. Full precision is stored; rounding happens only when presenting.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from greenesg.accounts.models import Organisation, Project
+
+
+class FactorKind(models.TextChoices):
+    GRID_COUNTRY = "grid_country", "Grid average by country"
+    GRID_SUBNATIONAL = "grid_subnational", "Grid average by state, province or bidding zone"
+    CLOUD_REGION = "cloud_region", "Grid average by cloud region"
+    RESIDUAL_MIX = "residual_mix", "Residual mix (market-based)"
+
+
+class FactorSetStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUPERSEDED = "superseded", "Superseded"
+    PENDING = "pending", "Pending approval"
+
+
+class EmissionFactorSet(models.Model):
+    """One version of one dataset. A new vintage or correction is a new version, never an overwrite."""
+
+    name = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=FactorKind.choices)
+    source = models.CharField(max_length=300)
+    source_url = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=FactorSetStatus.choices, default=FactorSetStatus.ACTIVE)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="factorset_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@v{self.version}"
+
+
+class EmissionFactor(models.Model):
+    """A grid intensity for one zone and data year, in g CO2e per kWh."""
+
+    factor_set = models.ForeignKey(EmissionFactorSet, on_delete=models.PROTECT, related_name="factors")
+    # Zone keys: "FRA" (ISO3), "USA/california", "SWE/se3", "aws/us-east-1", "gcp/europe-west1".
+    zone = models.CharField(max_length=80)
+    label = models.CharField(max_length=200, blank=True)
+    vintage_year = models.PositiveSmallIntegerField()
+    g_co2e_per_kwh = models.FloatField()
+    gas_basis = models.CharField(max_length=40, default="CO2e")
+    method = models.CharField(max_length=12, default="location")
+    source = models.CharField(max_length=300, blank=True)
+    is_fallback_mean = models.BooleanField(
+        default=False, help_text="A provider 'Unknown' mean: applied only with the region_unmapped flag."
+    )
+
+    class Meta:
+        ordering = ["zone", "-vintage_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["factor_set", "zone", "vintage_year"], name="factor_unique_zone_year")
+        ]
+        indexes = [models.Index(fields=["zone", "vintage_year"], name="factor_zone_year")]
+
+    def __str__(self) -> str:
+        return f"{self.zone} {self.vintage_year}: {self.g_co2e_per_kwh} g/kWh ({self.factor_set.label})"
+
+
+class Source(models.TextChoices):
+    CODECARBON = "codecarbon", "codecarbon run"
+    CODECARBON_TASK = "codecarbon_task", "codecarbon task"
+    BILLING = "billing", "Cloud billing"
+    PROVIDER = "provider", "Provider carbon export"
+    OTHER = "other", "Other activity"
+
+
+class Method(models.TextChoices):
+    MEASURED = "measured", "Measured"
+    MODELLED = "modelled", "Modelled"
+    EXTRAPOLATED = "extrapolated", "Extrapolated"
+    SPEND_BASED = "spend-based", "Spend-based"
+    SUPPLIER_SPECIFIC = "supplier-specific", "Supplier-specific"
+
+
+class LedgerEntry(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # Null project = the visible "Unallocated" bucket for billing lines no rule matched.
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # Unique per organisation, e.g. "cc:run:<run_id>". A re-import upserts on it, so nothing double counts.
+    natural_key = models.CharField(max_length=255)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    # UTC day of period_end: the rollup and period key.
+    day = models.DateField()
+    experiment = models.CharField(max_length=200, blank=True)
+    run_id = models.CharField(max_length=100, blank=True)
+    provider = models.CharField(max_length=16, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    country_iso = models.CharField(max_length=3, blank=True)
+    service = models.CharField(max_length=200, blank=True)
+    resource_category = models.CharField(max_length=20, blank=True)
+    usage_amount = models.FloatField(null=True, blank=True)
+    usage_unit = models.CharField(max_length=32, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    energy_it_kwh = models.FloatField(default=0.0)
+    energy_facility_kwh = models.FloatField(default=0.0)
+    kgco2e_location = models.FloatField(null=True, blank=True)
+    kgco2e_market = models.FloatField(null=True, blank=True)
+    kgco2e_embodied = models.FloatField(default=0.0)
+    water_l = models.FloatField(default=0.0)
+    cost = models.FloatField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    scope = models.PositiveSmallIntegerField()
+    # GHG Protocol Scope 3 category ("1.1" = cloud computing and data centre services); blank for 1 and 2.
+    category = models.CharField(max_length=8, blank=True)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    pue_applied = models.FloatField(default=1.0)
+    factor = models.ForeignKey(EmissionFactor, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    factor_g_per_kwh = models.FloatField(null=True, blank=True)
+    factor_version = models.CharField(max_length=120, blank=True)
+    market_factor_g_per_kwh = models.FloatField(null=True, blank=True)
+    market_basis = models.CharField(max_length=40, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    # False for a record that another source already counts (task rows of a run, or the
+    # codecarbon/billing pair of the double-counting rule): kept for coverage, never summed.
+    in_inventory = models.BooleanField(default=True)
+    import_job = models.ForeignKey(
+        "ingestion.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "natural_key"], name="ledger_unique_natural_key")
+        ]
+        indexes = [
+            models.Index(fields=["project", "day"], name="ledger_project_day"),
+            models.Index(fields=["organisation", "day"], name="ledger_org_day"),
+            models.Index(fields=["project", "experiment", "period_end"], name="ledger_project_experiment"),
+            models.Index(fields=["import_job", "source_row"], name="ledger_job_row"),
+        ]
+
+    def __str__(self) -> str:
+        return self.natural_key
+
+
+class LedgerDaily(models.Model):
+    """Pre-aggregated ledger, refreshed at the end of each import: what dashboards read."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    source = models.CharField(max_length=16)
+    provider = models.CharField(max_length=16, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    service = models.CharField(max_length=200, blank=True)
+    scope = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=8, blank=True)
+    method = models.CharField(max_length=20)
+    in_inventory = models.BooleanField(default=True)
+    records = models.PositiveIntegerField(default=0)
+    energy_it_kwh = models.FloatField(default=0.0)
+    energy_facility_kwh = models.FloatField(default=0.0)
+    kgco2e_location = models.FloatField(default=0.0)
+    kgco2e_market = models.FloatField(default=0.0)
+    kgco2e_embodied = models.FloatField(default=0.0)
+    water_l = models.FloatField(default=0.0)
+    cost = models.FloatField(default=0.0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "day"], name="daily_org_day"),
+            models.Index(fields=["project", "day"], name="daily_project_day"),
+        ]

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/v1/", include("ingestion.api_urls")),
+    path("api/v1/", include("reports.api_urls")),
+    path("", include("greenesg.accounts.urls")),
+    path("", include("ingestion.urls")),
+    path("", include("reports.urls")),
+]
+
+handler404 = "greenesg.views.not_found"
+handler500 = "greenesg.views.server_error"

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Review gate for escaping (reliability.md §4): |safe, mark_safe and autoescape off need an allow comment.
+set -u
+hits=$(grep -rn -E '\|safe|mark_safe\(|autoescape off' templates greenesg ingestion reports --include='*.html' --include='*.py' \
+  | grep -v 'safe-reviewed' || true)
+if [ -n "$hits" ]; then
+  echo "Unreviewed unescaped output (add a 'safe-reviewed: why' comment on the line if it is right):"
+  echo "$hits"
+  exit 1
+fi
