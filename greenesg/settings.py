@@ -28,6 +28,7 @@ MODE = env_str("GREENESG_MODE", "development")
 if MODE not in {"development", "production"}:
     raise ImproperlyConfigured(f"GREENESG_MODE must be development or production, not {MODE!r}")
 PRODUCTION = MODE == "production"
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 _secret = env_secret("SECRET_KEY")
@@ -131,6 +132,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+# Serve static files straight from the source folders unless collectstatic ran (production).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # User uploads live outside the static root so the PDF fetcher (which allows static files only)
 # can never reach them.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

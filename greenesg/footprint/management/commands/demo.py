@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.core.exceptions import ImproperlyConfigured
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation 'demo' with projects, users (officer, engineer, auditor) and a year of runs."
+
+    def handle(self, *args: object, **options: object) -> None:
+        from greenesg.demo import demo_load
+
+        try:
+            lines = demo_load()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        for line in lines:
+            self.stdout.write(line)
+        self.stdout.write("Demo logins (password 'demo'): officer, engineer, auditor")

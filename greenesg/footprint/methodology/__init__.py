@@ -1,0 +1,1 @@
+"""Pure estimation methodology (no ORM, no Django): energy, PUE, scope and factor resolution."""

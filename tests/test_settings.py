@@ -1,0 +1,62 @@
+"""Production mode refuses unsafe configuration; `check --deploy` is clean when configured properly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "GREENESG_MODE"}}
+    clean.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=clean, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+SETUP = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'greenesg.settings'); django.setup()"
+STRONG_KEY = "x7#Lq9!vR2@mZ4$kT8^wB1&nC6*eH3(jP5)sD0_gF-yU+aI=oK~"
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    result = _run(SETUP, GREENESG_MODE="production", GREENESG_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_with_debug_on(tmp_path: Path) -> None:
+    result = _run(SETUP, GREENESG_MODE="production", SECRET_KEY=STRONG_KEY, DEBUG="1",
+                  GREENESG_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DEBUG must be off" in result.stderr
+
+
+def test_a_malformed_boolean_is_rejected(tmp_path: Path) -> None:
+    result = _run(SETUP, DEBUG="yes", GREENESG_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DEBUG must be one of" in result.stderr
+
+
+def test_check_deploy_is_clean_in_production_mode(tmp_path: Path) -> None:
+    env = dict(GREENESG_MODE="production", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="greenesg.example.org",
+               GREENESG_VAR_DIR=str(tmp_path), SECURE_HSTS_SECONDS="31536000")
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    clean.update(env)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=REPO, env=clean, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_security_headers_are_sent(client) -> None:
+    response = client.get("/login/")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
