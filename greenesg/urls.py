@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("ingestion.api_urls")),
     path("api/v1/", include("reports.api_urls")),
     path("", include("greenesg.accounts.urls")),
+    path("", include("greenesg.accounts.manage_urls")),
     path("", include("ingestion.urls")),
     path("", include("reports.urls")),
 ]

@@ -1,0 +1,111 @@
+"""Officer pages: create and configure projects, manage members; the audit log for officers and auditors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from greenesg.accounts.access import OrgAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.manage_forms import MemberForm, ProjectSettingsForm
+from greenesg.accounts.manage_services import membership_remove, membership_set, project_save, project_state
+from greenesg.accounts.models import Membership, Project
+
+
+def _officer(request: HttpRequest, org_slug: str) -> OrgAccess:
+    access = org_access_for_user(request.user, org_slug)
+    if not access.can_manage:
+        raise PermissionDenied("Only officers can change organisation settings.")
+    return access
+
+
+def _crumbs(access: OrgAccess, label: str) -> list[dict[str, str]]:
+    return [{"label": access.organisation.name, "url": reverse("org-overview", args=[access.organisation.slug])},
+            {"label": label, "url": ""}]
+
+
+@login_required
+def project_create(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = _officer(request, org_slug)
+    project = Project(organisation=access.organisation)
+    form = ProjectSettingsForm(request.POST or None, instance=project, organisation=access.organisation)
+    if request.method == "POST" and form.is_valid():
+        project = project_save(project=form.save(commit=False), actor=request.user, before=None)
+        messages.success(request, f"Project {project.name} created.")
+        return redirect("project-detail", org_slug, project.slug)
+    return render(request, "accounts/project_form.html",
+                  {"form": form, "access": access, "breadcrumbs": _crumbs(access, "New project"), "creating": True},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def project_settings(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+    project = project_access_for_user(request.user, org_slug, project_slug).project
+    access = _officer(request, org_slug)
+    before = project_state(project)
+    form = ProjectSettingsForm(request.POST or None, instance=project, organisation=access.organisation)
+    if request.method == "POST" and form.is_valid():
+        project = project_save(project=form.save(commit=False), actor=request.user, before=before)
+        messages.success(request, "Project settings saved. They apply to imports from now on.")
+        return redirect("project-detail", org_slug, project.slug)
+    return render(request, "accounts/project_form.html",
+                  {"form": form, "access": access, "project": project,
+                   "breadcrumbs": _crumbs(access, f"{project.name} settings")},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def org_members(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = org_access_for_user(request.user, org_slug)
+    if not access.can_read_audit_log:
+        raise PermissionDenied("Only officers and auditors see the member list.")
+    form = MemberForm(request.POST or None, organisation=access.organisation)
+    if request.method == "POST":
+        if not access.can_manage:
+            raise PermissionDenied("Only officers can change members.")
+        if form.is_valid():
+            membership_set(organisation=access.organisation, user=form.cleaned_data["username"],
+                           role=form.cleaned_data["role"], projects=list(form.cleaned_data["projects"]),
+                           actor=request.user)
+            messages.success(request, "Member saved.")
+            return redirect("org-members", org_slug)
+    memberships = access.organisation.memberships.select_related("user").prefetch_related("projects")
+    return render(request, "accounts/members.html",
+                  {"access": access, "form": form, "memberships": memberships.order_by("user__username"),
+                   "breadcrumbs": _crumbs(access, "Members")}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
+    access = _officer(request, org_slug)
+    membership = get_object_or_404(Membership, pk=membership_id, organisation=access.organisation)
+    if membership.user_id == request.user.pk:
+        messages.error(request, "You cannot remove yourself.")
+    else:
+        membership_remove(membership=membership, actor=request.user)
+        messages.success(request, "Member removed.")
+    return redirect("org-members", org_slug)
+
+
+@login_required
+def audit_log(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = org_access_for_user(request.user, org_slug)
+    if not access.can_read_audit_log:
+        raise PermissionDenied("Only officers and auditors read the audit log.")
+    entries = access.organisation.audit_entries.all()
+    if request.GET.get("format") == "csv":
+        from ingestion.exports import safe_csv_response
+
+        header = ["at", "actor", "action", "object_type", "object_id", "before", "after", "reason"]
+        rows = ([e.at.isoformat(), e.actor_label, e.action, e.object_type, e.object_id, e.before, e.after,
+                 e.reason] for e in entries.iterator())
+        return safe_csv_response(f"{org_slug}-audit-log.csv", header, rows)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/audit_log.html",
+                  {"access": access, "page": page, "breadcrumbs": _crumbs(access, "Audit log")})
