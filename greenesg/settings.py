@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "axes",
     "greenesg.accounts",
     "greenesg.footprint",
+    "greenesg.steering",
+    "greenesg.esg",
     "ingestion",
     "reports",
 ]

@@ -11,10 +11,14 @@ urlpatterns = [
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("ingestion.api_urls")),
     path("api/v1/", include("reports.api_urls")),
+    path("api/v1/", include("greenesg.steering.api_urls")),
+    path("api/v1/", include("greenesg.esg.api_urls")),
     path("", include("greenesg.accounts.urls")),
     path("", include("greenesg.accounts.manage_urls")),
     path("", include("ingestion.urls")),
     path("", include("reports.urls")),
+    path("", include("greenesg.steering.urls")),
+    path("", include("greenesg.esg.urls")),
 ]
 
 handler404 = "greenesg.views.not_found"
