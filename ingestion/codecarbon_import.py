@@ -95,7 +95,8 @@ def ledger_rows_from_records(
     ambiguous = [True] * len(frame)
     end_local = frame["timestamp_local"].dt.tz_localize(zone, ambiguous=ambiguous, nonexistent="shift_forward")
     frame["period_end"] = end_local.dt.tz_convert("UTC")
-    frame["period_start"] = frame["period_end"] - pd.to_timedelta(frame["duration_s"], unit="s")
+    # Microseconds are the database's precision; rounding here keeps the stored window exact.
+    frame["period_start"] = (frame["period_end"] - pd.to_timedelta(frame["duration_s"], unit="s")).dt.round("us")
     frame["year"] = frame["period_end"].dt.year
     estimates = _estimates_by_location(frame, ctx, lookup)
     base_flags = ["timezone_assumed"] if assumed else []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,10 +113,34 @@ def classify_rows(
     return to_write, counts, old_days
 
 
-def _db_value(column: str, value: Any) -> Any:
-    if column in _JSON_COLUMNS:
-        return json.dumps(value if value is not None else ([] if column == "flags" else {}))
-    return value
+def _adapters() -> list[Any]:
+    """One value adapter per column. PostgreSQL (psycopg) takes Python values as they are; SQLite
+    needs Django's text forms for datetimes, dates and UUIDs, or lookups on them would miss."""
+    ops = connection.ops
+    sqlite = connection.vendor == "sqlite"
+    adapters: list[Any] = []
+    for column in LEDGER_COLUMNS:
+        if column in _JSON_COLUMNS:
+            empty = "[]" if column == "flags" else "{}"
+            adapters.append(lambda v, empty=empty: empty if v is None else json.dumps(v))
+        elif sqlite and column in {"period_start", "period_end"}:
+            adapters.append(ops.adapt_datetimefield_value)
+        elif sqlite and column == "day":
+            adapters.append(ops.adapt_datefield_value)
+        elif sqlite and column == "import_job_id":
+            adapters.append(lambda v: None if v is None else uuid.UUID(str(v)).hex)
+        else:
+            adapters.append(None)
+    return adapters
+
+
+def _db_row(row: dict[str, Any], adapters: list[Any], now: Any) -> list[Any]:
+    values = [row.get(c) for c in LEDGER_COLUMNS]
+    for index, adapt in enumerate(adapters):
+        if adapt is not None:
+            values[index] = adapt(values[index])
+    values.append(now)
+    return values
 
 
 def _upsert_sql(source_table: str | None) -> str:
@@ -140,15 +165,17 @@ def ledger_write(rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     now = dt.datetime.now(dt.UTC)
+    adapters = _adapters()
     if connection.vendor == "postgresql":
-        _ledger_write_copy(rows, now)
+        _ledger_write_copy(rows, adapters, now)
         return
-    params = [[_db_value(c, row.get(c)) for c in LEDGER_COLUMNS] + [now] for row in rows]
+    now_value = connection.ops.adapt_datetimefield_value(now)
+    params = [_db_row(row, adapters, now_value) for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(_upsert_sql(None), params)
 
 
-def _ledger_write_copy(rows: Sequence[dict[str, Any]], now: dt.datetime) -> None:
+def _ledger_write_copy(rows: Sequence[dict[str, Any]], adapters: list[Any], now: dt.datetime) -> None:
     columns = (*LEDGER_COLUMNS, "updated_at")
     with connection.cursor() as cursor:
         # CREATE … AS … WITH NO DATA copies the column types but not the NOT NULL on id.
@@ -160,7 +187,7 @@ def _ledger_write_copy(rows: Sequence[dict[str, Any]], now: dt.datetime) -> None
         raw = cursor.cursor  # the psycopg cursor: COPY is not part of the DB-API
         with raw.copy(f"COPY ledger_stage ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([_db_value(c, row.get(c)) for c in LEDGER_COLUMNS] + [now])
+                copy.write_row(_db_row(row, adapters, now))
         cursor.execute(_upsert_sql("ledger_stage"))
         cursor.execute("TRUNCATE ledger_stage")
 

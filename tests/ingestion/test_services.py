@@ -42,7 +42,7 @@ def _runs(project: Project) -> list[LedgerEntry]:
 def test_the_sample_is_counted_once_per_run(project: Project, sample_dir: Path) -> None:
     job = _import(project, _sample(sample_dir))
     assert job.status == JobStatus.DONE, job.error_message
-    assert (job.rows_read, job.records_new, job.rows_rejected) == (4, 3, 0)
+    assert (job.rows_read, job.records_new, job.rows_rejected) == (5, 4, 0)
     fra = LedgerEntry.objects.get(project=project, run_id=SAMPLE_FRA_RUN)
     # The last cumulative row of the run, never the sum of its two rows.
     assert fra.duration_s == pytest.approx(5.007742890000003)
@@ -177,8 +177,8 @@ def test_without_a_host_timezone_utc_is_assumed_and_flagged(project: Project, sa
     ("content", "message"),
     [
         (b"", "empty"),
-        (b"<html><body>Not Found</body></html>\n", "missing"),
-        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", ""),
+        (b"<html><body>Not Found</body></html>\n", "HTML"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "gzip"),
         (b"timestamp,run_id,duration\n2026-01-01T00:00:00,a,3\n", "energy_consumed"),
         ("timestamp,run_id,duration,energy_consumed,country_name\n2026-01-01T00:00:00,a,3,0.1,Fran\xe7e\n"
          .encode("latin-1"), ""),
@@ -223,7 +223,7 @@ def test_processing_a_job_twice_has_one_effect(project: Project, sample_dir: Pat
     job.refresh_from_db()
     assert not result.claimed
     assert (job.attempts, job.finished_at) == (1, finished)
-    assert LedgerEntry.objects.count() == 3
+    assert LedgerEntry.objects.count() == 4
 
 
 def test_a_live_lease_blocks_a_second_claim_and_an_expired_one_is_taken_over(project: Project,
