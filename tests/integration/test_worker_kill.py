@@ -115,3 +115,38 @@ def test_concurrent_duplicate_uploads_have_one_effect(real_services) -> None:
         thread.join()
     assert sorted(results) == [False, False, False, True]
     assert ImportJob.objects.filter(project=project).count() == 1
+
+
+def test_a_whole_worker_killed_mid_import_is_recovered_by_the_next_worker(start_worker, tmp_path: Path) -> None:
+    marker = tmp_path / "barrier"
+    marker.write_text("hold")
+    timeouts = {"IMPORT_LEASE_SECONDS": "3", "CELERY_VISIBILITY_TIMEOUT": "3"}
+    first = start_worker(IMPORT_TEST_BARRIER=f"1:{marker}", **timeouts)
+    project = _project()
+    job = _submit(project, generate_csv(runs=50, start=dt.datetime(2026, 4, 1), days=10))
+    pid_file = Path(str(marker) + ".pid")
+    wait_for(pid_file.exists, timeout=60, what="the worker to reach the barrier")
+    os.killpg(first.pid, signal.SIGKILL)  # the main process and its pool: nothing acks, nothing requeues
+    first.wait(timeout=10)
+    marker.unlink()
+    time.sleep(3.5)  # past the visibility timeout, so the unacked message is restored
+    start_worker(**timeouts)
+    wait_for(lambda: _job(job.pk).is_finished, timeout=90, what="the next worker to finish the job")
+    assert _job(job.pk).status == JobStatus.DONE
+    assert LedgerEntry.objects.filter(project=project).count() == 50
+
+
+def test_a_lost_queue_is_rebuilt_from_the_database_by_the_reconciler(start_worker, settings) -> None:
+    import redis
+
+    from ingestion.services import import_job_reconcile
+
+    project = _project()
+    job = _submit(project, generate_csv(runs=10, start=dt.datetime(2026, 7, 1), days=2))
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # Redis restarted without persistence
+    ImportJob.objects.filter(pk=job.pk).update(created_at=job.created_at - dt.timedelta(hours=1))
+    start_worker()
+    assert import_job_reconcile() == [str(job.pk)]
+    wait_for(lambda: _job(job.pk).is_finished, timeout=60, what="the re-published job")
+    assert _job(job.pk).status == JobStatus.DONE
+    assert LedgerEntry.objects.filter(project=project).count() == 10
