@@ -1,0 +1,124 @@
+"""Azure cost-management export rows: row filter and classification per methodology 3.3."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_canonical_region, instance_spec
+from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
+
+COMPUTE_UNIT_RE = re.compile(r"^\d+ hours?$", re.IGNORECASE)
+STORAGE_UNIT_RE = re.compile(r"^(\d+ )?(/month|/day|gb/month|tb/month)$|^\d+ ?(gb|tb)/month$|^\d+ /(month|day)$", re.I)
+NETWORK_UNIT_RE = re.compile(r"^\d+ (gb|tb)$", re.IGNORECASE)
+MEMORY_UNIT_RE = re.compile(r"^\d+ gb (seconds?|hours?)$", re.IGNORECASE)
+PACK_RE = re.compile(r"^(\d+)\s*(.*)$")
+
+MEMORY_METERS = ("Memory Duration", "Execution Time", "C1 Cache Instance")
+UNKNOWN_SERVICES = (
+    "Azure Bastion",
+    "Load Balancer",
+    "VPN Gateway",
+    "Azure Front Door Service",
+    "Azure Databricks",
+    "Azure Data Factory v2",
+    "API Management",
+    "Advanced Data Security",
+    "Virtual Machines Licenses",
+)
+UNKNOWN_METERS = ("Server - Free", "Requests", "Custom Domain")
+UNSUPPORTED_METERS = ("Rulesets", "Rules", "Policies", "Kafka Surcharge", "License")
+SSD_METER_RE = re.compile(r"\b[PE]\d{1,2}\b|LRS|ZRS|GRS|Data Stored|DTU", re.IGNORECASE)
+HDD_METER_RE = re.compile(r"\bS\d{1,2}\b")
+NETWORK_METERS = ("Data Transfer Out", "Egress", "Geo-Replication")
+
+
+def usage_type(meter_name: str) -> str:
+    """MeterName with ' Spot' and anything after '/' stripped (3.3)."""
+    return meter_name.split("/", 1)[0].replace(" Spot", "").strip()
+
+
+@lru_cache(maxsize=8192)
+def classify_azure(service: str, meter: str, unit: str) -> str:
+    # Unknown services first: a Load Balancer "LB Rules" meter is usage to extrapolate, not a fee (3.3).
+    if service in UNKNOWN_SERVICES:
+        return "unknown"
+    if any(p in meter for p in UNSUPPORTED_METERS):
+        return "unsupported"
+    if any(p in meter for p in UNKNOWN_METERS):
+        return "unknown"
+    if COMPUTE_UNIT_RE.match(unit):
+        return "memory" if any(p in meter for p in MEMORY_METERS) else "compute"
+    if MEMORY_UNIT_RE.match(unit):
+        return "memory"
+    if STORAGE_UNIT_RE.match(unit):
+        if HDD_METER_RE.search(meter):
+            return "storage_hdd"
+        return "storage_ssd" if SSD_METER_RE.search(meter) else "unknown"
+    if NETWORK_UNIT_RE.match(unit):
+        egress = any(p in meter for p in NETWORK_METERS) and "To Any" not in meter
+        return "network" if egress else "unknown"
+    return "unknown"
+
+
+def unpack(amount: float, unit: str) -> tuple[float, str]:
+    """'10 Hours' -> (amount x 10, '1 Hours'). Used only with azure_quantity_in_packs (3.3 'Pack sizes')."""
+    match = PACK_RE.match(unit.strip())
+    if not match:
+        return amount, unit
+    return amount * int(match.group(1)), f"1 {match.group(2)}".strip()
+
+
+def _vm(row: dict[str, str]) -> tuple[str, float | None]:
+    """VM size and vCPUs from AdditionalInfo: better than parsing the meter name (3.3)."""
+    info = parse_json_object(row.get("additional_info", ""))
+    size = info.get("ServiceType", "").strip()
+    vcpus = parse_number(info.get("VCPUs", "") or info.get("vCores", "") or "") if info else None
+    if not vcpus and size:
+        spec = instance_spec("azure", size)
+        vcpus = spec.vcpus if spec else None
+    return size, vcpus or None
+
+
+def parse_azure_row(
+    row: dict[str, str],
+    column_tags: dict[str, str],
+    line: int,
+    sink: RowSink,
+    fmt: str,
+    *,
+    quantity_in_packs: bool = False,
+) -> NormalisedBillingLine | str | None:
+    charge_type = row.get("charge_type", "Usage").strip() or "Usage"
+    if charge_type.lower() != "usage":
+        return f"charge_type:{charge_type}"
+    amount = sink.number(row, "amount", line)
+    cost = sink.number(row, "cost", line)
+    start = sink.timestamp(row, "usage_start", line)
+    if amount is None or cost is None or start is None:
+        return None
+    unit = row.get("unit", "").strip()
+    if quantity_in_packs:
+        amount, unit = unpack(amount, unit)
+    service, meter = row.get("service", "").strip(), usage_type(row.get("meter", ""))
+    machine, vcpus = _vm(row)
+    return NormalisedBillingLine(
+        provider="azure",
+        account=row.get("account", ""),
+        service=service,
+        usage_type=meter,
+        region=azure_canonical_region(row.get("region", "") or row.get("meter_region", "")),
+        unit=unit,
+        amount=amount,
+        cost=cost,
+        currency=row.get("currency", ""),
+        usage_start=start,
+        tags={**parse_json_object(row.get("tags", "")), **column_tags},
+        machine_type=machine,
+        vcpus=vcpus,
+        bucket=classify_azure(service, meter, unit),
+        source_line=line,
+        account_name=row.get("account_name", ""),
+        resource_group=row.get("resource_group", ""),
+        source_format=fmt,
+    )

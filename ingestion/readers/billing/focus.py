@@ -1,0 +1,112 @@
+"""FinOps FOCUS 1.0-1.2 rows: one reader for any provider that emits the open specification.
+
+When the provider's own usage-type columns are present (AWS `x_UsageType`, `x_ServiceCode`), rows go through the
+native classifier so a FOCUS file and a CUR of the same month classify alike; otherwise a generic rule on
+ConsumedUnit and the description applies (the same buckets, methodology 3).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_canonical_region
+from ingestion.readers.billing.aws import classify_aws, instance_type
+from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
+
+# FOCUS ChargeCategory: Usage, Purchase, Tax, Credit, Adjustment; ChargeClass "Correction" restates history.
+KEEP_CHARGE_CATEGORY = "usage"
+
+_PROVIDERS = (
+    ("amazon", "aws"),
+    ("aws", "aws"),
+    ("microsoft", "azure"),
+    ("azure", "azure"),
+    ("google", "gcp"),
+    ("gcp", "gcp"),
+)
+_HOUR_RE = re.compile(r"^(hrs|hours?|instance.?hours?|\d+ hours?)$", re.IGNORECASE)
+_VCPU_HOUR_RE = re.compile(r"^vcpu.?hours?$", re.IGNORECASE)
+_STORAGE_RE = re.compile(r"^(gb|gib).?(mo|month|months)$|^gb.?hours?$", re.IGNORECASE)
+_NETWORK_RE = re.compile(r"^(gb|gib|gigabytes?)$", re.IGNORECASE)
+_EGRESS_RE = re.compile(r"egress|data ?transfer.?out|-out-bytes|internet", re.IGNORECASE)
+_SSD_RE = re.compile(r"ssd|gp2|gp3|io1|io2|premium|\b[PE]\d{1,2}\b", re.IGNORECASE)
+_HDD_RE = re.compile(r"hdd|st1|sc1|snapshot|glacier|archive|backup|cold|standard_lrs|\bS\d{1,2}\b", re.IGNORECASE)
+_MACHINE_RE = re.compile(r"([a-z][a-z0-9]*\.(?:nano|micro|small|medium|large|\d*xlarge|metal))|(Standard_\w+)")
+
+
+def provider_key(name: str) -> str:
+    lower = name.strip().lower()
+    return next((key for needle, key in _PROVIDERS if needle in lower), lower or "unknown")
+
+
+@lru_cache(maxsize=8192)
+def classify_focus(unit: str, text: str, machine_type: str) -> str:
+    """Generic FOCUS classification by ConsumedUnit, then the charge description / SKU meter."""
+    if _VCPU_HOUR_RE.match(unit):
+        return "compute"
+    if _HOUR_RE.match(unit):
+        return "compute" if machine_type else "unknown"
+    if _STORAGE_RE.match(unit):
+        if _SSD_RE.search(text):
+            return "storage_ssd"
+        return "storage_hdd" if _HDD_RE.search(text) else "unknown"
+    if _NETWORK_RE.match(unit):
+        return "network" if _EGRESS_RE.search(text) else "unknown"
+    return "unknown"
+
+
+def _machine(row: dict[str, str], text: str) -> str:
+    explicit = row.get("instance_type", "").strip()
+    if explicit:
+        return instance_type(explicit) or explicit
+    match = _MACHINE_RE.search(text)
+    return (match.group(1) or match.group(2)) if match else ""
+
+
+def _bucket(provider: str, row: dict[str, str], unit: str, machine: str) -> str:
+    usage = row.get("aws_usage_type", "")
+    if provider == "aws" and usage:
+        return classify_aws(row.get("aws_service_code", ""), usage, unit, instance_type(usage, machine))
+    text = " ".join(filter(None, (row.get("sku_meter", ""), row.get("description", ""), row.get("service", ""))))
+    return classify_focus(unit, text, machine)
+
+
+def parse_focus_row(
+    row: dict[str, str], column_tags: dict[str, str], line: int, sink: RowSink, fmt: str
+) -> NormalisedBillingLine | str | None:
+    category = row.get("charge_category", "").strip()
+    if category.lower() != KEEP_CHARGE_CATEGORY:
+        return f"charge_category:{category or 'blank'}"
+    if row.get("charge_class", "").strip().lower() == "correction":
+        return "charge_class:Correction"
+    amount = sink.number(row, "amount", line, required=False)
+    cost = sink.number(row, "cost", line)
+    start = sink.timestamp(row, "usage_start", line)
+    if sink.failed or cost is None or start is None:
+        return None
+    provider = provider_key(row.get("provider", ""))
+    unit = row.get("unit", "").strip()
+    description = row.get("aws_usage_type", "") or row.get("sku_meter", "") or row.get("description", "")
+    machine = _machine(row, description)
+    region = row.get("region", "").strip()
+    vcpus = parse_number(row.get("vcpu", "")) if row.get("vcpu", "").strip() else None
+    return NormalisedBillingLine(
+        provider=provider,
+        account=row.get("account", ""),
+        service=row.get("aws_service_code", "") or row.get("service", ""),
+        usage_type=description,
+        region=azure_canonical_region(region) if provider == "azure" else region.lower(),
+        unit=unit,
+        amount=amount or 0.0,  # ConsumedQuantity may be null on usage rows: no usage, cost still counted
+        cost=cost,
+        currency=row.get("currency", ""),
+        usage_start=start,
+        tags={**parse_json_object(row.get("tags", "")), **column_tags},
+        machine_type=machine,
+        vcpus=vcpus,
+        bucket=_bucket(provider, row, unit, machine),
+        source_line=line,
+        account_name=row.get("account_name", ""),
+        source_format=fmt,
+    )

@@ -1,0 +1,219 @@
+"""Streaming read loop shared by every billing and carbon format.
+
+Files are parsed in pandas chunks (dtype=str, so nothing is guessed and memory stays flat as files grow;
+reliability 2.1), rows are mapped by header name and handed to the format's row parser. A structural problem
+raises BillingFileError, possibly after some chunks were yielded (a truncated gzip is only seen at its end), so
+callers must write inside one transaction and roll back on error: nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from greenesg.footprint.methodology.cloud import NormalisedBillingLine
+from ingestion.readers.billing.aws import parse_aws_row
+from ingestion.readers.billing.azure import parse_azure_row
+from ingestion.readers.billing.carbon import CARBON_PARSERS, extra_columns
+from ingestion.readers.billing.common import BillingFileError, ProviderCarbonRecord, ReadReport, RowSink
+from ingestion.readers.billing.focus import parse_focus_row
+from ingestion.readers.billing.formats import FORMATS_BY_KEY, FormatSpec, detect_billing_format, resolve, tag_columns
+from ingestion.readers.billing.gcp import parse_gcp_row
+from ingestion.readers.billing.source import (
+    CsvLayout,
+    Limits,
+    decode_error,
+    list_sources,
+    new_budget,
+    open_stream,
+    sniff_layout,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_CHUNKSIZE = 50_000
+RowParser = Callable[[dict[str, str], dict[str, str], int, RowSink, str], Any]
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    chunksize: int = DEFAULT_CHUNKSIZE
+    limits: Limits = field(default_factory=Limits)
+    # Methodology 3.3 'Pack sizes': CCF uses Quantity unscaled; set True for exports that count packs.
+    azure_quantity_in_packs: bool = False
+
+
+@dataclass(frozen=True)
+class _Plan:
+    layout: CsvLayout
+    spec: FormatSpec
+    label: str
+
+
+def _billing_parser(fmt: str, options: ReaderOptions) -> RowParser:
+    parsers: dict[str, RowParser] = {
+        "aws_cur_legacy": parse_aws_row,
+        "aws_cur2": parse_aws_row,
+        "gcp_billing": parse_gcp_row,
+        "azure_cost": partial(parse_azure_row, quantity_in_packs=options.azure_quantity_in_packs),
+        "focus": parse_focus_row,
+    }
+    return parsers[fmt]
+
+
+def plan_file(path: Path, display: str, options: ReaderOptions, kind: str) -> list[_Plan]:
+    """Sniff every member, detect its format, and insist on one format of the expected kind per file."""
+    plans: list[_Plan] = []
+    for member in list_sources(path, display, options.limits):
+        label = f"{display}:{member}" if member else display
+        layout = sniff_layout(path, display, member, options.limits)
+        spec = FORMATS_BY_KEY[detect_billing_format(layout.columns, file_name=label)]
+        if spec.kind != kind:
+            if kind == "billing":
+                reason = f"this file is a {spec.label}, not a billing export; import it as provider-reported carbon"
+            else:
+                reason = f"this file is a {spec.label}, not a provider carbon export; import it as billing data"
+            raise BillingFileError(label, reason)
+        plans.append(_Plan(layout, spec, label))
+    if len({p.spec.key for p in plans}) > 1:
+        raise BillingFileError(display, "the archive mixes several export formats")
+    return plans
+
+
+def _chunks(
+    path: Path, display: str, plan: _Plan, usecols: list[str], options: ReaderOptions, budget: Any
+) -> Iterator[pd.DataFrame]:
+    import pandas as pd  # heavy import kept off the start-up path (style 14)
+
+    layout = plan.layout
+    with open_stream(path, display, layout.member, budget) as stream:
+        try:
+            reader = pd.read_csv(
+                stream,
+                sep=layout.delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                usecols=usecols,
+                chunksize=options.chunksize,
+                encoding=layout.encoding,
+                encoding_errors="strict",  # mojibake must become a visible error (reliability 2.3)
+            )
+            with reader:
+                yield from reader
+        except UnicodeDecodeError as exc:
+            raise decode_error(plan.label, exc) from exc
+        except pd.errors.EmptyDataError as exc:
+            raise BillingFileError(plan.label, "the file is empty") from exc
+        except pd.errors.ParserError as exc:
+            raise BillingFileError(plan.label, f"malformed CSV ({exc})") from exc
+
+
+def _rows(
+    frame: pd.DataFrame, mapping: dict[str, str], tags: list[tuple[str, str]]
+) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    columns = [(fld, frame[header].tolist()) for fld, header in mapping.items()]
+    tag_values = [(key, frame[header].tolist()) for key, header in tags]
+    for i in range(len(frame)):
+        yield {fld: values[i] for fld, values in columns}, {k: v[i] for k, v in tag_values if v[i]}
+
+
+def _account(report: ReadReport, result: object, out: list[Any]) -> None:
+    report.rows_read += 1
+    if result is None:
+        report.rows_rejected += 1
+    elif isinstance(result, str):
+        report.filtered[result] += 1
+    else:
+        report.rows_kept += 1
+        report.buckets[getattr(result, "bucket", "provider_reported")] += 1
+        out.append(result)
+
+
+def _stream(
+    path: str | Path, display_name: str | None, report: ReadReport | None, options: ReaderOptions, kind: str
+) -> Iterator[tuple[ReadReport, _Plan, dict[str, str], list[tuple[str, str]], pd.DataFrame, int]]:
+    """Yields (report, plan, field->header, tag columns, chunk, line number of the chunk's first row)."""
+    source = Path(path)
+    display = display_name or source.name
+    report = report if report is not None else ReadReport(display)
+    plans = plan_file(source, display, options, kind)
+    report.format = plans[0].spec.key
+    budget = new_budget(source, display, options.limits)
+    for plan in plans:
+        mapping, _ = resolve(plan.layout.columns, plan.spec)
+        mapping.update(extra_columns(plan.spec.key, list(plan.layout.columns)))
+        tags = tag_columns(plan.layout.columns, plan.spec)
+        usecols = sorted(set(mapping.values()) | {header for _, header in tags})
+        line = 2  # line 1 is the header; embedded newlines in quoted cells are not counted
+        for frame in _chunks(source, display, plan, usecols, options, budget):
+            yield report, plan, mapping, tags, frame, line
+            line += len(frame)
+
+
+def iter_billing_chunks(
+    path: str | Path,
+    *,
+    display_name: str | None = None,
+    report: ReadReport | None = None,
+    options: ReaderOptions | None = None,
+) -> Iterator[list[NormalisedBillingLine]]:
+    """Normalised usage lines, one list per pandas chunk; filtered rows and row problems go to `report`."""
+    opts = options or ReaderOptions()
+    parser: RowParser | None = None
+    for rep, plan, mapping, tags, frame, first_line in _stream(path, display_name, report, opts, "billing"):
+        parser = parser or _billing_parser(plan.spec.key, opts)
+        sink = RowSink(rep, mapping)
+        out: list[NormalisedBillingLine] = []
+        for offset, (row, row_tags) in enumerate(_rows(frame, mapping, tags)):
+            sink.failed = False
+            _account(rep, parser(row, row_tags, first_line + offset, sink, plan.spec.key), out)
+        yield out
+
+
+def read_billing_lines(
+    path: str | Path,
+    *,
+    display_name: str | None = None,
+    report: ReadReport | None = None,
+    options: ReaderOptions | None = None,
+) -> Iterator[NormalisedBillingLine]:
+    for chunk in iter_billing_chunks(path, display_name=display_name, report=report, options=options):
+        yield from chunk
+
+
+def read_provider_carbon(
+    path: str | Path,
+    *,
+    display_name: str | None = None,
+    report: ReadReport | None = None,
+    options: ReaderOptions | None = None,
+) -> Iterator[ProviderCarbonRecord]:
+    """Provider-reported carbon rows (AWS CARBON_EMISSIONS, GCP carbon_footprint, Azure), normalised to kg."""
+    opts = options or ReaderOptions()
+    for rep, plan, mapping, tags, frame, first_line in _stream(path, display_name, report, opts, "carbon"):
+        parse = CARBON_PARSERS[plan.spec.key]
+        sink = RowSink(rep, mapping)
+        out: list[ProviderCarbonRecord] = []
+        for offset, (row, _) in enumerate(_rows(frame, mapping, tags)):
+            sink.failed = False
+            _account(rep, parse(row, first_line + offset, sink, plan.spec.key), out)
+        yield from out
+
+
+def detect_file_format(path: str | Path, *, display_name: str | None = None, limits: Limits | None = None) -> str:
+    """Format key of a file on disk, from its header (every member of a zip must agree)."""
+    source = Path(path)
+    display = display_name or source.name
+    opts = ReaderOptions(limits=limits or Limits())
+    members = list_sources(source, display, opts.limits)
+    keys = {
+        detect_billing_format(sniff_layout(source, display, m, opts.limits).columns, file_name=display) for m in members
+    }
+    if len(keys) > 1:
+        raise BillingFileError(display, "the archive mixes several export formats")
+    return keys.pop()
