@@ -30,7 +30,7 @@ from greenesg.accounts.services import audit_log_write
 from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
 from ingestion import storage
-from ingestion.codecarbon_import import ProjectContext, ledger_rows_from_records
+from ingestion.codecarbon_import import ProjectContext, ledger_frame_from_records
 from ingestion.models import ImportJob, JobKind, JobStatus, RowError
 from ingestion.readers.codecarbon import (
     CodecarbonFormatError,
@@ -175,6 +175,12 @@ def import_job_process(*, job_id: str) -> ClaimResult:
     if job.attempts > settings.IMPORT_MAX_ATTEMPTS:
         _job_fail(job_id, f"gave up after {job.attempts - 1} attempts: the worker died each time on this file")
         return claim
+    if job.kind == JobKind.BILLING:
+        # Imported here: billing_services builds on this module (claim, lease and attempts stay shared).
+        from ingestion.billing_services import billing_job_run
+
+        billing_job_run(job)
+        return claim
     try:
         parsed = _parse(job)
         _decide(parsed)
@@ -241,13 +247,13 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         site_pue=project.site_pue,
     )
     _heartbeat(str(job.pk), rows=parsed.rows_read, stage="estimating")
-    rows = ledger_rows_from_records(records, ctx=ctx, job_id=str(job.pk), lookup=factor_lookup())
+    frame = ledger_frame_from_records(records, ctx=ctx, job_id=str(job.pk), lookup=factor_lookup())
     _heartbeat(str(job.pk), rows=parsed.rows_read, stage="writing")
     with transaction.atomic():
-        to_write, counts, old_days = ledger.classify_rows(job.organisation_id, rows)
+        to_write, counts, old_days = ledger.classify_rows(job.organisation_id, frame)
         ledger.ledger_write(to_write)
         ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
-        days = {row["day"] for row in to_write} | old_days
+        days = set(to_write["day"]) | old_days
         if days:
             ledger.rollup_refresh(
                 organisation_id=job.organisation_id, project_ids=[project.pk], first_day=min(days),
@@ -260,8 +266,8 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
             for p in parsed.problems[:MAX_STORED_ROW_ERRORS]
         )
         totals = {
-            "energy_facility_kwh": sum(r["energy_facility_kwh"] for r in rows),
-            "kgco2e_location": sum(r["kgco2e_location"] or 0.0 for r in rows),
+            "energy_facility_kwh": float(frame["energy_facility_kwh"].sum()),
+            "kgco2e_location": float(frame["kgco2e_location"].fillna(0.0).sum()),
         }
         ImportJob.objects.filter(pk=job.pk).update(
             status=JobStatus.DONE, stage="done", finished_at=timezone.now(), lease_until=None,

@@ -1,18 +1,18 @@
 """Bulk writes to the ledger and its daily rollup.
 
-The ledger is written in bulk with an upsert on (organisation, natural_key): a record seen again
-replaces its earlier values only when it covers a longer duration (a later cumulative codecarbon
-flush), so re-importing a file, or a grown file, never double counts. On PostgreSQL the rows are
-COPYed into a temporary table and merged with one INSERT … ON CONFLICT; on SQLite the same upsert
-runs through executemany.
+Importers hand over a pandas frame with exactly LEDGER_COLUMNS (`flags` and `attributes` already
+as JSON text). The ledger upserts on (organisation, natural_key): a record seen again replaces its
+earlier values only when it covers a longer duration (a later cumulative codecarbon flush), so
+re-importing a file, or a grown file, never double counts. On PostgreSQL the frame is COPYed as CSV
+into a temporary table and merged with one INSERT … ON CONFLICT; on SQLite the same upsert runs
+through executemany.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import uuid
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,48 +26,17 @@ DAILY_TABLE = LedgerDaily._meta.db_table
 
 # Columns written by the importers, in one fixed order (id and updated_at are filled by the writer).
 LEDGER_COLUMNS: tuple[str, ...] = (
-    "organisation_id",
-    "project_id",
-    "natural_key",
-    "source",
-    "period_start",
-    "period_end",
-    "day",
-    "experiment",
-    "run_id",
-    "provider",
-    "region",
-    "country_iso",
-    "service",
-    "resource_category",
-    "usage_amount",
-    "usage_unit",
-    "duration_s",
-    "energy_it_kwh",
-    "energy_facility_kwh",
-    "kgco2e_location",
-    "kgco2e_market",
-    "kgco2e_embodied",
-    "water_l",
-    "cost",
-    "currency",
-    "scope",
-    "category",
-    "method",
-    "pue_applied",
-    "factor_id",
-    "factor_g_per_kwh",
-    "factor_version",
-    "market_factor_g_per_kwh",
-    "market_basis",
-    "flags",
-    "in_inventory",
-    "import_job_id",
-    "source_row",
-    "attributes",
+    "organisation_id", "project_id", "natural_key", "source", "period_start", "period_end", "day", "experiment",
+    "run_id", "provider", "region", "country_iso", "service", "resource_category", "usage_amount", "usage_unit",
+    "duration_s", "energy_it_kwh", "energy_facility_kwh", "kgco2e_location", "kgco2e_market", "kgco2e_embodied",
+    "water_l", "cost", "currency", "scope", "category", "method", "pue_applied", "factor_id", "factor_g_per_kwh",
+    "factor_version", "market_factor_g_per_kwh", "market_basis", "flags", "in_inventory", "import_job_id",
+    "source_row", "attributes",
 )
-_JSON_COLUMNS = {"flags", "attributes"}
 _KEY_COLUMNS = ("organisation_id", "natural_key")
+# Columns whose values cannot hold a backslash, tab or newline (keys, codes, numbers as text).
+_SAFE_TEXT_COLUMNS = {"source", "country_iso", "currency", "category", "method", "import_job_id", "usage_unit",
+                      "resource_category", "market_basis"}
 
 
 @dataclass
@@ -77,70 +46,54 @@ class UpsertCounts:
     unchanged: int = 0
 
 
-def _existing_durations(organisation_id: int, keys: Sequence[str]) -> dict[str, tuple[float | None, dt.date]]:
-    found: dict[str, tuple[float | None, dt.date]] = {}
-    for start in range(0, len(keys), 900):  # SQLite caps bound parameters per statement
-        batch = keys[start : start + 900]
-        rows = LedgerEntry.objects.filter(organisation_id=organisation_id, natural_key__in=batch).values_list(
-            "natural_key", "duration_s", "day"
+def ledger_frame(rows: list[dict[str, Any]]) -> Any:
+    """Build a ledger frame from row dicts (for importers that produce few rows)."""
+    import json
+
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+    for column, empty in (("flags", []), ("attributes", {})):
+        frame[column] = [json.dumps(v if v is not None else empty) if not isinstance(v, str) else v
+                         for v in frame[column]]
+    return frame
+
+
+def _existing(organisation_id: int, keys: list[str]) -> Any:
+    import pandas as pd
+
+    found: list[tuple[str, float | None, dt.date]] = []
+    if not LedgerEntry.objects.filter(organisation_id=organisation_id).exists():
+        return pd.DataFrame(found, columns=["natural_key", "old_duration", "old_day"])
+    batch_size = 20_000 if connection.vendor == "postgresql" else 900  # SQLite caps bound parameters
+    for start in range(0, len(keys), batch_size):
+        batch = keys[start : start + batch_size]
+        found.extend(
+            LedgerEntry.objects.filter(organisation_id=organisation_id, natural_key__in=batch).values_list(
+                "natural_key", "duration_s", "day"
+            )
         )
-        found.update({key: (duration, day) for key, duration, day in rows})
-    return found
+    return pd.DataFrame(found, columns=["natural_key", "old_duration", "old_day"])
 
 
-def classify_rows(
-    organisation_id: int, rows: Sequence[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], UpsertCounts, set[dt.date]]:
-    """Split rows into those to write (new or longer) and count the unchanged ones.
+def classify_rows(organisation_id: int, frame: Any) -> tuple[Any, UpsertCounts, set[dt.date]]:
+    """Split a ledger frame into the rows to write (new or longer) and count the unchanged ones.
 
-    Returns the rows to write, the counts and the days whose rollup an update moves away from.
+    Returns the rows to write, the counts and the days an update moves a record away from.
     """
-    existing = _existing_durations(organisation_id, [row["natural_key"] for row in rows])
-    counts = UpsertCounts()
-    to_write: list[dict[str, Any]] = []
-    old_days: set[dt.date] = set()
-    for row in rows:
-        previous = existing.get(row["natural_key"])
-        if previous is None:
-            counts.new += 1
-            to_write.append(row)
-        elif (row["duration_s"] or 0.0) > (previous[0] or 0.0):
-            counts.updated += 1
-            old_days.add(previous[1])
-            to_write.append(row)
-        else:
-            counts.unchanged += 1
-    return to_write, counts, old_days
-
-
-def _adapters() -> list[Any]:
-    """One value adapter per column. PostgreSQL (psycopg) takes Python values as they are; SQLite
-    needs Django's text forms for datetimes, dates and UUIDs, or lookups on them would miss."""
-    ops = connection.ops
-    sqlite = connection.vendor == "sqlite"
-    adapters: list[Any] = []
-    for column in LEDGER_COLUMNS:
-        if column in _JSON_COLUMNS:
-            empty = "[]" if column == "flags" else "{}"
-            adapters.append(lambda v, empty=empty: empty if v is None else json.dumps(v))
-        elif sqlite and column in {"period_start", "period_end"}:
-            adapters.append(ops.adapt_datetimefield_value)
-        elif sqlite and column == "day":
-            adapters.append(ops.adapt_datefield_value)
-        elif sqlite and column == "import_job_id":
-            adapters.append(lambda v: None if v is None else uuid.UUID(str(v)).hex)
-        else:
-            adapters.append(None)
-    return adapters
-
-
-def _db_row(row: dict[str, Any], adapters: list[Any], now: Any) -> list[Any]:
-    values = [row.get(c) for c in LEDGER_COLUMNS]
-    for index, adapt in enumerate(adapters):
-        if adapt is not None:
-            values[index] = adapt(values[index])
-    values.append(now)
-    return values
+    existing = _existing(organisation_id, frame["natural_key"].tolist())
+    if existing.empty:
+        frame = frame.copy()
+        frame.attrs["has_existing_keys"] = False
+        return frame, UpsertCounts(new=len(frame)), set()
+    merged = frame.merge(existing, on="natural_key", how="left")
+    is_new = merged["old_day"].isna()
+    longer = merged["duration_s"].fillna(0.0) > merged["old_duration"].fillna(0.0)
+    write = is_new | longer
+    counts = UpsertCounts(new=int(is_new.sum()), updated=int((~is_new & longer).sum()),
+                          unchanged=int((~write).sum()))
+    old_days = set(merged.loc[~is_new & longer, "old_day"])
+    return frame[write.to_numpy()], counts, old_days
 
 
 def _upsert_sql(source_table: str | None) -> str:
@@ -151,45 +104,109 @@ def _upsert_sql(source_table: str | None) -> str:
     if source_table is None:
         values = f"VALUES ({', '.join(['%s'] * len(columns))})"
     else:
-        values = f"SELECT {names} FROM {source_table}"
-        # PostgreSQL: a SELECT source needs an explicit WHERE before ON CONFLICT to parse unambiguously.
-        values += " WHERE true"
+        # "WHERE true" keeps INSERT … SELECT … ON CONFLICT unambiguous for the parser.
+        values = f"SELECT {names} FROM {source_table} WHERE true"
     return (
         f"INSERT INTO {LEDGER_TABLE} ({names}) {values} "
         f"ON CONFLICT (organisation_id, natural_key) DO UPDATE SET {updates} WHERE {condition}"
     )
 
 
-def ledger_write(rows: Sequence[dict[str, Any]]) -> None:
-    """Upsert ledger rows. Call inside the import's transaction."""
-    if not rows:
+def ledger_write(frame: Any) -> None:
+    """Upsert a ledger frame. Call inside the import's transaction."""
+    if frame.empty:
         return
     now = dt.datetime.now(dt.UTC)
-    adapters = _adapters()
     if connection.vendor == "postgresql":
-        _ledger_write_copy(rows, adapters, now)
-        return
-    now_value = connection.ops.adapt_datetimefield_value(now)
-    params = [_db_row(row, adapters, now_value) for row in rows]
+        _write_copy(frame, now)
+    else:
+        _write_sqlite(frame, now)
+
+
+def _write_sqlite(frame: Any, now: dt.datetime) -> None:
+    import uuid
+
+    data = frame.copy()
+    ops = connection.ops
+    # SQLite stores Django's text forms of datetimes, dates and UUIDs; lookups would miss otherwise.
+    for column in ("period_start", "period_end"):
+        data[column] = data[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    data["day"] = data["day"].map(ops.adapt_datefield_value)
+    data["import_job_id"] = data["import_job_id"].map(lambda v: None if v is None else uuid.UUID(str(v)).hex)
+    data["in_inventory"] = data["in_inventory"].astype(bool)
+    data["updated_at"] = ops.adapt_datetimefield_value(now)
+    values = data.astype(object).where(data.notna(), None).itertuples(index=False, name=None)
     with connection.cursor() as cursor:
-        cursor.executemany(_upsert_sql(None), params)
+        cursor.executemany(_upsert_sql(None), list(values))
 
 
-def _ledger_write_copy(rows: Sequence[dict[str, Any]], adapters: list[Any], now: dt.datetime) -> None:
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text_column(series: Any, column: str) -> list[str]:
+    """One column as COPY text-format strings; NULL is \\N. Vectorised where numpy can do it."""
+    import numpy as np
+    import pandas as pd
+
+    missing = series.isna().to_numpy()
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        values = np.char.add(np.datetime_as_string(series.dt.tz_convert(None).to_numpy(), unit="us"), "+00")
+    elif series.dtype == bool:
+        values = np.where(series.to_numpy(), "t", "f")
+    elif pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan).astype(str)
+    elif pd.api.types.is_integer_dtype(series.dtype):
+        values = series.to_numpy(dtype="int64", na_value=0).astype(str)
+    else:
+        texts = ["" if v is None else str(v) for v in series.tolist()]
+        if column not in _SAFE_TEXT_COLUMNS:
+            # COPY text format: backslash, tab and newlines must be escaped.
+            texts = [t.translate(_COPY_ESCAPES) for t in texts]
+        values = np.array(texts, dtype=object)
+    if missing.any():
+        values = np.where(missing, "\\N", values)
+    return values.tolist()
+
+
+def _copy_text(frame: Any, columns: tuple[str, ...]) -> str:
+    parts = [_copy_text_column(frame[c], c) for c in columns]
+    return "".join(f"{line}\n" for line in map("\t".join, zip(*parts, strict=True)))
+
+
+def _copy_chunks(frame: Any, columns: tuple[str, ...], rows: int = 10_000) -> Any:
+    """COPY text in slices, so the server indexes one slice while we format the next (two cores)."""
+    for start in range(0, len(frame), rows):
+        yield _copy_text(frame.iloc[start : start + rows], columns)
+
+
+def _write_copy(frame: Any, now: dt.datetime) -> None:
+    import pandas as pd
+
     columns = (*LEDGER_COLUMNS, "updated_at")
+    data = frame.assign(updated_at=pd.Timestamp(now))
+    names = ", ".join(columns)
     with connection.cursor() as cursor:
-        # CREATE … AS … WITH NO DATA copies the column types but not the NOT NULL on id.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS ledger_stage ON COMMIT DELETE ROWS AS "
-            f"SELECT {', '.join(columns)} FROM {LEDGER_TABLE} WITH NO DATA"
-        )
-        cursor.execute("TRUNCATE ledger_stage")
         raw = cursor.cursor  # the psycopg cursor: COPY is not part of the DB-API
-        with raw.copy(f"COPY ledger_stage ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(_db_row(row, adapters, now))
+        if not _has_existing_keys(frame):
+            # All rows are new: straight into the ledger. A concurrent import of the same keys makes
+            # this fail on the unique constraint, and the job is retried as an upsert.
+            with raw.copy(f"COPY {LEDGER_TABLE} ({names}) FROM STDIN") as copy:
+                for text in _copy_chunks(data, columns):
+                    copy.write(text)
+            return
+        # CREATE … AS … WITH NO DATA copies the column types but not the NOT NULL on id.
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS ledger_stage ON COMMIT DELETE ROWS AS "
+                       f"SELECT {names} FROM {LEDGER_TABLE} WITH NO DATA")
+        cursor.execute("TRUNCATE ledger_stage")
+        with raw.copy(f"COPY ledger_stage ({names}) FROM STDIN") as copy:
+            for text in _copy_chunks(data, columns):
+                copy.write(text)
         cursor.execute(_upsert_sql("ledger_stage"))
         cursor.execute("TRUNCATE ledger_stage")
+
+
+def _has_existing_keys(frame: Any) -> bool:
+    return bool(frame.attrs.get("has_existing_keys", True))
 
 
 def task_rows_exclude_counted_runs(*, organisation_id: int, project_ids: Iterable[int]) -> None:

@@ -93,9 +93,13 @@ class Method(models.TextChoices):
 
 
 class LedgerEntry(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # Single-column FK indexes are left out: the composite indexes below lead with these columns, and
+    # every extra index is paid on each bulk import.
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_index=False)
     # Null project = the visible "Unallocated" bucket for billing lines no rule matched.
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     # Unique per organisation, e.g. "cc:run:<run_id>". A re-import upserts on it, so nothing double counts.
     natural_key = models.CharField(max_length=255)
     source = models.CharField(max_length=16, choices=Source.choices)
@@ -126,7 +130,12 @@ class LedgerEntry(models.Model):
     category = models.CharField(max_length=8, blank=True)
     method = models.CharField(max_length=20, choices=Method.choices)
     pue_applied = models.FloatField(default=1.0)
-    factor = models.ForeignKey(EmissionFactor, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No database-level constraint on the lineage keys (factor, import job): Django still enforces
+    # PROTECT / SET_NULL, and a per-row foreign-key check would double the cost of a bulk import.
+    factor = models.ForeignKey(
+        EmissionFactor, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+        db_constraint=False,
+    )
     factor_g_per_kwh = models.FloatField(null=True, blank=True)
     factor_version = models.CharField(max_length=120, blank=True)
     market_factor_g_per_kwh = models.FloatField(null=True, blank=True)
@@ -136,7 +145,8 @@ class LedgerEntry(models.Model):
     # codecarbon/billing pair of the double-counting rule): kept for coverage, never summed.
     in_inventory = models.BooleanField(default=True)
     import_job = models.ForeignKey(
-        "ingestion.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "ingestion.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        db_constraint=False,
     )
     source_row = models.PositiveIntegerField(null=True, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
