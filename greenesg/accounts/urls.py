@@ -9,4 +9,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("o/<slug:org_slug>/p/<slug:project_slug>/tokens/", views.project_tokens, name="project-tokens"),
+    path(
+        "o/<slug:org_slug>/p/<slug:project_slug>/tokens/<int:token_id>/revoke",
+        views.project_token_revoke,
+        name="project-token-revoke",
+    ),
 ]

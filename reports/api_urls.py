@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from reports import api
+
+urlpatterns = [
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/summary",
+        api.ProjectSummaryView.as_view(),
+        name="api-project-summary",
+    ),
+    path("projects/<slug:org_slug>/<slug:project_slug>/runs", api.ProjectRunsView.as_view(), name="api-project-runs"),
+]

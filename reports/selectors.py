@@ -1,0 +1,233 @@
+"""Reads for dashboards, drill-downs, the summary API and the `footprint` command.
+
+Totals come from the daily rollup (`LedgerDaily`, inventory rows only) and are cached under the
+organisation's dashboard generation (style.md §11: the last step of every import bumps it, so a
+cached aggregate never outlives the data it was computed from). Drill-down reads the ledger by index.
+Selectors take the whole `DashboardFilter`, so new filter fields (issue 4) need no new signatures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.cache import cache
+from django.db.models import Count, F, Max, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from greenesg.accounts.access import OrgAccess
+from greenesg.accounts.models import Organisation, Project
+from greenesg.footprint.ledger import dashboard_generation
+from greenesg.footprint.models import LedgerDaily, LedgerEntry
+from reports import aggregation
+from reports.filters import DashboardFilter, InvalidFilter, dashboard_filter_build
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+T = TypeVar("T")
+CACHE_SECONDS = 24 * 3600  # the generation key does the invalidating; this only bounds the cache size
+RUNS_CHART_LIMIT = 2000  # the most recent runs drawn per chart; the table pages through all of them
+RUN_SORTS: dict[str, str] = {
+    "end": "period_end",
+    "experiment": "experiment",
+    "duration": "duration_s",
+    "kwh": "energy_it_kwh",
+    "kwh_facility": "energy_facility_kwh",
+    "kg": "kgco2e_location",
+    "kg_market": "kgco2e_market",
+}
+DEFAULT_RUN_SORT = "-end"
+
+
+def _cached(organisation_id: int, key: str, compute: Callable[[], T]) -> T:
+    return cache.get_or_set(
+        f"reports:{organisation_id}:{key}", compute, CACHE_SECONDS, version=dashboard_generation(organisation_id)
+    )
+
+
+def _ids_part(project_ids: Sequence[int] | None) -> str:
+    if project_ids is None:
+        return "org"
+    joined = ",".join(str(i) for i in sorted(project_ids))
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def _day_filtered(queryset: QuerySet[Any], flt: DashboardFilter) -> QuerySet[Any]:
+    # `day` is the UTC day of period_end in both the ledger and the rollup: one period rule everywhere.
+    if flt.start is not None:
+        queryset = queryset.filter(day__gte=flt.start)
+    if flt.end is not None:
+        queryset = queryset.filter(day__lte=flt.end)
+    return queryset
+
+
+def _footprint_rows(organisation_id: int, project_ids: Sequence[int] | None, flt: DashboardFilter) -> list[tuple]:
+    queryset = LedgerDaily.objects.filter(organisation_id=organisation_id, in_inventory=True)
+    if project_ids is not None:
+        queryset = queryset.filter(project_id__in=list(project_ids))
+    sums = {column: Sum(column) for column in ("records", *aggregation.SUM_COLUMNS)}
+    rows = (
+        _day_filtered(queryset, flt)
+        .annotate(month=TruncMonth("day"))
+        .values("project_id", "month", "source", "scope", "category")
+        .annotate(**sums)
+        .order_by()
+        .values_list(*aggregation.FRAME_COLUMNS)
+    )
+    return list(rows)
+
+
+def footprint_frame(
+    *, organisation: Organisation, project_ids: Sequence[int] | None, flt: DashboardFilter
+) -> pd.DataFrame:
+    """Inventory totals per (project, month, source, scope, category), prepared by `aggregation`.
+
+    `project_ids=None` is the whole organisation, including the unallocated bucket (project NULL).
+    """
+    import pandas as pd
+
+    if project_ids is not None and not project_ids:
+        return aggregation.footprint_prepare(aggregation.empty_footprint_frame())
+    key = f"footprint:{_ids_part(project_ids)}:{flt.cache_part}"
+    rows = _cached(organisation.id, key, lambda: _footprint_rows(organisation.id, project_ids, flt))
+    frame = pd.DataFrame(rows, columns=list(aggregation.FRAME_COLUMNS)) if rows else None
+    return aggregation.footprint_prepare(frame if frame is not None else aggregation.empty_footprint_frame())
+
+
+def footprint_summary(
+    *,
+    organisation: Organisation,
+    project: Project | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> dict[str, Any]:
+    """The summary object shared by the API and `manage.py footprint --json` (JSON-ready values).
+
+    Raises InvalidFilter when start is after end.
+    """
+    flt = dashboard_filter_build(start=start, end=end)
+    project_ids = None if project is None else [project.id]
+    frame = footprint_frame(organisation=organisation, project_ids=project_ids, flt=flt)
+    return {
+        "organisation": organisation.slug,
+        "project": project.slug if project is not None else None,
+        "start": flt.start.isoformat() if flt.start else None,
+        "end": flt.end.isoformat() if flt.end else None,
+        **aggregation.totals(frame),
+        "by_scope": aggregation.by_scope_dict(frame),
+    }
+
+
+@dataclass(frozen=True)
+class OrgOverview:
+    totals: dict[str, Any]
+    by_scope: pd.DataFrame
+    by_project: pd.DataFrame
+    by_month: pd.DataFrame
+    projects: list[dict[str, Any]]
+    restricted: bool  # True when the reader sees only some projects (engineers)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.by_scope.empty
+
+
+def org_overview(*, access: OrgAccess, flt: DashboardFilter) -> OrgOverview:
+    """The organisation overview, limited to the projects the reader may see."""
+    projects = list(access.visible_projects().order_by("name", "slug"))
+    project_ids = None if access.sees_whole_org else [p.id for p in projects]
+    frame = footprint_frame(organisation=access.organisation, project_ids=project_ids, flt=flt)
+    per_project = aggregation.by_project(frame, {p.id: p.name for p in projects})
+    totals_by_id = {row["project_id"]: row for row in per_project.to_dict("records")}
+    listing = [{"project": p, **_metrics(totals_by_id.get(p.id))} for p in projects]
+    return OrgOverview(
+        totals=aggregation.totals(frame),
+        by_scope=aggregation.by_scope(frame),
+        by_project=per_project,
+        by_month=aggregation.by_month(frame),
+        projects=listing,
+        restricted=not access.sees_whole_org,
+    )
+
+
+def _metrics(row: dict[str, Any] | None) -> dict[str, Any]:
+    return {metric: (row or {}).get(metric, 0) for metric in aggregation.METRICS}
+
+
+def run_sort_parse(value: str | None) -> str:
+    """Validate `?sort=` for the runs table: a key of RUN_SORTS, optionally prefixed with "-"."""
+    if value is None or value == "":
+        return DEFAULT_RUN_SORT
+    if value.removeprefix("-") not in RUN_SORTS:
+        allowed = ", ".join(sorted(RUN_SORTS))
+        raise InvalidFilter(f"sort must be one of {allowed} (prefix '-' for descending), not {value!r}.")
+    return value
+
+
+def run_list(
+    *, project: Project, flt: DashboardFilter, experiment: str | None = None, sort: str = DEFAULT_RUN_SORT
+) -> QuerySet[LedgerEntry]:
+    """codecarbon runs of a project (in the inventory or not), sorted with a stable tie-breaker for paging."""
+    queryset = LedgerEntry.objects.filter(project=project, source=aggregation.RUN_SOURCE)
+    if experiment is not None:
+        queryset = queryset.filter(experiment=experiment)
+    field = F(RUN_SORTS[sort.removeprefix("-")])
+    descending = sort.startswith("-")
+    order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    # Ties (same experiment, same energy) show newest first; the id makes paging deterministic.
+    return _day_filtered(queryset, flt).order_by(order, "-period_end", "-id")
+
+
+def experiment_list(*, project: Project, flt: DashboardFilter) -> list[dict[str, Any]]:
+    """Per experiment of a project: runs, energy, emissions and the last run's end, latest first."""
+
+    def compute() -> list[dict[str, Any]]:
+        queryset = _day_filtered(LedgerEntry.objects.filter(project=project, source=aggregation.RUN_SOURCE), flt)
+        rows = (
+            queryset.values("experiment")
+            .annotate(
+                runs=Count("id"),
+                energy_kwh_it=Sum("energy_it_kwh"),
+                energy_kwh_facility=Sum("energy_facility_kwh"),
+                kgco2e_location=Sum("kgco2e_location"),
+                kgco2e_market=Sum("kgco2e_market"),
+                last_end=Max("period_end"),
+            )
+            .order_by("-last_end", "experiment")
+        )
+        return list(rows)
+
+    return _cached(project.organisation_id, f"experiments:{project.id}:{flt.cache_part}", compute)
+
+
+def runs_chart_frame(
+    *, project: Project, flt: DashboardFilter, experiment: str | None = None, limit: int = RUNS_CHART_LIMIT
+) -> pd.DataFrame:
+    """The most recent runs (up to `limit`) for the emissions-per-run chart, oldest first."""
+    import pandas as pd
+
+    columns = ["id", "period_end", "experiment", "run_id", "kgco2e_location", "energy_facility_kwh"]
+
+    def compute() -> list[tuple]:
+        queryset = run_list(project=project, flt=flt, experiment=experiment, sort="-end")
+        return list(queryset.values_list(*columns)[:limit])
+
+    # Experiment names are free text: hashed, so the key stays short and safe for any cache backend.
+    experiment_part = "all" if experiment is None else hashlib.sha256(experiment.encode()).hexdigest()[:16]
+    key = f"runs-chart:{project.id}:{experiment_part}:{limit}:{flt.cache_part}"
+    rows = _cached(project.organisation_id, key, compute)
+    frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: [] for c in columns})
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def ledger_entry_for_project(*, project: Project, pk: int) -> LedgerEntry | None:
+    """One ledger row of a project, with its factor, factor set and import job for the drill-down."""
+    return (
+        LedgerEntry.objects.select_related("factor__factor_set", "import_job", "project")
+        .filter(project=project, pk=pk)
+        .first()
+    )
