@@ -36,8 +36,9 @@ from ingestion.synthetic import generate_csv  # noqa: E402
 def timed_import(path: Path, project: Project) -> tuple[float, ImportJob]:
     started = time.perf_counter()
     stored = storage.store_path(path)
-    job = import_job_submit(project=project, kind="codecarbon", origin="cli", stored=stored,
-                            original_name=path.name, enqueue=False).job
+    job = import_job_submit(
+        project=project, kind="codecarbon", origin="cli", stored=stored, original_name=path.name, enqueue=False
+    ).job
     import_job_process(job_id=str(job.pk))
     elapsed = time.perf_counter() - started
     job.refresh_from_db()
@@ -62,8 +63,9 @@ def timed_raw_load(path: Path) -> float:
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(f"INSERT INTO bench_raw ({names}) VALUES ({', '.join(['%s'] * len(columns))})",
-                               list(rows))
+            cursor.executemany(
+                f"INSERT INTO bench_raw ({names}) VALUES ({', '.join(['%s'] * len(columns))})", list(rows)
+            )
     elapsed = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_raw")
@@ -76,9 +78,14 @@ def main() -> None:
     parser.add_argument("--flushes", type=int, default=2, help="cumulative rows per run (default 2)")
     args = parser.parse_args()
     runs = args.rows // args.flushes
-    content = generate_csv(runs=runs, start=dt.datetime(2025, 1, 1), days=365, flushes=args.flushes,
-                           sites=("paris-office", "berlin-rack", "gcp-belgium", "aws-virginia"),
-                           experiments=("a", "b", "c"))
+    content = generate_csv(
+        runs=runs,
+        start=dt.datetime(2025, 1, 1),
+        days=365,
+        flushes=args.flushes,
+        sites=("paris-office", "berlin-rack", "gcp-belgium", "aws-virginia"),
+        experiments=("a", "b", "c"),
+    )
     org, _ = Organisation.objects.get_or_create(slug="bench", defaults={"name": "Benchmark"})
     project = Project.objects.create(organisation=org, slug=f"run-{int(time.time())}", name="bench")
     with tempfile.TemporaryDirectory() as folder:

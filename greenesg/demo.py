@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from greenesg.accounts.models import Infrastructure, Membership, Organisation, Project, Role
-from greenesg.accounts.services import project_get_or_create
+from greenesg.accounts.services import organisation_get_or_create, project_get_or_create
 from ingestion import storage
 from ingestion.models import JobKind, JobOrigin
 from ingestion.services import import_job_process, import_job_submit
@@ -37,28 +37,63 @@ class DemoProject:
 
 
 DEMO_PROJECTS = (
-    DemoProject("ml-training", "ML training", "Data Science", "Europe/Paris", Infrastructure.AUTO,
-                ("paris-office", "gcp-belgium"), ("baseline", "distilled", "lora-r8"), 420),
-    DemoProject("recommender", "Recommender service", "Personalisation", "UTC", Infrastructure.CLOUD,
-                ("gcp-belgium", "gcp-iowa"), ("nightly-retrain", ""), 300),
-    DemoProject("web-platform", "Web platform CI", "Platform", "America/New_York", Infrastructure.CLOUD,
-                ("aws-virginia",), ("integration-tests", "load-tests"), 360),
-    DemoProject("research-lab", "Research lab", "Research", "Europe/Stockholm", Infrastructure.OWN,
-                ("stockholm-lab", "berlin-rack"), ("ablation", "sweep"), 240),
+    DemoProject(
+        "ml-training",
+        "ML training",
+        "Data Science",
+        "Europe/Paris",
+        Infrastructure.AUTO,
+        ("paris-office", "gcp-belgium"),
+        ("baseline", "distilled", "lora-r8"),
+        420,
+    ),
+    DemoProject(
+        "recommender",
+        "Recommender service",
+        "Personalisation",
+        "UTC",
+        Infrastructure.CLOUD,
+        ("gcp-belgium", "gcp-iowa"),
+        ("nightly-retrain", ""),
+        300,
+    ),
+    DemoProject(
+        "web-platform",
+        "Web platform CI",
+        "Platform",
+        "America/New_York",
+        Infrastructure.CLOUD,
+        ("aws-virginia",),
+        ("integration-tests", "load-tests"),
+        360,
+    ),
+    DemoProject(
+        "research-lab",
+        "Research lab",
+        "Research",
+        "Europe/Stockholm",
+        Infrastructure.OWN,
+        ("stockholm-lab", "berlin-rack"),
+        ("ablation", "sweep"),
+        240,
+    ),
 )
 DEMO_USERS = (("officer", Role.OFFICER), ("engineer", Role.ENGINEER), ("auditor", Role.AUDITOR))
 ENGINEER_PROJECTS = ("ml-training", "recommender")
 
 
 def demo_start(today: dt.date) -> dt.datetime:
-    """Twelve months back from the first of this month: stable within a month, so reloads are no-ops."""
+    """Twelve months back from the first of this month: stable within a month, so reloads are no-ops.
+
+    Naive on purpose: codecarbon writes host-local timestamps without a zone.
+    """
     first = today.replace(day=1)
-    return dt.datetime(first.year - 1, first.month, 1)
+    return dt.datetime(first.year - 1, first.month, 1)  # noqa: DTZ001
 
 
 @transaction.atomic
 def _organisation_and_users() -> tuple[Organisation, list[Project]]:
-    org, _ = Organisation.objects.get_or_create(slug="demo", defaults={"name": "Demo Software GmbH"})
+    org = organisation_get_or_create(slug="demo", name="Demo Software GmbH", actor_label="demo")
     projects = []
     for spec in DEMO_PROJECTS:
         project = project_get_or_create(organisation=org, slug=spec.slug, name=spec.name, team=spec.team)
@@ -83,14 +118,29 @@ def demo_load(*, today: dt.date | None = None) -> list[str]:
     start = demo_start(today or dt.date.today())  # noqa: DTZ011 - the calendar day is what matters here
     lines = []
     for spec, project in zip(DEMO_PROJECTS, projects, strict=True):
-        content = generate_csv(runs=spec.runs, start=start, days=365, project=spec.slug, sites=spec.sites,
-                               experiments=spec.experiments, seed=len(spec.slug) * 101)
+        content = generate_csv(
+            runs=spec.runs,
+            start=start,
+            days=365,
+            project=spec.slug,
+            sites=spec.sites,
+            experiments=spec.experiments,
+            seed=len(spec.slug) * 101,
+        )
         stored = storage.store_chunks([content])
-        submission = import_job_submit(project=project, kind=JobKind.CODECARBON, origin=JobOrigin.DEMO,
-                                       stored=stored, original_name=f"{spec.slug}-emissions.csv", enqueue=False)
+        submission = import_job_submit(
+            project=project,
+            kind=JobKind.CODECARBON,
+            origin=JobOrigin.DEMO,
+            stored=stored,
+            original_name=f"{spec.slug}-emissions.csv",
+            enqueue=False,
+        )
         if submission.created:
             import_job_process(job_id=str(submission.job.pk))
         submission.job.refresh_from_db()
-        lines.append(f"{project}: {submission.job.status}, {submission.job.records_accepted} runs"
-                     + ("" if submission.created else " (already loaded)"))
+        lines.append(
+            f"{project}: {submission.job.status}, {submission.job.records_accepted} runs"
+            + ("" if submission.created else " (already loaded)")
+        )
     return lines

@@ -152,7 +152,8 @@ STORAGES = {
     },
 }
 
-# Uploads: Django has no file cap of its own; ours counts bytes while streaming (ingestion/uploads.py).
+# Uploads: Django has no file cap of its own; ours counts bytes while streaming
+# (LimitedUploadHandler in ingestion/forms.py and ingestion.storage.store_chunks).
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 1024 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -269,7 +270,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "greenesg@localhost")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The live codecarbon endpoint carries its token in the URL path (codecarbon sends no header).
+    "filters": {"hide_tokens": {"()": "greenesg.logging.HideTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["hide_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

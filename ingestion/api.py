@@ -17,7 +17,6 @@ from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.http import parse_header_parameters
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, parsers, status
@@ -29,12 +28,11 @@ from rest_framework.views import APIView
 
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.accounts.tokens import token_lookup
-from greenesg.api import api_project_access
+from greenesg.api import ErrorSerializer, api_project_access
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, content_problem, display_name, name_problem, stored_head
 from ingestion.models import IdempotencyKey, ImportJob, JobKind, JobOrigin, RowError
 from ingestion.serializers import (
-    ERROR_SCHEMA,
     UPLOAD_REQUEST_SCHEMA,
     ImportJobSerializer,
     ImportJobSubmitSerializer,
@@ -63,26 +61,7 @@ _ERROR_TEXT = {
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ERROR_SCHEMA, description=_ERROR_TEXT[code]) for code in codes}
-
-
-class ProjectTokenScheme(OpenApiAuthenticationExtension):
-    """Documents `Authorization: Bearer <project token>` in the schema.
-
-    Belongs beside ProjectTokenAuthentication (greenesg/accounts/authentication.py); it lives here until
-    it moves, registered when the API URLconf imports this module.
-    """
-
-    target_class = "greenesg.accounts.authentication.ProjectTokenAuthentication"
-    name = "projectToken"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A project token (ges_ci_…), created on the project's token page or with "
-            "`manage.py create_token ORG/PROJECT`.",
-        }
+    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[code]) for code in codes}
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -18,10 +18,25 @@ from greenesg.footprint.methodology.codecarbon import FactorChoice, RunEstimate,
 
 # Kept per run for the engineer views (hardware, versions) and for audit (codecarbon's own figure).
 _ATTRIBUTE_COLUMNS = [
-    "project_name", "codecarbon_version", "schema", "cpu_model", "gpu_model", "cpu_count", "gpu_count",
-    "ram_total_size_gb", "tracking_mode", "os", "python_version", "country_name", "cpu_energy_kwh",
-    "gpu_energy_kwh", "ram_energy_kwh", "cpu_utilization_percent", "gpu_utilization_percent",
-    "energy_consumed_kwh", "task_name",
+    "project_name",
+    "codecarbon_version",
+    "schema",
+    "cpu_model",
+    "gpu_model",
+    "cpu_count",
+    "gpu_count",
+    "ram_total_size_gb",
+    "tracking_mode",
+    "os",
+    "python_version",
+    "country_name",
+    "cpu_energy_kwh",
+    "gpu_energy_kwh",
+    "ram_energy_kwh",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "energy_consumed_kwh",
+    "task_name",
 ]
 _LOCATION = ["on_cloud", "cloud_provider", "cloud_region", "country_iso", "region", "year", "pue"]
 
@@ -52,10 +67,19 @@ def _unit_estimates(frame: Any, ctx: ProjectContext, lookup: Callable[[str], lis
     combos = frame[_LOCATION].drop_duplicates().reset_index(drop=True)
     estimates: list[RunEstimate] = [
         estimate_run(
-            energy_consumed_kwh=1.0, codecarbon_pue=float(c.pue), water_l=0.0, codecarbon_emissions_kg=None,
-            on_cloud=bool(c.on_cloud), infrastructure=ctx.infrastructure, cloud_provider=c.cloud_provider,
-            cloud_region=c.cloud_region, country_iso=c.country_iso, region=c.region, site_pue=ctx.site_pue,
-            year=int(c.year), lookup=lookup,
+            energy_consumed_kwh=1.0,
+            codecarbon_pue=float(c.pue),
+            water_l=0.0,
+            codecarbon_emissions_kg=None,
+            on_cloud=bool(c.on_cloud),
+            infrastructure=ctx.infrastructure,
+            cloud_provider=c.cloud_provider,
+            cloud_region=c.cloud_region,
+            country_iso=c.country_iso,
+            region=c.region,
+            site_pue=ctx.site_pue,
+            year=int(c.year),
+            lookup=lookup,
         )
         for c in combos.itertuples(index=False)
     ]
@@ -83,15 +107,28 @@ def _flags_column(frame: Any, implied: Any, assumed_tz: bool) -> list[str]:
     """JSON list of flags per row; memoised because few distinct combinations occur."""
     memo: dict[tuple[Any, ...], str] = {}
     out: list[str] = []
-    columns = zip(frame["unit_flags"], frame["run_id_missing"], implied.notna() & ((implied < 0) | (implied > 1200)),
-                  frame["duration_s"] < 1.0, strict=True)
+    columns = zip(
+        frame["unit_flags"],
+        frame["run_id_missing"],
+        implied.notna() & ((implied < 0) | (implied > 1200)),
+        frame["duration_s"] < 1.0,
+        strict=True,
+    )
     for key in columns:
         text = memo.get(key)
         if text is None:
             unit_flags, missing, out_of_range, short = key
             flags = set(unit_flags)
-            flags.update(name for name, on in (("run_id_missing", missing), ("implied_factor_out_of_range",
-                         out_of_range), ("short_duration", short), ("timezone_assumed", assumed_tz)) if on)
+            flags.update(
+                name
+                for name, on in (
+                    ("run_id_missing", missing),
+                    ("implied_factor_out_of_range", out_of_range),
+                    ("short_duration", short),
+                    ("timezone_assumed", assumed_tz),
+                )
+                if on
+            )
             text = memo[key] = json.dumps(sorted(flags))
         out.append(text)
     return out
@@ -127,8 +164,14 @@ def ledger_frame_from_records(
     implied = (frame["emissions_kg"] / energy * 1000.0).where(energy > 0)
     is_task = frame["kind"] == "task"
     prefix = f"cc:run:{ctx.project_id}:"
-    task_key = (f"cc:task:{ctx.project_id}:" + frame["run_key"] + ":" + frame["task_name"] + ":"
-                + frame["timestamp_local"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    task_key = (
+        f"cc:task:{ctx.project_id}:"
+        + frame["run_key"]
+        + ":"
+        + frame["task_name"]
+        + ":"
+        + frame["timestamp_local"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    )
     out = pd.DataFrame(
         {
             "organisation_id": ctx.organisation_id,

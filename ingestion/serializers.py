@@ -112,21 +112,6 @@ class LiveRecordResponseSerializer(serializers.Serializer):
 
 # The one error shape of the API (greenesg.api.error_body), as a raw schema: a serializer here would
 # clash with reports' identical "Error" component until one shared serializer lives in greenesg/api.py.
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {
-                "code": {"type": "string", "example": "not_found"},
-                "message": {"type": "string"},
-                "details": {"nullable": True, "description": "Field errors or other details; may be null."},
-            },
-            "required": ["code", "message", "details"],
-        }
-    },
-    "required": ["error"],
-}
 
 
 UPLOAD_REQUEST_SCHEMA: dict[str, Any] = {

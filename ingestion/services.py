@@ -105,18 +105,62 @@ def import_job_submit(
                 action="import.create",
                 object_type="import_job",
                 object_id=str(job.pk),
-                after={"project": str(project), "kind": kind, "origin": origin, "file": job.original_name,
-                       "sha256": digest},
+                after={
+                    "project": str(project),
+                    "kind": kind,
+                    "origin": origin,
+                    "file": job.original_name,
+                    "sha256": digest,
+                },
             )
             if enqueue:
                 _enqueue_on_commit(str(job.pk))
     except IntegrityError:
         # Same bytes already imported (or being imported right now by a concurrent upload).
+        existing = ImportJob.objects.get(organisation=project.organisation, project=project, sha256=digest)
+        if existing.status == JobStatus.FAILED and _job_retry(existing, stored, enqueue=enqueue):
+            existing.refresh_from_db()
+            return JobSubmission(job=existing, created=True)
         if stored:
             storage.discard(stored.relative_path)
-        existing = ImportJob.objects.get(organisation=project.organisation, project=project, sha256=digest)
         return JobSubmission(job=existing, created=False)
     return JobSubmission(job=job, created=True)
+
+
+def _job_retry(job: ImportJob, stored: storage.StoredFile | None, *, enqueue: bool) -> bool:
+    """A FAILED import of the same content may be submitted again (after factor or settings fixes)."""
+    with transaction.atomic():
+        old_path = job.stored_path
+        updated = ImportJob.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
+            status=JobStatus.PENDING,
+            attempts=0,
+            error_message="",
+            stage="",
+            lease_until=None,
+            finished_at=None,
+            rows_read=0,
+            rows_processed=0,
+            rows_rejected=0,
+            stored_path=stored.relative_path if stored else old_path,
+        )
+        if updated != 1:
+            return False
+        RowError.objects.filter(job=job).delete()
+        audit_log_write(
+            organisation=job.organisation,
+            actor=None,
+            actor_label="system",
+            action="import.retry",
+            object_type="import_job",
+            object_id=str(job.pk),
+            before={"status": "failed"},
+            after={"status": "pending"},
+        )
+        if enqueue:
+            _enqueue_on_commit(str(job.pk))
+    if stored and old_path and old_path != stored.relative_path:
+        storage.discard(old_path)
+    return True
 
 
 def _enqueue_on_commit(job_id: str) -> None:
@@ -158,8 +202,12 @@ def _heartbeat(job_id: str, *, rows: int, stage: str) -> None:
 
 def _job_fail(job_id: str, message: str, **counts: int) -> None:
     ImportJob.objects.filter(pk=job_id).update(
-        status=JobStatus.FAILED, error_message=message, finished_at=timezone.now(), lease_until=None,
-        stage="failed", **counts,
+        status=JobStatus.FAILED,
+        error_message=message,
+        finished_at=timezone.now(),
+        lease_until=None,
+        stage="failed",
+        **counts,
     )
 
 
@@ -256,13 +304,21 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         days = set(to_write["day"]) | old_days
         if days:
             ledger.rollup_refresh(
-                organisation_id=job.organisation_id, project_ids=[project.pk], first_day=min(days),
+                organisation_id=job.organisation_id,
+                project_ids=[project.pk],
+                first_day=min(days),
                 last_day=max(days),
             )
             ledger.dashboard_generation_bump(job.organisation_id)
         RowError.objects.bulk_create(
-            RowError(job=job, row=p.line, column=p.column[:100], code=p.code[:40], message=p.message[:500],
-                     raw_value=p.raw_value[:200])
+            RowError(
+                job=job,
+                row=p.line,
+                column=p.column[:100],
+                code=p.code[:40],
+                message=p.message[:500],
+                raw_value=p.raw_value[:200],
+            )
             for p in parsed.problems[:MAX_STORED_ROW_ERRORS]
         )
         totals = {
@@ -270,18 +326,42 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
             "kgco2e_location": float(frame["kgco2e_location"].fillna(0.0).sum()),
         }
         ImportJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.DONE, stage="done", finished_at=timezone.now(), lease_until=None,
-            rows_read=parsed.rows_read, rows_processed=parsed.rows_read, rows_rejected=len(parsed.problems),
-            records_new=counts.new, records_updated=counts.updated, records_unchanged=counts.unchanged,
-            detected_format=parsed.detected_format, totals=totals, error_message="",
+            status=JobStatus.DONE,
+            stage="done",
+            finished_at=timezone.now(),
+            lease_until=None,
+            rows_read=parsed.rows_read,
+            rows_processed=parsed.rows_read,
+            rows_rejected=len(parsed.problems),
+            records_new=counts.new,
+            records_updated=counts.updated,
+            records_unchanged=counts.unchanged,
+            detected_format=parsed.detected_format,
+            totals=totals,
+            error_message="",
         )
-        _log_outcome(job, "import.done", {"new": counts.new, "updated": counts.updated,
-                                          "unchanged": counts.unchanged, "rejected": len(parsed.problems)})
+        _log_outcome(
+            job,
+            "import.done",
+            {
+                "new": counts.new,
+                "updated": counts.updated,
+                "unchanged": counts.unchanged,
+                "rejected": len(parsed.problems),
+            },
+        )
 
 
 def _log_outcome(job: ImportJob, action: str, after: dict[str, Any]) -> None:
-    audit_log_write(organisation=job.organisation, actor=None, actor_label="worker", action=action,
-                    object_type="import_job", object_id=str(job.pk), after=after)
+    audit_log_write(
+        organisation=job.organisation,
+        actor=None,
+        actor_label="worker",
+        action=action,
+        object_type="import_job",
+        object_id=str(job.pk),
+        after=after,
+    )
 
 
 def _test_barrier(rows_read: int) -> None:
@@ -314,4 +394,3 @@ def import_job_reconcile() -> list[str]:
     for job_id in ids:
         import_job_process_task.delay(job_id)
     return ids
-

@@ -72,5 +72,5 @@ def discard(relative_path: str) -> None:
         (imports_root() / relative_path).unlink(missing_ok=True)
 
 
-def open_stored(relative_path: str) -> "os.PathLike[str]":
+def open_stored(relative_path: str) -> os.PathLike[str]:
     return imports_root() / relative_path

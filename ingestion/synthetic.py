@@ -63,15 +63,25 @@ class Hardware:
 
 HARDWARE = (
     Hardware("AMD EPYC 7763 64-Core Processor", 16, 95.0, "", 0, 0.0, 64.0, 20.0),
-    Hardware("Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz", 32, 160.0, "1 x NVIDIA A100-SXM4-40GB", 1, 250.0,
-             128.0, 40.0),
+    Hardware(
+        "Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz", 32, 160.0, "1 x NVIDIA A100-SXM4-40GB", 1, 250.0, 128.0, 40.0
+    ),
     Hardware("Intel(R) Core(TM) i7-1185G7 @ 3.00GHz", 8, 18.0, "", 0, 0.0, 16.0, 10.0),
     Hardware("AMD EPYC 7R13 Processor", 8, 60.0, "4 x NVIDIA T4", 4, 39.5, 32.0, 20.0),
 )
 
 
-def _row(*, end: dt.datetime, duration: float, project: str, run_id: str, experiment: str, site: Site,
-         hw: Hardware, pue: float) -> list[object]:
+def _row(
+    *,
+    end: dt.datetime,
+    duration: float,
+    project: str,
+    run_id: str,
+    experiment: str,
+    site: Site,
+    hw: Hardware,
+    pue: float,
+) -> list[object]:
     hours = duration / 3600.0
     cpu_e = hw.cpu_watts * hours / 1000.0 * pue
     gpu_e = hw.gpu_watts * hw.gpu_count * hours / 1000.0 * pue
@@ -79,18 +89,58 @@ def _row(*, end: dt.datetime, duration: float, project: str, run_id: str, experi
     energy = cpu_e + gpu_e + ram_e
     emissions = energy * site.codecarbon_factor_g_per_kwh / 1000.0
     return [
-        end.strftime("%Y-%m-%dT%H:%M:%S"), project, run_id, experiment, duration, emissions, emissions / duration,
-        hw.cpu_watts * pue, hw.gpu_watts * hw.gpu_count * pue, hw.ram_watts * pue, cpu_e, gpu_e, ram_e, energy,
-        0.0, site.country_name, site.country_iso, site.region, site.cloud_provider, site.cloud_region,
-        "Linux-6.8.0-x86_64-with-glibc2.36", "3.11.7", "3.3.2", hw.cpu_count, hw.cpu_model, hw.gpu_count,
-        hw.gpu_model, "", "", hw.ram_gb, "machine", 71.5, 64.0 if hw.gpu_count else 0, 38.2, hw.ram_gb * 0.4,
-        "Y" if site.on_cloud else "N", pue, 0.0,
+        end.strftime("%Y-%m-%dT%H:%M:%S"),
+        project,
+        run_id,
+        experiment,
+        duration,
+        emissions,
+        emissions / duration,
+        hw.cpu_watts * pue,
+        hw.gpu_watts * hw.gpu_count * pue,
+        hw.ram_watts * pue,
+        cpu_e,
+        gpu_e,
+        ram_e,
+        energy,
+        0.0,
+        site.country_name,
+        site.country_iso,
+        site.region,
+        site.cloud_provider,
+        site.cloud_region,
+        "Linux-6.8.0-x86_64-with-glibc2.36",
+        "3.11.7",
+        "3.3.2",
+        hw.cpu_count,
+        hw.cpu_model,
+        hw.gpu_count,
+        hw.gpu_model,
+        "",
+        "",
+        hw.ram_gb,
+        "machine",
+        71.5,
+        64.0 if hw.gpu_count else 0,
+        38.2,
+        hw.ram_gb * 0.4,
+        "Y" if site.on_cloud else "N",
+        pue,
+        0.0,
     ]
 
 
-def generate_rows(*, runs: int, start: dt.datetime, days: int, project: str = "codecarbon",
-                  sites: tuple[str, ...] = ("paris-office",), experiments: tuple[str, ...] = ("",),
-                  flushes: int = 2, seed: int = 7) -> Iterator[list[object]]:
+def generate_rows(
+    *,
+    runs: int,
+    start: dt.datetime,
+    days: int,
+    project: str = "codecarbon",
+    sites: tuple[str, ...] = ("paris-office",),
+    experiments: tuple[str, ...] = ("",),
+    flushes: int = 2,
+    seed: int = 7,
+) -> Iterator[list[object]]:
     """Yield cumulative flush rows for `runs` runs spread over `days` days from `start` (naive local)."""
     rng = random.Random(seed)
     for index in range(runs):
@@ -103,8 +153,16 @@ def generate_rows(*, runs: int, start: dt.datetime, days: int, project: str = "c
         total = rng.uniform(120, 4 * 3600)
         for flush in range(1, flushes + 1):
             duration = total * flush / flushes
-            yield _row(end=began + dt.timedelta(seconds=duration), duration=duration, project=project,
-                       run_id=run_id, experiment=experiment, site=site, hw=hw, pue=pue)
+            yield _row(
+                end=began + dt.timedelta(seconds=duration),
+                duration=duration,
+                project=project,
+                run_id=run_id,
+                experiment=experiment,
+                site=site,
+                hw=hw,
+                pue=pue,
+            )
 
 
 def generate_csv(**kwargs: object) -> bytes:

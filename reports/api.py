@@ -15,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from greenesg.api import api_project_access
+from greenesg.api import ErrorSerializer, api_project_access
 from reports import selectors
 from reports.filters import DashboardFilter
-from reports.serializers import ErrorSerializer, FootprintSummarySerializer, PeriodQuerySerializer, RunSerializer
+from reports.serializers import FootprintSummarySerializer, PeriodQuerySerializer, RunSerializer
 
 PERIOD_PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First UTC day (YYYY-MM-DD), inclusive."),

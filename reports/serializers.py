@@ -80,13 +80,3 @@ class RunSerializer(serializers.ModelSerializer):
             "source_row",
         ]
         read_only_fields = fields
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(allow_null=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()

@@ -27,8 +27,11 @@ def _quick_settings(settings, tmp_path: Path) -> Iterator[None]:
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.AXES_ENABLED = False
+    from django.core.cache import cache
+
     from greenesg.celery import app
 
+    cache.clear()  # throttle counters and dashboard aggregates must not leak between tests
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False

@@ -15,8 +15,9 @@ REPO = Path(__file__).resolve().parent.parent
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "GREENESG_MODE"}}
     clean.update(env)
-    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=clean, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=clean, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 SETUP = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'greenesg.settings'); django.setup()"
@@ -30,8 +31,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
 
 
 def test_production_refuses_to_start_with_debug_on(tmp_path: Path) -> None:
-    result = _run(SETUP, GREENESG_MODE="production", SECRET_KEY=STRONG_KEY, DEBUG="1",
-                  GREENESG_VAR_DIR=str(tmp_path))
+    result = _run(SETUP, GREENESG_MODE="production", SECRET_KEY=STRONG_KEY, DEBUG="1", GREENESG_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "DEBUG must be off" in result.stderr
 
@@ -43,12 +43,24 @@ def test_a_malformed_boolean_is_rejected(tmp_path: Path) -> None:
 
 
 def test_check_deploy_is_clean_in_production_mode(tmp_path: Path) -> None:
-    env = dict(GREENESG_MODE="production", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="greenesg.example.org",
-               GREENESG_VAR_DIR=str(tmp_path), SECURE_HSTS_SECONDS="31536000")
+    env = dict(
+        GREENESG_MODE="production",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="greenesg.example.org",
+        GREENESG_VAR_DIR=str(tmp_path),
+        SECURE_HSTS_SECONDS="31536000",
+    )
     clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     clean.update(env)
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=REPO, env=clean, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -61,18 +61,14 @@ def org_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: str) -
     if not user.is_authenticated:
         raise Http404("No such organisation")
     membership = (
-        Membership.objects.select_related("organisation")
-        .filter(user=user, organisation__slug=org_slug)
-        .first()
+        Membership.objects.select_related("organisation").filter(user=user, organisation__slug=org_slug).first()
     )
     if membership is None:
         raise Http404("No such organisation")
     return OrgAccess(organisation=membership.organisation, membership=membership)
 
 
-def project_access_for_user(
-    user: AbstractBaseUser | AnonymousUser, org_slug: str, project_slug: str
-) -> ProjectAccess:
+def project_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: str, project_slug: str) -> ProjectAccess:
     org = org_access_for_user(user, org_slug)
     project = org.visible_projects().filter(slug=project_slug).first()
     if project is None:

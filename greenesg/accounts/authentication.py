@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -41,3 +44,18 @@ class ProjectTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class ProjectTokenScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Bearer <project token>` in the OpenAPI schema."""
+
+    target_class = "greenesg.accounts.authentication.ProjectTokenAuthentication"
+    name = "projectToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A project token (ges_ci_…), created on the project's token page or with "
+            "`manage.py create_token ORG/PROJECT`.",
+        }

@@ -41,8 +41,9 @@ class ProjectSettingsForm(forms.ModelForm):
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Role.choices)
-    projects = forms.ModelMultipleChoiceField(queryset=Project.objects.none(), required=False,
-                                              help_text="Engineers see and import into these projects only.")
+    projects = forms.ModelMultipleChoiceField(
+        queryset=Project.objects.none(), required=False, help_text="Engineers see and import into these projects only."
+    )
 
     def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -21,8 +21,13 @@ def _project_state(project: Project) -> dict[str, Any]:
 def project_save(*, project: Project, actor: AbstractBaseUser, before: dict[str, Any] | None) -> Project:
     project.save()
     audit_log_write(
-        organisation=project.organisation, actor=actor, action="project.update" if before else "project.create",
-        object_type="project", object_id=str(project.pk), before=before, after=_project_state(project),
+        organisation=project.organisation,
+        actor=actor,
+        action="project.update" if before else "project.create",
+        object_type="project",
+        object_id=str(project.pk),
+        before=before,
+        after=_project_state(project),
     )
     return project
 
@@ -32,8 +37,9 @@ def project_state(project: Project) -> dict[str, Any]:
 
 
 @transaction.atomic
-def membership_set(*, organisation: Organisation, user: User, role: str, projects: list[Project],
-                   actor: AbstractBaseUser) -> Membership:
+def membership_set(
+    *, organisation: Organisation, user: User, role: str, projects: list[Project], actor: AbstractBaseUser
+) -> Membership:
     membership = Membership.objects.filter(organisation=organisation, user=user).first()
     before = None
     if membership is not None:
@@ -44,8 +50,12 @@ def membership_set(*, organisation: Organisation, user: User, role: str, project
         membership = Membership.objects.create(organisation=organisation, user=user, role=role)
     membership.projects.set(projects)
     audit_log_write(
-        organisation=organisation, actor=actor, action="membership.update" if before else "membership.create",
-        object_type="membership", object_id=str(membership.pk), before=before,
+        organisation=organisation,
+        actor=actor,
+        action="membership.update" if before else "membership.create",
+        object_type="membership",
+        object_id=str(membership.pk),
+        before=before,
         after={"user": user.get_username(), "role": role, "projects": sorted(p.slug for p in projects)},
     )
     return membership
@@ -54,6 +64,12 @@ def membership_set(*, organisation: Organisation, user: User, role: str, project
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: AbstractBaseUser) -> None:
     before = {"user": membership.user.get_username(), "role": membership.role}
-    audit_log_write(organisation=membership.organisation, actor=actor, action="membership.delete",
-                    object_type="membership", object_id=str(membership.pk), before=before)
+    audit_log_write(
+        organisation=membership.organisation,
+        actor=actor,
+        action="membership.delete",
+        object_type="membership",
+        object_id=str(membership.pk),
+        before=before,
+    )
     membership.delete()

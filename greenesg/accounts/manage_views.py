@@ -25,8 +25,10 @@ def _officer(request: HttpRequest, org_slug: str) -> OrgAccess:
 
 
 def _crumbs(access: OrgAccess, label: str) -> list[dict[str, str]]:
-    return [{"label": access.organisation.name, "url": reverse("org-overview", args=[access.organisation.slug])},
-            {"label": label, "url": ""}]
+    return [
+        {"label": access.organisation.name, "url": reverse("org-overview", args=[access.organisation.slug])},
+        {"label": label, "url": ""},
+    ]
 
 
 @login_required
@@ -38,9 +40,12 @@ def project_create(request: HttpRequest, org_slug: str) -> HttpResponse:
         project = project_save(project=form.save(commit=False), actor=request.user, before=None)
         messages.success(request, f"Project {project.name} created.")
         return redirect("project-detail", org_slug, project.slug)
-    return render(request, "accounts/project_form.html",
-                  {"form": form, "access": access, "breadcrumbs": _crumbs(access, "New project"), "creating": True},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/project_form.html",
+        {"form": form, "access": access, "breadcrumbs": _crumbs(access, "New project"), "creating": True},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -53,10 +58,17 @@ def project_settings(request: HttpRequest, org_slug: str, project_slug: str) -> 
         project = project_save(project=form.save(commit=False), actor=request.user, before=before)
         messages.success(request, "Project settings saved. They apply to imports from now on.")
         return redirect("project-detail", org_slug, project.slug)
-    return render(request, "accounts/project_form.html",
-                  {"form": form, "access": access, "project": project,
-                   "breadcrumbs": _crumbs(access, f"{project.name} settings")},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/project_form.html",
+        {
+            "form": form,
+            "access": access,
+            "project": project,
+            "breadcrumbs": _crumbs(access, f"{project.name} settings"),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -69,15 +81,27 @@ def org_members(request: HttpRequest, org_slug: str) -> HttpResponse:
         if not access.can_manage:
             raise PermissionDenied("Only officers can change members.")
         if form.is_valid():
-            membership_set(organisation=access.organisation, user=form.cleaned_data["username"],
-                           role=form.cleaned_data["role"], projects=list(form.cleaned_data["projects"]),
-                           actor=request.user)
+            membership_set(
+                organisation=access.organisation,
+                user=form.cleaned_data["username"],
+                role=form.cleaned_data["role"],
+                projects=list(form.cleaned_data["projects"]),
+                actor=request.user,
+            )
             messages.success(request, "Member saved.")
             return redirect("org-members", org_slug)
     memberships = access.organisation.memberships.select_related("user").prefetch_related("projects")
-    return render(request, "accounts/members.html",
-                  {"access": access, "form": form, "memberships": memberships.order_by("user__username"),
-                   "breadcrumbs": _crumbs(access, "Members")}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "access": access,
+            "form": form,
+            "memberships": memberships.order_by("user__username"),
+            "breadcrumbs": _crumbs(access, "Members"),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -103,9 +127,14 @@ def audit_log(request: HttpRequest, org_slug: str) -> HttpResponse:
         from ingestion.exports import safe_csv_response
 
         header = ["at", "actor", "action", "object_type", "object_id", "before", "after", "reason"]
-        rows = ([e.at.isoformat(), e.actor_label, e.action, e.object_type, e.object_id, e.before, e.after,
-                 e.reason] for e in entries.iterator())
+        rows = (
+            [e.at.isoformat(), e.actor_label, e.action, e.object_type, e.object_id, e.before, e.after, e.reason]
+            for e in entries.iterator()
+        )
         return safe_csv_response(f"{org_slug}-audit-log.csv", header, rows)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/audit_log.html",
-                  {"access": access, "page": page, "breadcrumbs": _crumbs(access, "Audit log")})
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {"access": access, "page": page, "breadcrumbs": _crumbs(access, "Audit log")},
+    )

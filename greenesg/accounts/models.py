@@ -46,9 +46,7 @@ class Project(models.Model):
     site_pue = models.FloatField(
         null=True, blank=True, help_text="PUE of our own site; blank uses 1.58 (Uptime Institute average)."
     )
-    inventory_source = models.CharField(
-        max_length=12, choices=InventorySource.choices, default=InventorySource.BILLING
-    )
+    inventory_source = models.CharField(max_length=12, choices=InventorySource.choices, default=InventorySource.BILLING)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

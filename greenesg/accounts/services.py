@@ -72,6 +72,22 @@ def api_token_revoke(*, token: ApiToken, revoked_by: AbstractBaseUser | None) ->
     return token
 
 
+@transaction.atomic
+def organisation_get_or_create(*, slug: str, name: str = "", actor_label: str = "system") -> Organisation:
+    organisation, created = Organisation.objects.get_or_create(slug=slug, defaults={"name": name or slug})
+    if created:
+        audit_log_write(
+            organisation=organisation,
+            actor=None,
+            actor_label=actor_label,
+            action="organisation.create",
+            object_type="organisation",
+            object_id=str(organisation.pk),
+            after={"slug": slug, "name": organisation.name},
+        )
+    return organisation
+
+
 def project_get_or_create(*, organisation: Organisation, slug: str, name: str = "", team: str = "") -> Project:
     project, created = Project.objects.get_or_create(
         organisation=organisation, slug=slug, defaults={"name": name or slug, "team": team}

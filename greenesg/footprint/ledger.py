@@ -11,7 +11,6 @@ through executemany.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,17 +25,59 @@ DAILY_TABLE = LedgerDaily._meta.db_table
 
 # Columns written by the importers, in one fixed order (id and updated_at are filled by the writer).
 LEDGER_COLUMNS: tuple[str, ...] = (
-    "organisation_id", "project_id", "natural_key", "source", "period_start", "period_end", "day", "experiment",
-    "run_id", "provider", "region", "country_iso", "service", "resource_category", "usage_amount", "usage_unit",
-    "duration_s", "energy_it_kwh", "energy_facility_kwh", "kgco2e_location", "kgco2e_market", "kgco2e_embodied",
-    "water_l", "cost", "currency", "scope", "category", "method", "pue_applied", "factor_id", "factor_g_per_kwh",
-    "factor_version", "market_factor_g_per_kwh", "market_basis", "flags", "in_inventory", "import_job_id",
-    "source_row", "attributes",
+    "organisation_id",
+    "project_id",
+    "natural_key",
+    "source",
+    "period_start",
+    "period_end",
+    "day",
+    "experiment",
+    "run_id",
+    "provider",
+    "region",
+    "country_iso",
+    "service",
+    "resource_category",
+    "usage_amount",
+    "usage_unit",
+    "duration_s",
+    "energy_it_kwh",
+    "energy_facility_kwh",
+    "kgco2e_location",
+    "kgco2e_market",
+    "kgco2e_embodied",
+    "water_l",
+    "cost",
+    "currency",
+    "scope",
+    "category",
+    "method",
+    "pue_applied",
+    "factor_id",
+    "factor_g_per_kwh",
+    "factor_version",
+    "market_factor_g_per_kwh",
+    "market_basis",
+    "flags",
+    "in_inventory",
+    "import_job_id",
+    "source_row",
+    "attributes",
 )
 _KEY_COLUMNS = ("organisation_id", "natural_key")
 # Columns whose values cannot hold a backslash, tab or newline (keys, codes, numbers as text).
-_SAFE_TEXT_COLUMNS = {"source", "country_iso", "currency", "category", "method", "import_job_id", "usage_unit",
-                      "resource_category", "market_basis"}
+_SAFE_TEXT_COLUMNS = {
+    "source",
+    "country_iso",
+    "currency",
+    "category",
+    "method",
+    "import_job_id",
+    "usage_unit",
+    "resource_category",
+    "market_basis",
+}
 
 
 @dataclass
@@ -54,8 +95,9 @@ def ledger_frame(rows: list[dict[str, Any]]) -> Any:
 
     frame = pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
     for column, empty in (("flags", []), ("attributes", {})):
-        frame[column] = [json.dumps(v if v is not None else empty) if not isinstance(v, str) else v
-                         for v in frame[column]]
+        frame[column] = [
+            json.dumps(v if v is not None else empty) if not isinstance(v, str) else v for v in frame[column]
+        ]
     return frame
 
 
@@ -90,8 +132,7 @@ def classify_rows(organisation_id: int, frame: Any) -> tuple[Any, UpsertCounts, 
     is_new = merged["old_day"].isna()
     longer = merged["duration_s"].fillna(0.0) > merged["old_duration"].fillna(0.0)
     write = is_new | longer
-    counts = UpsertCounts(new=int(is_new.sum()), updated=int((~is_new & longer).sum()),
-                          unchanged=int((~write).sum()))
+    counts = UpsertCounts(new=int(is_new.sum()), updated=int((~is_new & longer).sum()), unchanged=int((~write).sum()))
     old_days = set(merged.loc[~is_new & longer, "old_day"])
     return frame[write.to_numpy()], counts, old_days
 
@@ -195,8 +236,10 @@ def _write_copy(frame: Any, now: dt.datetime) -> None:
                     copy.write(text)
             return
         # CREATE … AS … WITH NO DATA copies the column types but not the NOT NULL on id.
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS ledger_stage ON COMMIT DELETE ROWS AS "
-                       f"SELECT {names} FROM {LEDGER_TABLE} WITH NO DATA")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS ledger_stage ON COMMIT DELETE ROWS AS "
+            f"SELECT {names} FROM {LEDGER_TABLE} WITH NO DATA"
+        )
         cursor.execute("TRUNCATE ledger_stage")
         with raw.copy(f"COPY ledger_stage ({names}) FROM STDIN") as copy:
             for text in _copy_chunks(data, columns):
@@ -224,14 +267,33 @@ def task_rows_exclude_counted_runs(*, organisation_id: int, project_ids: Iterabl
     ).update(in_inventory=False)
 
 
-_ROLLUP_DIMENSIONS = ("organisation_id", "project_id", "day", "source", "provider", "region", "service", "scope",
-                      "category", "method", "in_inventory")
-_ROLLUP_SUMS = ("energy_it_kwh", "energy_facility_kwh", "kgco2e_location", "kgco2e_market", "kgco2e_embodied",
-                "water_l", "cost")
+_ROLLUP_DIMENSIONS = (
+    "organisation_id",
+    "project_id",
+    "day",
+    "source",
+    "provider",
+    "region",
+    "service",
+    "scope",
+    "category",
+    "method",
+    "in_inventory",
+)
+_ROLLUP_SUMS = (
+    "energy_it_kwh",
+    "energy_facility_kwh",
+    "kgco2e_location",
+    "kgco2e_market",
+    "kgco2e_embodied",
+    "water_l",
+    "cost",
+)
 
 
-def rollup_refresh(*, organisation_id: int, project_ids: Iterable[int | None], first_day: dt.date,
-                   last_day: dt.date) -> None:
+def rollup_refresh(
+    *, organisation_id: int, project_ids: Iterable[int | None], first_day: dt.date, last_day: dt.date
+) -> None:
     """Recompute the daily rollup for some projects and days from the ledger (inside the import transaction)."""
     ids = list(project_ids)
     if not ids:

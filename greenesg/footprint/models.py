@@ -133,7 +133,12 @@ class LedgerEntry(models.Model):
     # No database-level constraint on the lineage keys (factor, import job): Django still enforces
     # PROTECT / SET_NULL, and a per-row foreign-key check would double the cost of a bulk import.
     factor = models.ForeignKey(
-        EmissionFactor, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+        EmissionFactor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
         db_constraint=False,
     )
     factor_g_per_kwh = models.FloatField(null=True, blank=True)
@@ -145,7 +150,12 @@ class LedgerEntry(models.Model):
     # codecarbon/billing pair of the double-counting rule): kept for coverage, never summed.
     in_inventory = models.BooleanField(default=True)
     import_job = models.ForeignKey(
-        "ingestion.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        "ingestion.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
         db_constraint=False,
     )
     source_row = models.PositiveIntegerField(null=True, blank=True)
@@ -195,3 +205,6 @@ class LedgerDaily(models.Model):
             models.Index(fields=["organisation", "day"], name="daily_org_day"),
             models.Index(fields=["project", "day"], name="daily_project_day"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source} scope {self.scope}: {self.kgco2e_location:.3f} kgCO2e"

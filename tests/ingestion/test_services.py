@@ -23,8 +23,9 @@ SAMPLE_FRA_RUN = "869595a9-7f97-4f6c-bdea-b854a62f3c00"
 
 def _import(project: Project, content: bytes, name: str = "emissions.csv") -> ImportJob:
     stored = storage.store_chunks([content])
-    submission = import_job_submit(project=project, kind="codecarbon", origin="cli", stored=stored,
-                                   original_name=name, enqueue=False)
+    submission = import_job_submit(
+        project=project, kind="codecarbon", origin="cli", stored=stored, original_name=name, enqueue=False
+    )
     if submission.created:
         import_job_process(job_id=str(submission.job.pk))
     submission.job.refresh_from_db()
@@ -95,8 +96,9 @@ def test_the_same_file_twice_is_already_imported_and_changes_nothing(project: Pr
     first = _import(project, _sample(sample_dir))
     before = list(LedgerEntry.objects.values_list("natural_key", "updated_at"))
     stored = storage.store_chunks([_sample(sample_dir)])
-    second = import_job_submit(project=project, kind="codecarbon", origin="cli", stored=stored,
-                               original_name="again.csv", enqueue=False)
+    second = import_job_submit(
+        project=project, kind="codecarbon", origin="cli", stored=stored, original_name="again.csv", enqueue=False
+    )
     assert not second.created
     assert second.job.pk == first.pk
     assert list(LedgerEntry.objects.values_list("natural_key", "updated_at")) == before
@@ -111,9 +113,10 @@ def test_a_grown_file_adds_only_the_new_runs_and_longer_runs_replace(project: Pr
     assert LedgerEntry.objects.filter(project=project).count() == 5
     total_before = LedgerEntry.objects.aggregate(s=Sum("energy_facility_kwh"))["s"]
     # Same five runs with a third, later cumulative flush each, plus three new runs.
-    grown = generate_csv(runs=5, start=start, days=3, flushes=3) + generate_csv(
-        runs=3, start=start, days=3, flushes=2, seed=99
-    ).split(b"\n", 1)[1]
+    grown = (
+        generate_csv(runs=5, start=start, days=3, flushes=3)
+        + generate_csv(runs=3, start=start, days=3, flushes=2, seed=99).split(b"\n", 1)[1]
+    )
     job = _import(project, grown)
     assert (job.records_new, job.records_updated, job.records_unchanged) == (3, 0, 5)
     assert LedgerEntry.objects.filter(project=project).count() == 8
@@ -141,10 +144,12 @@ def test_a_run_seen_again_with_a_longer_duration_replaces_its_values(project: Pr
 
 def test_rollups_equal_the_ledger(project: Project) -> None:
     _import(project, generate_csv(runs=40, start=dt.datetime(2026, 1, 1), days=60))
-    ledger = LedgerEntry.objects.filter(project=project).aggregate(e=Sum("energy_facility_kwh"),
-                                                                   k=Sum("kgco2e_location"))
-    daily = LedgerDaily.objects.filter(project=project).aggregate(e=Sum("energy_facility_kwh"),
-                                                                  k=Sum("kgco2e_location"))
+    ledger = LedgerEntry.objects.filter(project=project).aggregate(
+        e=Sum("energy_facility_kwh"), k=Sum("kgco2e_location")
+    )
+    daily = LedgerDaily.objects.filter(project=project).aggregate(
+        e=Sum("energy_facility_kwh"), k=Sum("kgco2e_location")
+    )
     assert daily["e"] == pytest.approx(ledger["e"])
     assert daily["k"] == pytest.approx(ledger["k"])
 
@@ -180,13 +185,18 @@ def test_without_a_host_timezone_utc_is_assumed_and_flagged(project: Project, sa
         (b"<html><body>Not Found</body></html>\n", "HTML"),
         (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "gzip"),
         (b"timestamp,run_id,duration\n2026-01-01T00:00:00,a,3\n", "energy_consumed"),
-        ("timestamp,run_id,duration,energy_consumed,country_name\n2026-01-01T00:00:00,a,3,0.1,Fran\xe7e\n"
-         .encode("latin-1"), ""),
+        (
+            "timestamp,run_id,duration,energy_consumed,country_name\n2026-01-01T00:00:00,a,3,0.1,Fran\xe7e\n".encode(
+                "latin-1"
+            ),
+            "",
+        ),
     ],
     ids=["empty", "html", "gzip", "missing-column", "not-utf8"],
 )
-def test_a_structurally_bad_file_is_refused_with_nothing_written(project: Project, content: bytes,
-                                                                  message: str) -> None:
+def test_a_structurally_bad_file_is_refused_with_nothing_written(
+    project: Project, content: bytes, message: str
+) -> None:
     job = _import(project, content, name="bad.csv")
     assert job.status == JobStatus.FAILED
     assert message in job.error_message
@@ -226,11 +236,13 @@ def test_processing_a_job_twice_has_one_effect(project: Project, sample_dir: Pat
     assert LedgerEntry.objects.count() == 4
 
 
-def test_a_live_lease_blocks_a_second_claim_and_an_expired_one_is_taken_over(project: Project,
-                                                                             sample_dir: Path) -> None:
+def test_a_live_lease_blocks_a_second_claim_and_an_expired_one_is_taken_over(
+    project: Project, sample_dir: Path
+) -> None:
     stored = storage.store_chunks([_sample(sample_dir)])
-    job = import_job_submit(project=project, kind="codecarbon", origin="cli", stored=stored,
-                            original_name="e.csv", enqueue=False).job
+    job = import_job_submit(
+        project=project, kind="codecarbon", origin="cli", stored=stored, original_name="e.csv", enqueue=False
+    ).job
     assert import_job_claim(job_id=str(job.pk)).claimed
     second = import_job_claim(job_id=str(job.pk))
     assert not second.claimed and second.retry_in > 0
@@ -241,13 +253,18 @@ def test_a_live_lease_blocks_a_second_claim_and_an_expired_one_is_taken_over(pro
     assert (job.status, job.attempts) == (JobStatus.DONE, 2)
 
 
-def test_a_job_whose_worker_keeps_dying_fails_after_the_attempt_cap(project: Project, sample_dir: Path,
-                                                                   settings) -> None:
+def test_a_job_whose_worker_keeps_dying_fails_after_the_attempt_cap(
+    project: Project, sample_dir: Path, settings
+) -> None:
     stored = storage.store_chunks([_sample(sample_dir)])
-    job = import_job_submit(project=project, kind="codecarbon", origin="cli", stored=stored,
-                            original_name="e.csv", enqueue=False).job
-    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=settings.IMPORT_MAX_ATTEMPTS,
-                                               lease_until=timezone.now() - dt.timedelta(seconds=1))
+    job = import_job_submit(
+        project=project, kind="codecarbon", origin="cli", stored=stored, original_name="e.csv", enqueue=False
+    ).job
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING,
+        attempts=settings.IMPORT_MAX_ATTEMPTS,
+        lease_until=timezone.now() - dt.timedelta(seconds=1),
+    )
     import_job_process(job_id=str(job.pk))
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
@@ -255,13 +272,23 @@ def test_a_job_whose_worker_keeps_dying_fails_after_the_attempt_cap(project: Pro
     assert LedgerEntry.objects.count() == 0
 
 
-def test_the_reconciler_republishes_lost_and_abandoned_jobs(project: Project, sample_dir: Path, settings,
-                                                            django_capture_on_commit_callbacks) -> None:
+def test_the_reconciler_republishes_lost_and_abandoned_jobs(
+    project: Project, sample_dir: Path, settings, django_capture_on_commit_callbacks
+) -> None:
     stored = storage.store_chunks([_sample(sample_dir)])
-    job = import_job_submit(project=project, kind="codecarbon", origin="cli", stored=stored,
-                            original_name="e.csv", enqueue=False).job
+    job = import_job_submit(
+        project=project, kind="codecarbon", origin="cli", stored=stored, original_name="e.csv", enqueue=False
+    ).job
     assert import_job_reconcile() == []  # fresh pending jobs are left alone
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
     assert import_job_reconcile() == [str(job.pk)]  # eager Celery in tests: processed right away
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
+
+
+def test_a_failed_import_can_be_submitted_again(project: Project) -> None:
+    failed = _import(project, b"", name="empty.csv")
+    assert failed.status == JobStatus.FAILED
+    again = _import(project, b"", name="empty.csv")
+    assert again.pk == failed.pk
+    assert again.status == JobStatus.FAILED and again.attempts == 1  # retried once more, same verdict

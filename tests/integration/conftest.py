@@ -71,10 +71,31 @@ def start_worker(real_services, tmp_path: Path) -> Iterator[Callable[..., subpro
     def start(**extra: str) -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "greenesg", "worker", "-P", "prefork", "-c", "1",
-             "--prefetch-multiplier", "1", "--without-mingle", "--without-gossip", "-Q", "ingest",
-             "--loglevel", "INFO"],
-            cwd=REPO, env=worker_env(**extra), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "greenesg",
+                "worker",
+                "-P",
+                "prefork",
+                "-c",
+                "1",
+                "--prefetch-multiplier",
+                "1",
+                "--without-mingle",
+                "--without-gossip",
+                "-Q",
+                "ingest",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=REPO,
+            env=worker_env(**extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         started.append(proc)
         return proc

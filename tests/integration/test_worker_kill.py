@@ -37,8 +37,9 @@ def _project() -> Project:
 
 def _submit(project: Project, content: bytes) -> ImportJob:
     stored = storage.store_chunks([content])
-    return import_job_submit(project=project, kind="codecarbon", origin="api", stored=stored,
-                             original_name="emissions.csv").job
+    return import_job_submit(
+        project=project, kind="codecarbon", origin="api", stored=stored, original_name="emissions.csv"
+    ).job
 
 
 def _job(job_id: object) -> ImportJob:
@@ -103,8 +104,14 @@ def test_concurrent_duplicate_uploads_have_one_effect(real_services) -> None:
     def upload() -> None:
         stored = storage.store_chunks([content])
         results.append(
-            import_job_submit(project=project, kind="codecarbon", origin="api", stored=stored,
-                              original_name="emissions.csv", enqueue=False).created
+            import_job_submit(
+                project=project,
+                kind="codecarbon",
+                origin="api",
+                stored=stored,
+                original_name="emissions.csv",
+                enqueue=False,
+            ).created
         )
         connection.close()
 

@@ -14,8 +14,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from greenesg.accounts.management.commands.create_token import project_from_label
-from greenesg.accounts.models import Organisation, Project
-from greenesg.accounts.services import audit_log_write, project_get_or_create
+from greenesg.accounts.models import Project
+from greenesg.accounts.services import organisation_get_or_create, project_get_or_create
 from ingestion import storage
 from ingestion.forms import content_problem, name_problem, stored_head
 from ingestion.models import ImportJob, JobKind, JobOrigin, JobStatus
@@ -55,17 +55,7 @@ class Command(BaseCommand):
         org_slug, sep, project_slug = label.partition("/")
         if not sep or not SLUG.fullmatch(org_slug) or not SLUG.fullmatch(project_slug):
             raise CommandError(f"Give the project as ORG/PROJECT (slugs), not {label!r}.")
-        organisation, created = Organisation.objects.get_or_create(slug=org_slug, defaults={"name": org_slug})
-        if created:
-            audit_log_write(
-                organisation=organisation,
-                actor=None,
-                actor_label="cli",
-                action="organisation.create",
-                object_type="organisation",
-                object_id=str(organisation.pk),
-                after={"slug": org_slug},
-            )
+        organisation = organisation_get_or_create(slug=org_slug, actor_label="cli")
         return project_get_or_create(organisation=organisation, slug=project_slug)
 
     def _import_one(self, path: Path, project: Project) -> tuple[bool, int]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
