@@ -94,6 +94,9 @@ class RowError(models.Model):
     class Meta:
         ordering = ["row", "id"]
 
+    def __str__(self) -> str:
+        return f"line {self.row}, {self.column or 'row'}: {self.message}"
+
 
 class IdempotencyKey(models.Model):
     """A retried API call with the same key and body replays the stored response."""
@@ -106,3 +109,6 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.job_id}"
