@@ -143,4 +143,12 @@ def demo_load(*, today: dt.date | None = None) -> list[str]:
             f"{project}: {submission.job.status}, {submission.job.records_accepted} runs"
             + ("" if submission.created else " (already loaded)")
         )
+    lines.extend(_optional_demo_data(org))
     return lines
+
+
+def _optional_demo_data(org: Organisation) -> list[str]:
+    """S and G values (issue 6): a year of metrics, most approved, and accessibility reports."""
+    from greenesg.esg.demo import esg_demo_load
+
+    return [f"ESG: {line}" for line in esg_demo_load(org)]

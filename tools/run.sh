@@ -10,7 +10,7 @@ trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 cat <<MSG
 
   GreenESG is starting on http://$HOST:$PORT/
-  Demo logins (password "demo"): officer, engineer, auditor
+  Demo logins (password "demo"): officer, controller (second officer), engineer, auditor
   Celery worker log: var/log/worker.log   (stop both with Ctrl-C)
 
 MSG

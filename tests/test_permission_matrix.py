@@ -1,0 +1,143 @@
+"""The authorisation matrix over every URL pattern of the app (reliability.md §9, test plan #20).
+
+Patterns are discovered from the URLconf, so a new page or endpoint is covered the day it is added:
+anonymous users never see data (login redirect or 401/403), outsiders and engineers of other
+projects get 404, and no persona ever causes a server error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from greenesg.accounts.models import Membership
+from greenesg.footprint.models import LedgerEntry
+from ingestion import storage
+from ingestion.models import ImportJob
+from ingestion.services import import_job_process, import_job_submit
+from ingestion.synthetic import generate_csv
+
+pytestmark = pytest.mark.django_db
+
+# Reachable without logging in, by design.
+PUBLIC = {"login", "api-schema", "api-docs", "api-redoc"}
+# Token in the path, no session (codecarbon's live output); POST only.
+TOKEN_IN_PATH = {"api-live-record"}
+
+
+def _patterns(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield prefix + str(pattern.pattern), pattern.name
+
+
+def _values(project_slug: str, objects: dict[str, str]) -> dict[str, str]:
+    return {
+        "org_slug": "acme", "project_slug": project_slug, "experiment": "_none", "period": "2026-Q3",
+        "action": "approve", "code": "S1-6.headcount", **objects,
+    }
+
+
+def _group_value(match: re.Match[str], values: dict[str, str]) -> str:
+    """The fixture value if it fits the group's regex, else the group's first literal alternative."""
+    name, regex = match.group(1), match.group(2)
+    value = values[name]
+    if re.fullmatch(regex, value):
+        return value
+    return regex.split("|")[0]
+
+
+def _fill(route: str, values: dict[str, str]) -> str | None:
+    """Turn a route (path() or re_path()) into a concrete URL, or None if a parameter is unknown."""
+    route = route.replace("^", "").replace("$", "").replace("\\.", ".")
+    names = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    if any(name not in values for name in names):
+        return None
+    # Regex groups first: their "(?P<name>…)" also contains "<name>".
+    url = re.sub(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)", lambda m: _group_value(m, values), route)
+    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], url)
+    return "/" + url
+
+
+@pytest.fixture
+def objects(project, officer, engineer, auditor, outsider, project_token) -> dict[str, str]:
+    content = generate_csv(runs=3, start=dt.datetime(2026, 7, 1), days=5)  # noqa: DTZ001 - host local time
+    submission = import_job_submit(project=project, kind="codecarbon", origin="cli",
+                                   stored=storage.store_chunks([content]), original_name="e.csv", enqueue=False)
+    import_job_process(job_id=str(submission.job.pk))
+    job = ImportJob.objects.get(pk=submission.job.pk)
+    entry = LedgerEntry.objects.filter(project=project).first()
+    assert entry is not None
+    return {
+        "job_id": str(job.pk), "pk": str(entry.pk), "run_id": entry.run_id, "token": "ges_ci_0_unknown",
+        "token_id": str(project.tokens.first().pk), "membership_id": str(Membership.objects.get(user=engineer).pk),
+    }
+
+
+def _urls(project_slug: str, objects: dict[str, str]) -> list[tuple[str, str]]:
+    found = []
+    for route, name in _patterns(get_resolver().url_patterns):
+        if route.startswith("admin/") or name in PUBLIC | TOKEN_IN_PATH or name == "home":
+            continue
+        if "project_slug" not in route and project_slug != "ml":
+            continue
+        url = _fill(route, _values(project_slug, objects))
+        if url is not None:
+            found.append((name, url))
+    return found
+
+
+def test_every_pattern_is_covered(objects) -> None:
+    skipped = [name for route, name in _patterns(get_resolver().url_patterns)
+               if not route.startswith("admin/") and _fill(route, _values("ml", objects)) is None]
+    assert skipped == [], f"add values for these patterns' parameters: {skipped}"
+
+
+def test_anonymous_users_never_see_data(client: Client, objects) -> None:
+    for name, url in _urls("ml", objects):
+        response = client.get(url)
+        if url.startswith("/api/"):
+            assert response.status_code in {401, 403, 405}, (name, url, response.status_code)
+        else:
+            assert response.status_code in {302, 405}, (name, url, response.status_code)
+            if response.status_code == 302:
+                assert "/login/" in response["Location"], (name, url)
+
+
+def test_outsiders_get_404_for_another_organisations_urls(outsider_client: Client, objects) -> None:
+    for name, url in _urls("ml", objects):
+        if "acme" not in url:
+            continue  # not organisation-scoped (e.g. region advice): nothing of acme's to hide
+        response = outsider_client.get(url)
+        assert response.status_code in {404, 405}, (name, url, response.status_code)
+
+
+def test_engineers_get_404_for_projects_they_are_not_members_of(engineer_client: Client, objects) -> None:
+    for name, url in _urls("web", objects):
+        response = engineer_client.get(url)
+        assert response.status_code in {403, 404, 405}, (name, url, response.status_code)
+        if "project_slug" in url or "/p/web/" in url or "/projects/acme/web/" in url:
+            assert response.status_code in {404, 405}, (name, url, response.status_code)
+
+
+@pytest.mark.parametrize("persona", ["officer_client", "engineer_client", "auditor_client"])
+def test_no_page_fails_for_members(persona: str, request, objects) -> None:
+    client: Client = request.getfixturevalue(persona)
+    for name, url in _urls("ml", objects):
+        response = client.get(url)
+        assert response.status_code < 500, (persona, name, url, response.status_code)
+
+
+def test_a_project_token_reaches_only_its_own_project(client: Client, objects, project_token, other_project) -> None:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {project_token}"}
+    for name, url in _urls("web", objects):
+        if url.startswith("/api/v1/projects/acme/web/"):
+            # 404 for the other project, or 403 where the token's scope excludes the route anyway.
+            assert client.get(url, **headers).status_code in {403, 404, 405}, (name, url)
