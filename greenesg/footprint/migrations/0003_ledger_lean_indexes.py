@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('footprint', '0002_seed_factor_sets'),
-        ('ingestion', '0002_billing'),
+        ('ingestion', '0001_initial'),
     ]
 
     operations = [
