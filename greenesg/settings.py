@@ -265,6 +265,12 @@ if PRODUCTION:
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Optional live grid-intensity provider for region advice (Electricity Maps style API); the factor
+# registry is used when these are empty or the provider fails.
+GRID_INTENSITY_API_URL = env_str("GRID_INTENSITY_API_URL", "")
+GRID_INTENSITY_API_TOKEN = env_secret("GRID_INTENSITY_API_TOKEN") or ""
+GRID_INTENSITY_TIMEOUT_S = env_int("GRID_INTENSITY_TIMEOUT_S", 3)
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "greenesg@localhost")
 

@@ -340,6 +340,8 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
             totals=totals,
             error_message="",
         )
+        # Budget thresholds and model tags are checked once the import is visible to everyone.
+        _after_import_on_commit(project.pk)
         _log_outcome(
             job,
             "import.done",
@@ -350,6 +352,12 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
                 "rejected": len(parsed.problems),
             },
         )
+
+
+def _after_import_on_commit(project_id: int) -> None:
+    from greenesg.steering.tasks import budget_check_task
+
+    transaction.on_commit(lambda: budget_check_task.delay(project_id))
 
 
 def _log_outcome(job: ImportJob, action: str, after: dict[str, Any]) -> None:

@@ -1,0 +1,21 @@
+"""Thin Celery tasks: ids in, a service call, nothing returned."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(
+    ignore_result=True,
+    # Only a locked or unreachable database is worth another try. The notification rows' unique constraint
+    # makes a retry (or a duplicate delivery) send nothing twice.
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def budget_check_task(project_id: int) -> None:
+    from greenesg.steering.services import budget_check_after_import
+
+    budget_check_after_import(project_id=project_id)
