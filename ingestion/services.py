@@ -302,6 +302,8 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         ledger.ledger_write(to_write)
         ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
         days = set(to_write["day"]) | old_days
+        if _double_counting_apply(job.organisation_id, project.pk, days):
+            days |= {_month_start(min(days)), _month_end(max(days))}
         if days:
             ledger.rollup_refresh(
                 organisation_id=job.organisation_id,
@@ -352,6 +354,26 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
                 "rejected": len(parsed.problems),
             },
         )
+
+
+def _double_counting_apply(organisation_id: int, project_id: int, days: set[dt.date]) -> bool:
+    """Where billing covers the same project, provider and month, only the project's chosen source stays
+    in the inventory; a codecarbon re-import must not flip its rows back. True when rows changed."""
+    from ingestion.billing_services import billing_inventory_apply  # builds on this module
+
+    if not days:
+        return False
+    months = {_month_start(day) for day in days}
+    return bool(billing_inventory_apply(organisation_id=organisation_id, project_ids=[project_id], months=months))
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
 
 
 def _after_import_on_commit(project_id: int) -> None:

@@ -14,7 +14,7 @@ ORG_LINKS = (
     ("org-overview", "Overview", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
     ("esg-overview", "ESG", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
     ("steering-org-budgets", "Budgets", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
-    ("billing-overview", "Cloud billing", {Role.OFFICER, Role.AUDITOR}),
+    ("billing-home", "Cloud billing", {Role.OFFICER, Role.AUDITOR}),
     ("esrs-reports", "Reports", {Role.OFFICER, Role.AUDITOR}),
     ("org-members", "Members", {Role.OFFICER, Role.AUDITOR}),
     ("org-audit", "Audit log", {Role.OFFICER, Role.AUDITOR}),

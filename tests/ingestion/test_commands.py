@@ -98,9 +98,28 @@ def test_it_refuses_an_unknown_project_unless_asked_to_create_it(db, sample_dir)
     assert LedgerEntry.objects.filter(project=project).count() == 4
 
 
-def test_billing_is_not_available_yet(db):
-    code, out = ingest("billing", "cur.csv.gz")
-    assert code == 2 and "billing ingestion is not available yet" in out
+BILLING_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "billing"
+
+
+def test_billing_files_are_imported_for_an_organisation(org):
+    code, out = ingest("billing", str(BILLING_FIXTURES / "cur_legacy.csv"), "--org", "acme")
+    assert code == 0, out
+    job = ImportJob.objects.get(organisation=org, kind="billing")
+    assert job.status == JobStatus.DONE
+    assert LedgerEntry.objects.filter(organisation=org, source="billing").exists()
+
+
+def test_a_billing_file_of_unknown_format_exits_1(org, tmp_path: Path):
+    path = tmp_path / "export.csv"
+    path.write_text("foo,bar\n1,2\n")
+    code, out = ingest("billing", str(path), "--org", "acme")
+    assert code == 1
+    assert not LedgerEntry.objects.filter(organisation=org).exists()
+
+
+def test_billing_needs_an_organisation(db):
+    with pytest.raises(CommandError):
+        call_command("ingest", "billing", "cur.csv", stdout=StringIO(), stderr=StringIO())
 
 
 def test_a_source_is_required(db):

@@ -1,8 +1,11 @@
-"""`python manage.py ingest codecarbon PATH... --project ORG/PROJECT [--create]`: synchronous import.
+"""Synchronous imports from the command line:
+
+    python manage.py ingest codecarbon PATH... --project ORG/PROJECT [--create]
+    python manage.py ingest billing PATH... --org ORG [--create]      (format detected from the header)
 
 Each file becomes an import job like an upload's, processed right here instead of by a worker, and
 the result is printed. Exit status: 0 when every file was imported (or already was), 1 when a file
-was refused or rows were rejected, 2 for `billing` (not available yet).
+was refused or rows were rejected.
 """
 
 from __future__ import annotations
@@ -33,13 +36,23 @@ class Command(BaseCommand):
         codecarbon.add_argument("paths", nargs="+", metavar="PATH")
         codecarbon.add_argument("--project", required=True, metavar="ORG/PROJECT")
         codecarbon.add_argument("--create", action="store_true", help="Create the organisation and project if missing.")
-        billing = sources.add_parser("billing", help="cloud billing exports (not available yet)")
-        billing.add_argument("paths", nargs="*", metavar="PATH")
-        billing.add_argument("--project", metavar="ORG/PROJECT")
+        billing = sources.add_parser(
+            "billing", help="cloud billing exports: AWS CUR (legacy, 2.0), GCP, Azure, FOCUS, provider carbon exports"
+        )
+        billing.add_argument("paths", nargs="+", metavar="PATH")
+        billing.add_argument("--org", required=True, metavar="ORG")
+        billing.add_argument("--create", action="store_true", help="Create the organisation if missing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["source"] == "billing":
-            raise CommandError("billing ingestion is not available yet", returncode=2)
+            from ingestion.billing_cli import billing_ingest_cli
+
+            code = billing_ingest_cli(
+                options["paths"], org=options["org"], create=options["create"], stdout=self.stdout
+            )
+            if code:
+                raise CommandError("a billing file was refused or rows were rejected", returncode=code)
+            return
         project = self._project(options["project"], create=options["create"])
         refused = rejected = 0
         for raw_path in options["paths"]:

@@ -16,4 +16,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for line in lines:
             self.stdout.write(line)
-        self.stdout.write("Demo logins (password 'demo'): officer, controller (a second officer, for four-eyes approvals), engineer, auditor")
+        self.stdout.write(
+            "Demo logins (password 'demo'): officer, controller (a second officer, for four-eyes approvals), "
+            "engineer, auditor"
+        )

@@ -1,0 +1,679 @@
+"""Cloud billing imports (issue 3): submit, process (two-phase), restatement, re-attribution, double counting.
+
+A billing job is claimed, leased and retried exactly like a codecarbon job (ingestion.services); once
+claimed, `billing_job_run` does the work:
+1. detect the format from the header; a provider carbon export goes to `_carbon_run`;
+2. phase one, outside any transaction: stream the file, sum lines per group, estimate, extrapolate;
+   a structural error or too many bad rows fails the job with the reader's message and nothing is written;
+3. phase two, ONE transaction: per (provider, account, month) the new delivery replaces the active one
+   (its ledger rows deleted, the new rows inserted, the old delivery marked superseded), the double-counting
+   rule is applied, rollups of both versions are refreshed and the job is marked DONE. Dashboards read
+   rollups written in that same transaction, so they never see a mix of two deliveries.
+
+Re-attribution rebuilds the billing ledger rows of an organisation from the stored per-day aggregates
+(BillingAggregate), never from the files: rule changes cost seconds, not a re-read of a year of CURs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Min, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from greenesg.accounts.models import InventorySource, Organisation, Project
+from greenesg.accounts.services import audit_log_write
+from greenesg.footprint import ledger
+from greenesg.footprint.factors import factor_lookup
+from greenesg.footprint.models import LedgerEntry
+from ingestion import storage
+from ingestion.attribution import RuleSpec, Share, Subject, shares_for
+from ingestion.billing_import import (
+    COMPUTE_CATEGORIES,
+    DeliveryContext,
+    EstimatedFile,
+    GroupEstimate,
+    LineAggregator,
+    aggregate_fields,
+    estimate_groups,
+    factor_resolver,
+    ledger_rows,
+)
+from ingestion.models import (
+    AttributionRule,
+    BillingAggregate,
+    BillingDelivery,
+    DeliveryStatus,
+    ImportJob,
+    JobKind,
+    JobStatus,
+    ProviderFigure,
+    RowError,
+)
+from ingestion.readers.billing import BillingFileError, ReadReport, detect_file_format, iter_billing_chunks
+from ingestion.readers.billing import read_provider_carbon as read_carbon
+from ingestion.readers.billing.formats import FORMATS, FORMATS_BY_KEY, header_key
+from ingestion.services import (
+    MAX_STORED_ROW_ERRORS,
+    ImportRefused,
+    JobSubmission,
+    _enqueue_on_commit,
+    _heartbeat,
+    _job_fail,
+    _log_outcome,
+    _test_barrier,
+)
+
+logger = logging.getLogger(__name__)
+
+# reliability.md §8 "Decide": a billing file is refused when more than 1 % of its rows are bad, or when any
+# money cell is bad (a wrong cost would silently distort extrapolation and every cost figure).
+MAX_REJECTED_SHARE = 0.01
+MONEY_HEADERS = frozenset(
+    header_key(alias) for spec in FORMATS for fld in spec.fields if fld.name == "cost" for alias in fld.aliases
+)
+
+
+# ---------------------------------------------------------------------------------------------- submit
+
+
+def billing_job_submit(
+    *,
+    organisation: Organisation,
+    origin: str,
+    stored: storage.StoredFile,
+    original_name: str,
+    created_by: AbstractBaseUser | None = None,
+    enqueue: bool = True,
+) -> JobSubmission:
+    """Create an org-level billing job for stored content, or return the job that already has these bytes."""
+    user = created_by if created_by is not None and created_by.is_authenticated else None
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                organisation=organisation,
+                project=None,
+                kind=JobKind.BILLING,
+                origin=origin,
+                stored_path=stored.relative_path,
+                original_name=original_name[:255],
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                created_by=user,
+            )
+            audit_log_write(
+                organisation=organisation,
+                actor=user,
+                action="import.create",
+                object_type="import_job",
+                object_id=str(job.pk),
+                after={"kind": JobKind.BILLING, "origin": origin, "file": job.original_name, "sha256": stored.sha256},
+            )
+            if enqueue:
+                _enqueue_on_commit(str(job.pk))
+    except IntegrityError:
+        # The org-level unique constraint settles concurrent identical uploads, not a prior SELECT.
+        storage.discard(stored.relative_path)
+        existing = ImportJob.objects.get(organisation=organisation, project__isnull=True, sha256=stored.sha256)
+        return JobSubmission(job=existing, created=False)
+    return JobSubmission(job=job, created=True)
+
+
+# ---------------------------------------------------------------------------------------------- process
+
+
+@dataclass
+class ParsedBilling:
+    report: ReadReport
+    estimated: EstimatedFile | None = None
+    carbon: list[Any] = field(default_factory=list)
+
+
+def billing_job_run(job: ImportJob) -> None:
+    """Process a claimed billing job (called by ingestion.services.import_job_process)."""
+    path = Path(storage.open_stored(job.stored_path))
+    try:
+        fmt = detect_file_format(path, display_name=job.original_name)
+        if FORMATS_BY_KEY[fmt].kind == "carbon":
+            parsed = _carbon_parse(job, path)
+            _decide(parsed.report)
+            _carbon_publish(job, parsed)
+            return
+        parsed = _billing_parse(job, path)
+        _decide(parsed.report)
+    except (BillingFileError, ImportRefused) as exc:
+        rows = getattr(exc, "rows_read", 0)
+        _job_fail(str(job.pk), str(exc), rows_read=rows)
+        _log_outcome(job, "import.failed", {"error": str(exc)})
+        return
+    _billing_publish(job, parsed)
+
+
+def _billing_parse(job: ImportJob, path: Path) -> ParsedBilling:
+    report = ReadReport(job.original_name)
+    aggregator = LineAggregator()
+    try:
+        for chunk in iter_billing_chunks(path, display_name=job.original_name, report=report):
+            aggregator.add(chunk)
+            _heartbeat(str(job.pk), rows=report.rows_read, stage="reading")
+            _test_barrier(report.rows_read)
+    except BillingFileError as exc:
+        exc.rows_read = report.rows_read  # type: ignore[attr-defined]
+        raise
+    _heartbeat(str(job.pk), rows=report.rows_read, stage="estimating")
+    resolve = factor_resolver(factor_lookup())
+    return ParsedBilling(report=report, estimated=estimate_groups(aggregator, resolve=resolve))
+
+
+def _refuse(message: str, rows_read: int) -> ImportRefused:
+    error = ImportRefused(message)
+    error.rows_read = rows_read  # type: ignore[attr-defined]
+    return error
+
+
+def _decide(report: ReadReport) -> None:
+    bad_rows = len({p.line for p in report.problems}) + report.problems_truncated
+    if report.rows_read == 0:
+        raise _refuse(f"{report.file_name}: the file contains no data rows", 0)
+    money = next((p for p in report.problems if header_key(p.column) in MONEY_HEADERS), None)
+    if money is not None:
+        raise _refuse(
+            f"{report.file_name}: line {money.line}, column {money.column}: {money.message} ({money.raw_value!r}). "
+            "A bad cost cell refuses the whole billing file; nothing was written.",
+            report.rows_read,
+        )
+    if bad_rows and bad_rows / report.rows_read > MAX_REJECTED_SHARE:
+        first = report.problems[0]
+        raise _refuse(
+            f"{report.file_name}: {bad_rows} of {report.rows_read} rows are invalid (more than "
+            f"{MAX_REJECTED_SHARE:.0%}; first: line {first.line}, {first.column}: {first.message}); "
+            "the whole file was refused and nothing was written.",
+            report.rows_read,
+        )
+
+
+@dataclass
+class PublishOutcome:
+    rows_written: int = 0
+    deliveries_new: int = 0
+    deliveries_replaced: int = 0
+    deliveries_stale: int = 0
+    projects: set[int | None] = field(default_factory=set)
+    days: set[dt.date] = field(default_factory=set)
+
+
+def _billing_publish(job: ImportJob, parsed: ParsedBilling) -> None:
+    estimated = parsed.estimated
+    assert estimated is not None
+    _heartbeat(str(job.pk), rows=parsed.report.rows_read, stage="writing")
+    with transaction.atomic():
+        organisation = _lock_organisation(job.organisation_id)
+        rules = attribution_rules_load(organisation=organisation)
+        outcome = PublishOutcome()
+        for (provider, account, month), groups in sorted(estimated.deliveries.items()):
+            _delivery_publish(job, provider, account, month, groups, rules, outcome)
+        _refresh(organisation.pk, outcome)
+        _store_problems(job, parsed.report)
+        _job_done(job, parsed.report, estimated, outcome)
+
+
+def _lock_organisation(organisation_id: int) -> Organisation:
+    # Serialises publishes and re-attributions of one organisation (PostgreSQL; SQLite writes are serial anyway).
+    return Organisation.objects.select_for_update().get(pk=organisation_id)
+
+
+def _delivery_publish(
+    job: ImportJob,
+    provider: str,
+    account: str,
+    month: dt.date,
+    groups: list[GroupEstimate],
+    rules: list[RuleSpec],
+    outcome: PublishOutcome,
+) -> None:
+    """Replace the active delivery of (provider, account, month) by this job's, unless this one is older."""
+    active = (
+        BillingDelivery.objects.select_related("job")
+        .filter(
+            organisation_id=job.organisation_id,
+            provider=provider,
+            account=account,
+            month=month,
+            status=DeliveryStatus.ACTIVE,
+        )
+        .first()
+    )
+    stale = active is not None and active.job.created_at > job.created_at
+    if active is not None and not stale:
+        outcome.projects |= _delete_delivery_rows(active)
+        outcome.days |= _month_days(month)
+        active.status, active.superseded_at = DeliveryStatus.SUPERSEDED, timezone.now()
+        active.save(update_fields=["status", "superseded_at"])
+        outcome.deliveries_replaced += 1
+    delivery = _delivery_create(job, provider, account, month, groups, stale=stale, newer=active)
+    if active is not None and not stale:
+        BillingDelivery.objects.filter(pk=active.pk).update(superseded_by=delivery)
+    aggregates = BillingAggregate.objects.bulk_create(
+        [BillingAggregate(delivery=delivery, **aggregate_fields(g)) for g in groups], batch_size=2000
+    )
+    if stale:
+        # A delivery submitted before the active one arrived late (a retry): kept for audit, never counted.
+        outcome.deliveries_stale += 1
+        return
+    rows = ledger_rows(_context(delivery), aggregates, _memo_shares(rules))
+    _ledger_write(rows)
+    outcome.rows_written += len(rows)
+    outcome.deliveries_new += 1
+    outcome.projects |= {row["project_id"] for row in rows}
+    outcome.days |= _month_days(month)
+
+
+def _delivery_create(
+    job: ImportJob,
+    provider: str,
+    account: str,
+    month: dt.date,
+    groups: list[GroupEstimate],
+    *,
+    stale: bool,
+    newer: BillingDelivery | None,
+) -> BillingDelivery:
+    counted = [g for g in groups if g.estimate.method in ("modelled", "extrapolated")]
+    unestimated = [g for g in groups if g.estimate.method == "unestimated"]
+    unsupported = [g for g in groups if g.estimate.method == "excluded"]
+    names = [g.key.account_name for g in groups if g.key.account_name]
+    return BillingDelivery.objects.create(
+        organisation_id=job.organisation_id,
+        job=job,
+        provider=provider,
+        account=account[:128],
+        account_name=(names[0] if names else "")[:200],
+        month=month,
+        status=DeliveryStatus.SUPERSEDED if stale else DeliveryStatus.ACTIVE,
+        superseded_by=newer if stale else None,
+        superseded_at=timezone.now() if stale else None,
+        source_format=groups[0].estimate.line.source_format[:40] if groups else "",
+        lines=sum(g.sums.lines for g in groups),
+        cost=sum(g.sums.cost for g in groups),
+        currency=next((g.key.currency for g in groups if g.key.currency), "")[:3],
+        energy_facility_kwh=sum(g.estimate.facility_kwh or 0.0 for g in counted),
+        kgco2e_location=sum(g.estimate.operational_kg or 0.0 for g in counted),
+        kgco2e_embodied=sum(g.estimate.embodied_kg or 0.0 for g in counted),
+        lines_unestimated=sum(g.sums.lines for g in unestimated),
+        cost_unestimated=sum(g.sums.cost for g in unestimated),
+        lines_unsupported=sum(g.sums.lines for g in unsupported),
+        cost_unsupported=sum(g.sums.cost for g in unsupported),
+    )
+
+
+def _context(delivery: BillingDelivery) -> DeliveryContext:
+    return DeliveryContext(
+        organisation_id=delivery.organisation_id,
+        delivery_id=delivery.pk,
+        job_id=str(delivery.job_id),
+        provider=delivery.provider,
+        account=delivery.account,
+        account_name=delivery.account_name,
+    )
+
+
+def _memo_shares(rules: list[RuleSpec]) -> Any:
+    cache: dict[tuple[Any, ...], list[Share]] = {}
+
+    def shares(subject: Subject) -> list[Share]:
+        key = (
+            subject.provider,
+            subject.account,
+            subject.account_name,
+            subject.resource_group,
+            tuple(sorted(subject.tags.items())),
+        )
+        if key not in cache:
+            cache[key] = shares_for(subject, rules)
+        return cache[key]
+
+    return shares
+
+
+def _ledger_write(rows: list[dict[str, Any]]) -> None:
+    """Hand row dicts to the ledger writer as the frame it takes."""
+    if not rows:
+        return
+    frame = ledger.ledger_frame(rows)
+    for column in ("project_id", "factor_id", "source_row"):
+        # Nullable integers: a float column would reach COPY as "3.0", which an integer column refuses.
+        frame[column] = frame[column].astype("Int64")
+    # Keys lead with a new delivery id, so none can exist yet: the writer may COPY straight into the ledger.
+    frame.attrs["has_existing_keys"] = False
+    ledger.ledger_write(frame)
+
+
+def _delete_delivery_rows(delivery: BillingDelivery) -> set[int | None]:
+    """Delete a delivery's ledger rows; returns the projects they belonged to (their rollups need refreshing)."""
+    rows = LedgerEntry.objects.filter(
+        organisation_id=delivery.organisation_id,
+        import_job_id=delivery.job_id,
+        natural_key__startswith=f"bill:{delivery.pk}:",
+    )
+    projects = set(rows.values_list("project_id", flat=True).distinct())
+    rows.delete()
+    return projects
+
+
+def _month_days(month: dt.date) -> set[dt.date]:
+    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return {month, following - dt.timedelta(days=1)}
+
+
+def _refresh(organisation_id: int, outcome: PublishOutcome) -> None:
+    if not outcome.days:
+        return
+    months = {day.replace(day=1) for day in outcome.days}
+    touched = billing_inventory_apply(organisation_id=organisation_id, project_ids=outcome.projects, months=months)
+    ledger.rollup_refresh(
+        organisation_id=organisation_id,
+        project_ids=outcome.projects | touched,
+        first_day=min(outcome.days),
+        last_day=max(outcome.days),
+    )
+    ledger.dashboard_generation_bump(organisation_id)
+
+
+def _store_problems(job: ImportJob, report: ReadReport) -> None:
+    RowError.objects.bulk_create(
+        RowError(
+            job=job,
+            row=p.line,
+            column=p.column[:100],
+            code=p.code[:40],
+            message=p.message[:500],
+            raw_value=p.raw_value[:200],
+        )
+        for p in report.problems[:MAX_STORED_ROW_ERRORS]
+    )
+
+
+def _job_done(job: ImportJob, report: ReadReport, estimated: EstimatedFile, outcome: PublishOutcome) -> None:
+    deliveries = list(BillingDelivery.objects.filter(job=job))
+    totals = {
+        "deliveries": len(deliveries),
+        "deliveries_replaced": outcome.deliveries_replaced,
+        "deliveries_stale": outcome.deliveries_stale,
+        "lines": report.rows_kept,
+        "lines_unestimated": estimated.unestimated_lines,
+        "lines_unsupported": estimated.unsupported_lines,
+        "rows_filtered": dict(report.filtered),
+        "buckets": dict(report.buckets),
+        "cost": sum(d.cost for d in deliveries),
+        "energy_facility_kwh": sum(d.energy_facility_kwh for d in deliveries),
+        "kgco2e_location": sum(d.kgco2e_location for d in deliveries),
+        "kgco2e_embodied": sum(d.kgco2e_embodied for d in deliveries),
+    }
+    bad = len({p.line for p in report.problems}) + report.problems_truncated
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE,
+        stage="done",
+        finished_at=timezone.now(),
+        lease_until=None,
+        rows_read=report.rows_read,
+        rows_processed=report.rows_read,
+        rows_rejected=bad,
+        records_new=outcome.rows_written,
+        records_updated=outcome.deliveries_replaced,
+        records_unchanged=0,
+        detected_format=report.format,
+        totals=totals,
+        error_message="",
+    )
+    _log_outcome(
+        job,
+        "import.done",
+        {
+            "deliveries": len(deliveries),
+            "replaced": outcome.deliveries_replaced,
+            "ledger_rows": outcome.rows_written,
+            "rejected": bad,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------- provider carbon
+
+
+def _carbon_parse(job: ImportJob, path: Path) -> ParsedBilling:
+    report = ReadReport(job.original_name)
+    try:
+        records = list(read_carbon(path, display_name=job.original_name, report=report))
+    except BillingFileError as exc:
+        exc.rows_read = report.rows_read  # type: ignore[attr-defined]
+        raise
+    _heartbeat(str(job.pk), rows=report.rows_read, stage="writing")
+    return ParsedBilling(report=report, carbon=records)
+
+
+def _figure_kg(kg: dict[str, float]) -> tuple[float | None, float | None]:
+    """(location-based, market-based) kg of a provider record; MCfS rows carry one scope each."""
+    location = kg.get("location_based", kg.get("latest_month", kg.get("total")))
+    if location is None and kg:
+        location = sum(v for k, v in kg.items() if k.startswith("scope") and "market" not in k)
+    return location, kg.get("market_based")
+
+
+def _carbon_publish(job: ImportJob, parsed: ParsedBilling) -> None:
+    """Provider figures of a newer import supersede the earlier ones of the same (provider, account, month)."""
+    with transaction.atomic():
+        _lock_organisation(job.organisation_id)
+        figures = [_figure(job, record) for record in parsed.carbon if record.period_start is not None]
+        units = {(f.provider, f.account, f.month) for f in figures}
+        for provider, account, month in units:
+            ProviderFigure.objects.filter(
+                organisation_id=job.organisation_id,
+                provider=provider,
+                account=account,
+                month=month,
+                status=DeliveryStatus.ACTIVE,
+                job__created_at__lt=job.created_at,
+            ).update(status=DeliveryStatus.SUPERSEDED)
+        ProviderFigure.objects.bulk_create(figures, batch_size=2000)
+        _store_problems(job, parsed.report)
+        ledger.dashboard_generation_bump(job.organisation_id)
+        skipped = len(parsed.carbon) - len(figures)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.DONE,
+            stage="done",
+            finished_at=timezone.now(),
+            lease_until=None,
+            rows_read=parsed.report.rows_read,
+            rows_processed=parsed.report.rows_read,
+            rows_rejected=parsed.report.rows_rejected,
+            records_new=len(figures),
+            records_updated=0,
+            records_unchanged=0,
+            detected_format=parsed.report.format,
+            error_message="",
+            totals={
+                "provider_figures": len(figures),
+                "without_month": skipped,
+                "kg_location": sum(f.kg_location or 0.0 for f in figures),
+            },
+        )
+        _log_outcome(job, "import.done", {"provider_figures": len(figures)})
+
+
+def _figure(job: ImportJob, record: Any) -> ProviderFigure:
+    location, market = _figure_kg(record.kg)
+    start = record.period_start
+    return ProviderFigure(
+        organisation_id=job.organisation_id,
+        job=job,
+        provider=record.provider,
+        account=record.account[:128],
+        month=dt.date(start.year, start.month, 1),
+        service=record.service[:200],
+        region=record.region[:64],
+        source_format=record.source_format,
+        model_version=record.model_version[:40],
+        kg_location=location,
+        kg_market=market,
+        scopes=dict(record.kg),
+        original={k: list(v) for k, v in record.original.items()},
+        source_line=record.source_line,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- attribution
+
+
+def attribution_rules_load(*, organisation: Organisation) -> list[RuleSpec]:
+    rules = AttributionRule.objects.filter(organisation=organisation).prefetch_related("targets")
+    return [
+        RuleSpec(
+            id=r.pk,
+            provider=r.provider,
+            match_field=r.match_field,
+            match_value=r.match_value,
+            tag_key=r.tag_key,
+            targets=tuple((t.project_id, t.percent) for t in r.targets.all()),
+        )
+        for r in rules
+    ]
+
+
+def billing_reattribute(*, organisation: Organisation) -> int:
+    """Rebuild every active delivery's ledger rows under the current rules, in one transaction.
+
+    Returns the number of ledger rows written. Called after every rule change.
+    """
+    with transaction.atomic():
+        organisation = _lock_organisation(organisation.pk)
+        shares = _memo_shares(attribution_rules_load(organisation=organisation))
+        old = LedgerEntry.objects.filter(organisation=organisation, source="billing")
+        outcome = PublishOutcome(projects=set(old.values_list("project_id", flat=True).distinct()))
+        old.delete()
+        deliveries = BillingDelivery.objects.filter(organisation=organisation, status=DeliveryStatus.ACTIVE)
+        for delivery in deliveries.iterator():
+            rows = ledger_rows(_context(delivery), delivery.aggregates.order_by("id").iterator(), shares)
+            _ledger_write(rows)
+            outcome.rows_written += len(rows)
+            outcome.projects |= {row["project_id"] for row in rows}
+            outcome.days |= _month_days(delivery.month)
+        _refresh(organisation.pk, outcome)
+        return outcome.rows_written
+
+
+# ---------------------------------------------------------------------------------------------- double counting
+
+
+def billing_inventory_apply(
+    *, organisation_id: int, project_ids: Iterable[int | None] | None = None, months: Iterable[dt.date] | None = None
+) -> set[int]:
+    """Apply each project's `inventory_source` where codecarbon and billing cover the same provider and month.
+
+    With "billing" (the default) the project's codecarbon rows of that provider and month leave the inventory;
+    with "codecarbon" its billed compute, memory and GPU rows do (storage and network are never measured, so
+    they stay). Excluded rows are kept (in_inventory=False) for the coverage figure. Call it after any import
+    or a change of a project's setting; returns the projects whose rows changed, for the rollup refresh.
+    """
+    projects = Project.objects.filter(organisation_id=organisation_id)
+    if project_ids is not None:
+        projects = projects.filter(pk__in=[p for p in project_ids if p is not None])
+    month_list = sorted(set(months)) if months is not None else None
+    touched: set[int] = set()
+    for project in projects:
+        for provider, month in _billing_months(project, month_list):
+            if _apply_one(project, provider, month):
+                touched.add(project.pk)
+    return touched
+
+
+def _billing_months(project: Project, months: list[dt.date] | None) -> list[tuple[str, dt.date]]:
+    rows = LedgerEntry.objects.filter(project=project, source="billing")
+    if months is not None:
+        rows = rows.filter(day__gte=months[0], day__lte=max(_month_days(months[-1])))
+    pairs = rows.annotate(month=TruncMonth("day")).values_list("provider", "month").distinct()
+    return [
+        (provider, month if isinstance(month, dt.date) else month.date())
+        for provider, month in pairs
+        if months is None or (month if isinstance(month, dt.date) else month.date()) in months
+    ]
+
+
+def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
+    days = _month_days(month)
+    window = Q(project=project, day__gte=min(days), day__lte=max(days))
+    measured = LedgerEntry.objects.filter(
+        window, source__in=["codecarbon", "codecarbon_task"], provider__iexact=provider
+    )
+    billed = LedgerEntry.objects.filter(window, source="billing", provider=provider)
+    if not measured.filter(source="codecarbon").exists():
+        return False
+    billed_compute = billed.filter(resource_category__in=COMPUTE_CATEGORIES)
+    if project.inventory_source == InventorySource.CODECARBON:
+        changed = billed_compute.filter(in_inventory=True).update(in_inventory=False)
+        changed += (
+            billed.exclude(resource_category__in=COMPUTE_CATEGORIES)
+            .filter(in_inventory=False)
+            .update(in_inventory=True)
+        )
+        changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
+        # Task rows cover the same energy as their run: the run rule applies again after the restore above.
+        ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
+        return changed > 0
+    changed = measured.filter(in_inventory=True).update(in_inventory=False)
+    changed += billed.filter(in_inventory=False).update(in_inventory=True)
+    return changed > 0
+
+
+def billing_inventory_refresh(*, organisation: Organisation, project: Project | None = None) -> None:
+    """Re-apply the double-counting rule (e.g. after a codecarbon import or a change of inventory_source)."""
+    with transaction.atomic():
+        ids = None if project is None else [project.pk]
+        touched = billing_inventory_apply(organisation_id=organisation.pk, project_ids=ids)
+        if not touched:
+            return
+        bounds = LedgerEntry.objects.filter(organisation=organisation, project_id__in=touched).aggregate(
+            first=Min("day")
+        )
+        last = (
+            LedgerEntry.objects.filter(organisation=organisation, project_id__in=touched)
+            .order_by("-day")
+            .values_list("day", flat=True)
+            .first()
+        )
+        if bounds["first"] is None or last is None:
+            return
+        ledger.rollup_refresh(
+            organisation_id=organisation.pk, project_ids=touched, first_day=bounds["first"], last_day=last
+        )
+        ledger.dashboard_generation_bump(organisation.pk)
+
+
+# ---------------------------------------------------------------------------------------------- acceptance
+
+BILLING_SUFFIXES = (".csv", ".csv.gz", ".gz", ".zip")
+
+
+def billing_upload_problem(name: str, head: bytes) -> str | None:
+    """Refuse what cannot be a billing export before a job exists (OWASP upload rules, reliability.md §2).
+
+    The name must end in .csv, .csv.gz, .gz or .zip; the bytes must be gzip, zip or text. The reader checks
+    the rest (format, columns, zip members, decompression bombs) in the worker, never in the request.
+    """
+    if "\x00" in name or not name.lower().endswith(BILLING_SUFFIXES):
+        return "Only billing exports can be imported here: a name ending in .csv, .csv.gz or .zip."
+    if not head.strip():
+        return "The file is empty."
+    if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if b"\x00" in head:
+        return "The file is binary, not a CSV, gzip or zip file."
+    return None

@@ -1,0 +1,55 @@
+"""Billing dashboard page: provider, service, region, resource category, cost next to kgCO2e, the unallocated
+bucket, method shares and codecarbon coverage. Officers and auditors (billing data spans the organisation)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from greenesg.accounts.access import OrgAccess, org_access_for_user
+from reports import billing_charts
+from reports.billing_selectors import billing_dashboard
+from reports.filters import InvalidFilter, dashboard_filter_parse
+
+
+def _get_org_for_reader(request: HttpRequest, org_slug: str) -> OrgAccess:
+    access = org_access_for_user(request.user, org_slug)  # outsiders: 404
+    if not access.sees_whole_org:
+        raise PermissionDenied("Billing data covers the whole organisation: officers and auditors only.")
+    return access
+
+
+@login_required
+@require_GET
+def billing_dashboard_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = _get_org_for_reader(request, org_slug)
+    try:
+        flt = dashboard_filter_parse(request.GET)
+    except InvalidFilter as error:
+        return render(request, "reports/bad_filter.html", {"message": str(error), "path": request.path}, status=400)
+    board = billing_dashboard(organisation=access.organisation, flt=flt)
+    figures = {}
+    if not board.is_empty:
+        figures = {
+            "provider": billing_charts.cost_and_carbon_bar(board.by_provider, title="By provider"),
+            "service": billing_charts.cost_and_carbon_bar(board.by_service, title="By service"),
+            "region": billing_charts.cost_and_carbon_bar(board.by_region, title="By region"),
+            "category": billing_charts.cost_and_carbon_bar(board.by_category, title="By resource category"),
+            "method": billing_charts.method_pie(board.by_method),
+        }
+    context = {
+        "access": access,
+        "org": access.organisation,
+        "flt": flt,
+        "board": board,
+        "figures": figures,
+        "breadcrumbs": [
+            {"label": access.organisation.name, "url": reverse("org-overview", args=[org_slug])},
+            {"label": "Billing dashboard", "url": ""},
+        ],
+    }
+    return render(request, "reports/billing_dashboard.html", context)
