@@ -40,8 +40,13 @@ def _patterns(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
 
 def _values(project_slug: str, objects: dict[str, str]) -> dict[str, str]:
     return {
-        "org_slug": "acme", "project_slug": project_slug, "experiment": "_none", "period": "2026-Q3",
-        "action": "approve", "code": "S1-6.headcount", **objects,
+        "org_slug": "acme",
+        "project_slug": project_slug,
+        "experiment": "_none",
+        "period": "2026-Q3",
+        "action": "approve",
+        "code": "S1-6.headcount",
+        **objects,
     }
 
 
@@ -69,15 +74,25 @@ def _fill(route: str, values: dict[str, str]) -> str | None:
 @pytest.fixture
 def objects(project, officer, engineer, auditor, outsider, project_token) -> dict[str, str]:
     content = generate_csv(runs=3, start=dt.datetime(2026, 7, 1), days=5)  # noqa: DTZ001 - host local time
-    submission = import_job_submit(project=project, kind="codecarbon", origin="cli",
-                                   stored=storage.store_chunks([content]), original_name="e.csv", enqueue=False)
+    submission = import_job_submit(
+        project=project,
+        kind="codecarbon",
+        origin="cli",
+        stored=storage.store_chunks([content]),
+        original_name="e.csv",
+        enqueue=False,
+    )
     import_job_process(job_id=str(submission.job.pk))
     job = ImportJob.objects.get(pk=submission.job.pk)
     entry = LedgerEntry.objects.filter(project=project).first()
     assert entry is not None
     return {
-        "job_id": str(job.pk), "pk": str(entry.pk), "run_id": entry.run_id, "token": "ges_ci_0_unknown",
-        "token_id": str(project.tokens.first().pk), "membership_id": str(Membership.objects.get(user=engineer).pk),
+        "job_id": str(job.pk),
+        "pk": str(entry.pk),
+        "run_id": entry.run_id,
+        "token": "ges_ci_0_unknown",
+        "token_id": str(project.tokens.first().pk),
+        "membership_id": str(Membership.objects.get(user=engineer).pk),
     }
 
 
@@ -95,8 +110,11 @@ def _urls(project_slug: str, objects: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def test_every_pattern_is_covered(objects) -> None:
-    skipped = [name for route, name in _patterns(get_resolver().url_patterns)
-               if not route.startswith("admin/") and _fill(route, _values("ml", objects)) is None]
+    skipped = [
+        name
+        for route, name in _patterns(get_resolver().url_patterns)
+        if not route.startswith("admin/") and _fill(route, _values("ml", objects)) is None
+    ]
     assert skipped == [], f"add values for these patterns' parameters: {skipped}"
 
 
