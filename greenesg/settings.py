@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from greenesg.env import (
@@ -203,8 +204,15 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: re-publish import jobs whose message was lost and free expired leases.
     "import-job-reconcile": {
         "task": "ingestion.tasks.import_job_reconcile",
-        "schedule": 60.0,
+        "schedule": crontab(minute="*"),
         "options": {"expires": 90},
+    },
+    # 06:15 UTC on days 1–7 of each month: draft each organisation's last closed fiscal quarter if it has
+    # no report yet (fiscal quarters may end in any month; a second run finds the draft and does nothing).
+    "esrs-quarter-close-drafts": {
+        "task": "reports.tasks.report_quarter_close_drafts",
+        "schedule": crontab(minute=15, hour=6, day_of_month="1-7"),
+        "options": {"expires": 3600},
     },
 }
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("ingestion.billing_urls")),
     path("", include("reports.billing_urls")),
     path("", include("reports.urls")),
+    path("", include("reports.report_urls")),
     path("", include("greenesg.steering.urls")),
     path("", include("greenesg.esg.urls")),
 ]

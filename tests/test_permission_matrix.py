@@ -46,6 +46,8 @@ def _values(project_slug: str, objects: dict[str, str]) -> dict[str, str]:
         "period": "2026-Q3",
         "action": "approve",
         "code": "S1-6.headcount",
+        "fmt": "pdf",
+        "section": "targets",
         **objects,
     }
 

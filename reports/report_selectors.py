@@ -1,0 +1,402 @@
+"""Reads for the ESRS E1 report: everything a report is computed from, as one JSON-ready snapshot.
+
+The snapshot (`report_inputs`) is what signing freezes: ledger aggregates per month and dimension,
+settings, instruments, residual-mix factors, the factors and source files behind the figures. The
+pure `reports.esrs.facts.compute` turns it into facts, so a stored snapshot reproduces its report.
+The ledger is read directly (inventory rows only, by `day`, the UTC day of the record's end), not the
+dashboard rollup, so a report never depends on a rollup refresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+
+from greenesg.accounts.models import Organisation
+from greenesg.footprint.models import EmissionFactor, LedgerEntry
+from reports.esrs import periods
+from reports.models import (
+    ContractualInstrument,
+    OtherActivity,
+    QuarterRevenue,
+    ReductionTarget,
+    Report,
+    ReportingSettings,
+    ReportStatus,
+    ResidualMixFactor,
+    Scope3Screening,
+)
+
+logger = logging.getLogger(__name__)
+INPUTS_SCHEMA = 1
+MAX_SOURCE_FILES = 500
+MAX_FACTORS = 500
+
+
+def reporting_settings_get(*, organisation: Organisation) -> ReportingSettings:
+    """The organisation's settings, unsaved defaults if none were entered yet."""
+    found = ReportingSettings.objects.filter(organisation=organisation).first()
+    return found or ReportingSettings(organisation=organisation, legal_name=organisation.name)
+
+
+def report_period_parse(*, organisation: Organisation, text: str, today: dt.date | None = None) -> periods.ReportPeriod:
+    month = reporting_settings_get(organisation=organisation).fiscal_year_start_month
+    return periods.period_parse(text, fiscal_start_month=month, today=today)
+
+
+def _window(period: periods.ReportPeriod) -> dict[str, Any]:
+    return {
+        "label": period.label,
+        "title": period.title,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "quarters": [[q.fiscal_year, q.quarter] for q in period.quarters()],
+    }
+
+
+def report_windows(period: periods.ReportPeriod) -> dict[str, dict[str, Any]]:
+    windows = {"N": _window(period), "N-1": _window(period.previous_year())}
+    if period.kind == "quarter":
+        windows["YTD"] = _window(period.year_to_date())
+        fy, q = (period.fiscal_year, period.quarter - 1) if period.quarter > 1 else (period.fiscal_year - 1, 4)
+        windows["PQ"] = _window(periods.quarter_period(fy, q, period.fiscal_start_month))
+    return windows
+
+
+def _ledger_rows(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    rows = (
+        LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
+        .annotate(month=TruncMonth("day"))
+        .values(
+            "month",
+            "scope",
+            "category",
+            "source",
+            "method",
+            "provider",
+            "region",
+            "country_iso",
+            "project_id",
+            "market_basis",
+            "resource_category",
+        )
+        .annotate(
+            records=Count("id"),
+            energy_kwh=Sum("energy_facility_kwh"),
+            kg_location=Sum(Coalesce("kgco2e_location", 0.0)),
+            # A record without a market figure counts at its location figure (and is flagged by its basis).
+            kg_market=Sum(Coalesce("kgco2e_market", "kgco2e_location", 0.0)),
+            kg_embodied=Sum("kgco2e_embodied"),
+            cost=Sum(Coalesce("cost", 0.0)),
+        )
+        .order_by()
+    )
+    out = []
+    for row in rows:
+        month = row["month"]
+        category = row["resource_category"] or ""
+        out.append(
+            {
+                "month": (month.date() if isinstance(month, dt.datetime) else month).isoformat(),
+                "scope": row["scope"],
+                "category": row["category"],
+                "source": row["source"],
+                "method": row["method"],
+                "provider": row["provider"],
+                "region": row["region"],
+                "country": row["country_iso"],
+                "project_id": row["project_id"],
+                "market_basis": row["market_basis"],
+                "fuel": category[5:] if category.startswith("fuel:") else "",
+                "records": row["records"],
+                "energy_kwh": float(row["energy_kwh"] or 0.0),
+                "kg_location": float(row["kg_location"] or 0.0),
+                "kg_market": float(row["kg_market"] or 0.0),
+                "kg_embodied": float(row["kg_embodied"] or 0.0),
+                "cost": float(row["cost"] or 0.0),
+            }
+        )
+    out.sort(key=lambda r: tuple(str(r[k]) for k in ("month", "scope", "category", "project_id", "provider", "region")))
+    return out
+
+
+def _factors(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    used = (
+        LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
+        .values("factor_id", "factor_version")
+        .annotate(records=Count("id"), kg=Sum(Coalesce("kgco2e_location", 0.0)))
+        .order_by("-kg")[:MAX_FACTORS]
+    )
+    used = list(used)
+    by_id = {
+        f.id: f
+        for f in EmissionFactor.objects.select_related("factor_set").filter(
+            id__in=[u["factor_id"] for u in used if u["factor_id"]]
+        )
+    }
+    out = []
+    for row in used:
+        factor = by_id.get(row["factor_id"])
+        out.append(
+            {
+                "factor_version": row["factor_version"] or (factor.factor_set.label if factor else ""),
+                "zone": factor.zone if factor else "",
+                "vintage": factor.vintage_year if factor else None,
+                "g_per_kwh": factor.g_co2e_per_kwh if factor else None,
+                "source": (factor.source or factor.factor_set.source) if factor else "",
+                "kind": factor.factor_set.get_kind_display() if factor else "",
+                "records": row["records"],
+                "kg": float(row["kg"] or 0.0),
+            }
+        )
+    out.sort(key=lambda r: (r["factor_version"], r["zone"], r["vintage"] or 0))
+    return out
+
+
+def _sources(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    from ingestion.models import ImportJob
+
+    jobs = (
+        LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
+        .exclude(import_job_id=None)
+        .values("import_job_id")
+        .annotate(records=Count("id"))
+        .order_by()
+    )
+    counts = {str(j["import_job_id"]): j["records"] for j in jobs}
+    out = [
+        {
+            "kind": job.kind,
+            "name": job.original_name,
+            "sha256": job.sha256,
+            "records": counts.get(str(job.pk), 0),
+            "id": str(job.pk),
+            "created": job.created_at.isoformat(),
+        }
+        for job in ImportJob.objects.filter(pk__in=list(counts)).order_by("created_at")[:MAX_SOURCE_FILES]
+    ]
+    for activity in OtherActivity.objects.filter(
+        organisation=organisation, period_end__gte=start, period_end__lte=end
+    ).order_by("id"):
+        if activity.evidence_sha256:
+            out.append(
+                {
+                    "kind": "evidence",
+                    "name": activity.evidence_name,
+                    "sha256": activity.evidence_sha256,
+                    "records": 1,
+                    "id": activity.natural_key,
+                    "created": activity.created_at.isoformat(),
+                }
+            )
+        if activity.import_sha256:
+            out.append(
+                {
+                    "kind": "other_csv",
+                    "name": activity.import_name,
+                    "sha256": activity.import_sha256,
+                    "records": 1,
+                    "id": f"{activity.natural_key} row {activity.import_row}",
+                    "created": activity.created_at.isoformat(),
+                }
+            )
+    return out
+
+
+def _flags(organisation: Organisation, start: dt.date, end: dt.date) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    flagged = (
+        LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
+        .exclude(Q(flags=[]) | Q(flags=None))
+        .values_list("flags", flat=True)
+    )
+    for flags in flagged.iterator(chunk_size=5000):
+        for flag in flags or []:
+            counts[str(flag)] = counts.get(str(flag), 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _settings_dict(organisation: Organisation) -> tuple[dict[str, Any], dict[str, Any]]:
+    s = reporting_settings_get(organisation=organisation)
+    org = {
+        "slug": organisation.slug,
+        "name": organisation.name,
+        "legal_name": s.legal_name or organisation.name,
+        "lei": s.lei,
+        "currency": s.currency or "EUR",
+        "fiscal_start_month": s.fiscal_year_start_month,
+        "consolidation": s.get_consolidation_approach_display(),
+        "nace": s.nace_code,
+        "high_impact": s.high_climate_impact,
+        "materiality": s.materiality_statement,
+        "actions": s.actions_statement,
+        "configured": s.pk is not None,
+    }
+    base = {
+        "year": s.base_year,
+        "scope1": s.base_scope1_t,
+        "scope2_location": s.base_scope2_location_t,
+        "scope2_market": s.base_scope2_market_t,
+        "scope3": s.base_scope3_t,
+        "energy_mwh": s.base_energy_mwh,
+    }
+    return org, base
+
+
+def _instrument_dicts(organisation: Organisation) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": i.id,
+            "type": i.instrument_type,
+            "type_label": i.get_instrument_type_display(),
+            "mwh": i.mwh,
+            "market": i.market.upper(),
+            "generation_start": i.generation_start.isoformat(),
+            "generation_end": i.generation_end.isoformat(),
+            "consumption_start": i.consumption_start.isoformat(),
+            "consumption_end": i.consumption_end.isoformat(),
+            "rate": i.emission_rate_g_per_kwh,
+            "registry_ids": i.registry_ids,
+            "supplier": i.supplier,
+            "evidence_name": i.evidence_name,
+            "evidence_sha256": i.evidence_sha256,
+        }
+        for i in ContractualInstrument.objects.filter(organisation=organisation).order_by("id")
+    ]
+
+
+def _optional_sci(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """SCI per project from the steering app, when it is installed (never added to totals, esrs.md §12)."""
+    try:
+        from greenesg.steering.selectors import sci_trend
+    except ImportError:
+        return []
+    out: list[dict[str, Any]] = []
+    try:
+        for project in organisation.projects.order_by("name"):
+            out.extend(
+                {
+                    "project": project.name,
+                    "period": point["period"],
+                    "sci_g_per_unit": point["result"].sci_kg_per_unit * 1000.0,
+                    "units": point["result"].units,
+                    "energy_kwh": point["result"].energy_kwh,
+                }
+                for point in sci_trend(project=project)
+                if start <= point["start"] <= end and point["result"].sci_kg_per_unit is not None
+            )
+    except Exception:  # the steering app is being built: a failure there must not stop the report
+        logger.exception("SCI section skipped")
+        return []
+    return out
+
+
+def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> list[dict[str, Any]]:
+    """S and G datapoints from the ESG app for calendar-aligned periods, when such data exists."""
+    if period.fiscal_start_month != 1 or period.kind == "ytd":
+        return []
+    try:
+        from greenesg.esg.periods import Period
+        from greenesg.esg.selectors import metric_rows
+    except ImportError:
+        return []
+    try:
+        rows = metric_rows(organisation, Period(period.fiscal_year, period.quarter))
+        return [
+            {k: r.as_dict()[k] for k in ("code", "name", "pillar", "unit", "value", "status")}
+            for r in rows
+            if r.value is not None and r.metric.pillar in {"S", "G"}
+        ]
+    except Exception:
+        logger.exception("S and G snapshot skipped")
+        return []
+
+
+def report_inputs(
+    *, organisation: Organisation, period: periods.ReportPeriod, restates: Report | None = None, reason: str = ""
+) -> dict[str, Any]:
+    """The JSON snapshot a report is computed from (see module docstring)."""
+    windows = report_windows(period)
+    instruments = _instrument_dicts(organisation)
+    starts = [dt.date.fromisoformat(w["start"]) for w in windows.values()]
+    ends = [dt.date.fromisoformat(w["end"]) for w in windows.values()]
+    starts += [dt.date.fromisoformat(i["consumption_start"]) for i in instruments]
+    ends += [dt.date.fromisoformat(i["consumption_end"]) for i in instruments]
+    org, base = _settings_dict(organisation)
+    inputs: dict[str, Any] = {
+        "schema": INPUTS_SCHEMA,
+        "organisation": org,
+        "period": {"label": period.label, "kind": period.kind, "title": period.title},
+        "windows": windows,
+        "base_year": base,
+        "targets": [
+            {
+                "scope": t.scope,
+                "scope_label": t.get_scope_display(),
+                "target_year": t.target_year,
+                "reduction_percent": t.reduction_percent,
+                "absolute_target_t": t.absolute_target_t,
+                "science_based": t.science_based,
+            }
+            for t in ReductionTarget.objects.filter(organisation=organisation)
+        ],
+        "revenue": [
+            {
+                "fiscal_year": r.fiscal_year,
+                "quarter": r.quarter,
+                "used": str(r.revenue_used),
+                "other": str(r.revenue_other),
+                "reference": r.statement_reference,
+            }
+            for r in QuarterRevenue.objects.filter(organisation=organisation)
+        ],
+        "screening": [
+            {"category": s.category, "included": s.included, "reason": s.reason, "method": s.method}
+            for s in Scope3Screening.objects.filter(organisation=organisation)
+        ],
+        "instruments": instruments,
+        "residual_mix": [
+            {
+                "zone": r.zone.upper(),
+                "year": r.year,
+                "g_per_kwh": r.g_co2e_per_kwh,
+                "nuclear_share": r.nuclear_share_percent,
+                "source": r.source,
+                "version": r.version,
+            }
+            for r in ResidualMixFactor.objects.filter(organisation=organisation)
+        ],
+        "ledger": _ledger_rows(organisation, min(starts), max(ends)),
+        "projects": {str(p.id): p.name for p in organisation.projects.all()},
+        "factors": _factors(organisation, period.start, period.end),
+        "sources": _sources(organisation, period.start, period.end),
+        "flags": _flags(organisation, period.start, period.end),
+        "sci": _optional_sci(organisation, period.start, period.end),
+        "esg": _optional_esg(organisation, period),
+        "restatements": [
+            {"period": r.period, "version": r.version, "reason": r.restatement_reason, "restates": r.restates_id}
+            for r in Report.objects.filter(organisation=organisation, period=period.label).exclude(restates=None)
+        ],
+    }
+    if restates is not None:
+        inputs["restated_from"] = {
+            "report_id": restates.pk,
+            "version": restates.version,
+            "signed_at": restates.signed_at.isoformat(timespec="minutes") if restates.signed_at else None,
+            "signed_by": restates.signed_by.get_username() if restates.signed_by else "",
+            "reason": reason,
+            "facts": {k: f["value"] for k, f in (restates.facts or {}).get("facts", {}).items()},
+        }
+    return inputs
+
+
+def latest_signed_report(*, organisation: Organisation, period_label: str) -> Report | None:
+    return (
+        Report.objects.filter(organisation=organisation, period=period_label, status=ReportStatus.SIGNED)
+        .order_by("-signed_at", "-id")
+        .first()
+    )

@@ -1,0 +1,616 @@
+"""Writes for the ESRS E1 report: generation, signing, restatement, other activities, settings.
+
+Generation (`report_generate`, run by the `reports` Celery queue):
+  1. claim the row DRAFT → GENERATING with a conditional update (a second delivery is a no-op);
+  2. snapshot the inputs (`report_inputs`) and hash their canonical JSON;
+  3. compute the facts (pure), render the PDF and every export;
+  4. store each document under MEDIA_ROOT/reports/<org>/<report>/v<version>/ with its SHA-256;
+  5. mark READY. Any error marks FAILED with the message.
+Signing freezes a READY report: it is never regenerated again, its files are verified against their
+hashes on every download, and a later report for the same period is a restated draft that carries the
+signed facts as "previously stated" with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from greenesg.accounts.models import Organisation
+from greenesg.accounts.services import audit_log_write
+from reports import report_selectors
+from reports.esrs import exports, facts, periods, render
+from reports.models import ArtifactFormat, OtherActivity, Report, ReportArtifact, ReportStatus
+
+logger = logging.getLogger(__name__)
+DOCUMENT_NAMES = {
+    ArtifactFormat.PDF: "report.pdf",
+    ArtifactFormat.XLSX: "report.xlsx",
+    ArtifactFormat.CSV: "tables.csv",
+    ArtifactFormat.JSON: "facts.json",
+    ArtifactFormat.IXBRL: "report.xhtml",
+    ArtifactFormat.LINEAGE: "lineage.csv",
+    ArtifactFormat.INPUTS: "inputs.json",
+}
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "ixbrl": "application/xhtml+xml",
+    "lineage": "text/csv; charset=utf-8",
+    "inputs": "application/json",
+}
+
+
+class ReportError(ValueError):
+    """A request the report workflow refuses (wrong state, missing reason, bad period)."""
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ documents
+
+
+@dataclass
+class Built:
+    inputs: dict[str, Any]
+    computed: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def report_build(
+    *, organisation: Organisation, period: periods.ReportPeriod, restates: Report | None = None, reason: str = ""
+) -> Built:
+    inputs = report_selectors.report_inputs(organisation=organisation, period=period, restates=restates, reason=reason)
+    return Built(inputs=inputs, computed=facts.compute(inputs))
+
+
+def report_meta(report: Report | None, inputs: dict[str, Any]) -> dict[str, Any]:
+    now = timezone.now().isoformat(timespec="seconds")
+    if report is None:
+        return {
+            "status": "live",
+            "status_label": "Live extract (not stored, not signed)",
+            "version": "–",
+            "generated_at": now,
+            "inputs_sha256": sha256_bytes(canonical_json(inputs)),
+        }
+    label = "Restated draft" if report.restates_id else "Draft for sign-off"
+    return {
+        "status": report.status,
+        "status_label": "Signed" if report.is_signed else label,
+        "version": report.version,
+        "restates": report.restates.version if report.restates_id else None,
+        "generated_at": now,
+        "signed_by": report.signed_by.get_username() if report.signed_by else "",
+        "signed_at": report.signed_at.isoformat(timespec="seconds") if report.signed_at else "",
+        "manifest_sha256": report.manifest_sha256,
+        "inputs_sha256": report.inputs_sha256 or sha256_bytes(canonical_json(inputs)),
+    }
+
+
+def lineage_bytes(inputs: dict[str, Any]) -> bytes:
+    from ingestion.exports import safe_csv_lines
+
+    header = ["kind", "name", "sha256", "records", "id", "created"]
+    rows = [[s[h] for h in header] for s in inputs.get("sources", [])]
+    return "".join(safe_csv_lines(header, rows)).encode("utf-8")
+
+
+def report_document(built: Built, fmt: str) -> bytes:
+    """One document of a report, the same bytes for the UI, the CLI and the stored package."""
+    if fmt == "pdf":
+        context = render.report_context(built.inputs, built.computed, built.meta)
+        return render.render_pdf(render.render_html(context))
+    if fmt == "html":
+        return render.render_html(render.report_context(built.inputs, built.computed, built.meta)).encode("utf-8")
+    if fmt == "csv":
+        return exports.csv_bytes(built.inputs, built.computed)
+    if fmt == "xlsx":
+        return exports.xlsx_bytes(built.inputs, built.computed)
+    if fmt == "json":
+        return exports.json_bytes(built.inputs, built.computed, built.meta)
+    if fmt == "ixbrl":
+        return exports.ixbrl_bytes(built.inputs, built.computed, built.meta)
+    if fmt == "lineage":
+        return lineage_bytes(built.inputs)
+    if fmt == "inputs":
+        return json.dumps(built.inputs, indent=1, sort_keys=True, default=str).encode("utf-8")
+    raise ReportError(f"Unknown format {fmt!r}.")
+
+
+def xlsx_available() -> bool:
+    try:
+        import xlsxwriter  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------------------- workflow
+
+
+@transaction.atomic
+def report_create(
+    *, organisation: Organisation, period_text: str, user: AbstractBaseUser | None, reason: str = ""
+) -> Report:
+    """A new report row for a period, queued for generation on commit.
+
+    When a signed report exists for the period, the new one is a restated draft and needs a reason.
+    """
+    try:
+        period = report_selectors.report_period_parse(organisation=organisation, text=period_text)
+    except periods.InvalidPeriod as exc:
+        raise ReportError(str(exc)) from exc
+    signed = report_selectors.latest_signed_report(organisation=organisation, period_label=period.label)
+    reason = (reason or "").strip()
+    if signed is not None and not reason:
+        raise ReportError(f"{period.label} has a signed report: a restated draft needs a reason.")
+    version = Report.objects.filter(organisation=organisation, period=period.label).count() + 1
+    report = Report.objects.create(
+        organisation=organisation,
+        period=period.label,
+        created_by=user,
+        version=version,
+        restates=signed,
+        restatement_reason=reason if signed is not None else "",
+        stage="queued",
+    )
+    audit_log_write(
+        organisation=organisation,
+        actor=user,
+        action="report.create",
+        object_type="esrs_report",
+        object_id=str(report.pk),
+        after={"period": report.period, "version": version, "restates": signed.pk if signed else None},
+        reason=reason,
+    )
+    from reports.tasks import report_generate as report_generate_task
+
+    transaction.on_commit(lambda: report_generate_task.delay(report.pk))
+    return report
+
+
+def _progress(report_id: int, progress: int, stage: str) -> None:
+    Report.objects.filter(pk=report_id).update(progress=progress, stage=stage)
+
+
+def _artifact_dir(report: Report) -> Path:
+    return Path(settings.MEDIA_ROOT) / "reports" / str(report.organisation_id) / str(report.pk) / f"v{report.version}"
+
+
+def report_generate(*, report_id: int) -> None:
+    """Generate a queued report (see module docstring). Safe to run twice: only one run claims the row."""
+    claimed = Report.objects.filter(pk=report_id, status=ReportStatus.DRAFT).update(
+        status=ReportStatus.GENERATING, progress=5, stage="reading the ledger"
+    )
+    if claimed != 1:
+        return
+    report = Report.objects.select_related("organisation", "restates", "restates__signed_by").get(pk=report_id)
+    try:
+        _generate(report)
+    except Exception as exc:
+        logger.exception("report %s failed", report_id)
+        Report.objects.filter(pk=report_id).update(
+            status=ReportStatus.FAILED, stage="failed", error_message=str(exc)[:2000]
+        )
+
+
+def _generate(report: Report) -> None:
+    organisation = report.organisation
+    period = report_selectors.report_period_parse(organisation=organisation, text=report.period)
+    built = report_build(
+        organisation=organisation, period=period, restates=report.restates, reason=report.restatement_reason
+    )
+    inputs_json = canonical_json(built.inputs)
+    report.inputs_sha256 = sha256_bytes(inputs_json)
+    built.meta = report_meta(report, built.inputs)
+    _progress(report.pk, 30, "rendering the PDF")
+    formats = [
+        ArtifactFormat.PDF,
+        ArtifactFormat.CSV,
+        ArtifactFormat.JSON,
+        ArtifactFormat.IXBRL,
+        ArtifactFormat.LINEAGE,
+        ArtifactFormat.INPUTS,
+    ]
+    if xlsx_available():
+        formats.insert(1, ArtifactFormat.XLSX)
+    folder = _artifact_dir(report)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = []
+    for index, fmt in enumerate(formats):
+        data = report_document(built, fmt)
+        path = folder / DOCUMENT_NAMES[fmt]
+        path.write_bytes(data)
+        stored.append((fmt, path, sha256_bytes(data), len(data)))
+        _progress(report.pk, 30 + int(65 * (index + 1) / len(formats)), f"wrote {fmt}")
+    with transaction.atomic():
+        ReportArtifact.objects.filter(report=report).delete()
+        for fmt, path, digest, size in stored:
+            ReportArtifact.objects.create(
+                report=report, format=fmt, path=str(path.relative_to(settings.MEDIA_ROOT)), sha256=digest, size=size
+            )
+        Report.objects.filter(pk=report.pk, status=ReportStatus.GENERATING).update(
+            status=ReportStatus.READY,
+            progress=100,
+            stage="ready",
+            generated_at=timezone.now(),
+            inputs=built.inputs,
+            inputs_sha256=report.inputs_sha256,
+            facts={"facts": built.computed["facts"], "notes": built.computed["notes"]},
+            factor_versions=sorted(
+                {f["factor_version"] for f in built.inputs.get("factors", []) if f["factor_version"]}
+            ),
+        )
+
+
+def manifest_sha256(report: Report) -> str:
+    lines = [f"inputs {report.inputs_sha256}"]
+    lines += [f"{a.format} {a.sha256}" for a in report.artifacts.order_by("format")]
+    return sha256_bytes("\n".join(lines).encode("utf-8"))
+
+
+@transaction.atomic
+def report_sign(*, report: Report, user: AbstractBaseUser) -> Report:
+    """Freeze a READY report: the signature covers the inputs hash and every document's hash."""
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.status != ReportStatus.READY:
+        raise ReportError(
+            f"Only a report ready for sign-off can be signed (this one is {locked.get_status_display()})."
+        )
+    for artifact in locked.artifacts.all():
+        artifact_verify(artifact)
+    locked.manifest_sha256 = manifest_sha256(locked)
+    locked.status = ReportStatus.SIGNED
+    locked.signed_by = user
+    locked.signed_at = timezone.now()
+    locked.save(update_fields=["manifest_sha256", "status", "signed_by", "signed_at"])
+    audit_log_write(
+        organisation=locked.organisation,
+        actor=user,
+        action="report.sign",
+        object_type="esrs_report",
+        object_id=str(locked.pk),
+        after={"period": locked.period, "version": locked.version, "manifest_sha256": locked.manifest_sha256},
+    )
+    return locked
+
+
+class ArtifactTampered(RuntimeError):
+    pass
+
+
+def artifact_verify(artifact: ReportArtifact) -> bytes:
+    """The stored bytes, after checking them against the recorded SHA-256."""
+    path = (Path(settings.MEDIA_ROOT) / artifact.path).resolve()
+    if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()):
+        raise ArtifactTampered("artifact path escapes the media root")
+    data = path.read_bytes()
+    if sha256_bytes(data) != artifact.sha256:
+        raise ArtifactTampered(f"{artifact.format} of report {artifact.report_id} does not match its SHA-256")
+    return data
+
+
+def quarter_close_drafts(*, today: dt.date | None = None) -> list[int]:
+    """Queue a draft for each organisation's last closed fiscal quarter if it has no report yet."""
+    from reports.models import ReportingSettings
+
+    today = today or timezone.now().date()
+    created = []
+    for item in ReportingSettings.objects.select_related("organisation"):
+        year, quarter = periods.last_closed_quarter(today, item.fiscal_year_start_month)
+        label = f"{year}-Q{quarter}"
+        if Report.objects.filter(organisation=item.organisation, period=label).exists():
+            continue
+        report = report_create(organisation=item.organisation, period_text=label, user=None)
+        created.append(report.pk)
+    return created
+
+
+# ------------------------------------------------------------------------------------ other activities
+
+
+ENERGY_UNITS = {"kwh": 1.0, "mwh": 1000.0}
+
+
+def _file_sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _other_ledger_row(activity: OtherActivity) -> dict[str, Any]:
+    """The ledger row of an activity: emissions from a registry factor (kWh) or as stated, with lineage."""
+    per_kwh = ENERGY_UNITS.get(activity.unit.strip().lower())
+    energy = activity.quantity * per_kwh if per_kwh else (activity.energy_kwh or 0.0)
+    flags: list[str] = []
+    factor = activity.factor
+    if activity.stated_kgco2e is not None:
+        kg, method = activity.stated_kgco2e, "supplier-specific" if activity.evidence_sha256 else "modelled"
+        if not activity.evidence_sha256:
+            flags.append("evidence_missing")
+    elif factor is not None and per_kwh:
+        kg, method = energy * factor.g_co2e_per_kwh / 1000.0, "modelled"
+    else:
+        raise ReportError("An activity needs a stated kgCO2e or a registry factor with a kWh or MWh quantity.")
+    start = dt.datetime.combine(activity.period_start, dt.time(0, 0), tzinfo=dt.UTC)
+    # The ledger's period rule: the UTC day of period_end decides the reporting period.
+    end = dt.datetime.combine(activity.period_end, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    market_kg, market_basis = kg, ""
+    if activity.scope == 2 and activity.stated_kgco2e is None:
+        market_basis = "mb_fallback_grid_average"
+    fuel = activity.fuel_type if activity.scope == 1 and activity.fuel_type else ""
+    return {
+        "organisation_id": activity.organisation_id,
+        "project_id": activity.project_id,
+        "natural_key": activity.natural_key,
+        "source": "other",
+        "period_start": start,
+        "period_end": end,
+        "day": activity.period_end,
+        "experiment": "",
+        "run_id": "",
+        "provider": "",
+        "region": "",
+        "country_iso": activity.country_iso.upper(),
+        "service": activity.description[:200],
+        "resource_category": f"fuel:{fuel}" if fuel else "",
+        "usage_amount": activity.quantity,
+        "usage_unit": activity.unit[:32],
+        "duration_s": (end - start).total_seconds(),
+        "energy_it_kwh": energy if activity.scope in (1, 2) else 0.0,
+        "energy_facility_kwh": energy if activity.scope in (1, 2) else 0.0,
+        "kgco2e_location": kg,
+        "kgco2e_market": market_kg,
+        "kgco2e_embodied": 0.0,
+        "water_l": 0.0,
+        "cost": None,
+        "currency": "",
+        "scope": activity.scope,
+        "category": activity.category if activity.scope == 3 else "",
+        "method": method,
+        "pue_applied": 1.0,
+        "factor_id": factor.pk if factor is not None and activity.stated_kgco2e is None else None,
+        "factor_g_per_kwh": factor.g_co2e_per_kwh if factor is not None and activity.stated_kgco2e is None else None,
+        "factor_version": factor.factor_set.label if factor is not None and activity.stated_kgco2e is None else "",
+        "market_factor_g_per_kwh": None,
+        "market_basis": market_basis,
+        "flags": flags,
+        "in_inventory": True,
+        "import_job_id": None,
+        "source_row": activity.import_row,
+        "attributes": {
+            "other_activity_id": activity.pk,
+            "description": activity.description,
+            "stated_source": activity.stated_source,
+            "evidence_name": activity.evidence_name,
+            "evidence_sha256": activity.evidence_sha256,
+            "import_name": activity.import_name,
+            "import_sha256": activity.import_sha256,
+        },
+    }
+
+
+def _ledger_replace(organisation_id: int, natural_key: str, row: dict[str, Any] | None) -> None:
+    from greenesg.footprint.ledger import dashboard_generation_bump, ledger_frame, ledger_write, rollup_refresh
+    from greenesg.footprint.models import LedgerEntry
+
+    old = list(
+        LedgerEntry.objects.filter(organisation_id=organisation_id, natural_key=natural_key).values_list(
+            "project_id", "day"
+        )
+    )
+    LedgerEntry.objects.filter(organisation_id=organisation_id, natural_key=natural_key).delete()
+    if row is not None:
+        ledger_write(ledger_frame([row]))
+    touched = old + ([(row["project_id"], row["day"])] if row is not None else [])
+    for project_id, day in touched:
+        rollup_refresh(organisation_id=organisation_id, project_ids=[project_id], first_day=day, last_day=day)
+    dashboard_generation_bump(organisation_id)
+
+
+@transaction.atomic
+def other_activity_save(
+    *,
+    activity: OtherActivity,
+    user: AbstractBaseUser | None,
+    evidence: UploadedFile | None = None,
+) -> OtherActivity:
+    """Create or update an activity and its ledger row (natural key other:<id>) in one transaction."""
+    creating = activity.pk is None
+    before = None if creating else model_to_dict(OtherActivity.objects.get(pk=activity.pk))
+    if evidence is not None:
+        activity.evidence_sha256 = _file_sha256(evidence)
+        activity.evidence_name = evidence.name[:255]
+        activity.evidence.save("evidence", evidence, save=False)
+    if activity.created_by_id is None:
+        activity.created_by = user
+    activity.save()
+    _ledger_replace(activity.organisation_id, activity.natural_key, _other_ledger_row(activity))
+    after = model_to_dict(activity, exclude=["evidence"])
+    audit_log_write(
+        organisation=activity.organisation,
+        actor=user,
+        action="other_activity.create" if creating else "other_activity.update",
+        object_type="other_activity",
+        object_id=str(activity.pk),
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
+    return activity
+
+
+@transaction.atomic
+def other_activity_delete(*, activity: OtherActivity, user: AbstractBaseUser | None) -> None:
+    _ledger_replace(activity.organisation_id, activity.natural_key, None)
+    audit_log_write(
+        organisation=activity.organisation,
+        actor=user,
+        action="other_activity.delete",
+        object_type="other_activity",
+        object_id=str(activity.pk),
+        before=_jsonable(model_to_dict(activity, exclude=["evidence"])),
+    )
+    activity.delete()
+
+
+def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    return json.loads(json.dumps(data, default=str))
+
+
+# --------------------------------------------------------------------------------------- CSV import
+
+OTHER_CSV_COLUMNS = (
+    "description",
+    "scope",
+    "category",
+    "quantity",
+    "unit",
+    "period_start",
+    "period_end",
+    "country_iso",
+    "factor_zone",
+    "stated_kgco2e",
+    "stated_source",
+    "energy_kwh",
+    "fuel_type",
+)
+MAX_CSV_ROWS = 5000
+
+
+@dataclass
+class CsvImportResult:
+    created: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def other_activities_import(
+    *, organisation: Organisation, upload: UploadedFile, user: AbstractBaseUser | None
+) -> CsvImportResult:
+    """Import activities from CSV. All rows or none: any invalid row rejects the file, listing the errors.
+
+    The file's SHA-256 and row number are stored on each activity (and its ledger row) as lineage.
+    """
+    import csv
+    import io
+
+    from reports.report_forms import OtherActivityRowForm
+
+    raw = upload.read(settings.MAX_UPLOAD_BYTES + 1)
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return CsvImportResult(errors=["The file is not UTF-8 text."])
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"description", "scope", "quantity", "unit", "period_start", "period_end"} - set(reader.fieldnames or [])
+    if missing:
+        return CsvImportResult(errors=[f"Missing columns: {', '.join(sorted(missing))}."])
+    result, forms = CsvImportResult(), []
+    for number, row in enumerate(reader, start=2):
+        if number > MAX_CSV_ROWS + 1:
+            result.errors.append(f"More than {MAX_CSV_ROWS} rows.")
+            break
+        form = OtherActivityRowForm(
+            {k: (row.get(k) or "").strip() for k in OTHER_CSV_COLUMNS}, organisation=organisation
+        )
+        if form.is_valid():
+            forms.append((number, form))
+        else:
+            for name, messages in form.errors.items():
+                result.errors.append(f"Row {number}, {name}: {' '.join(messages)}")
+    if result.errors:
+        return result
+    with transaction.atomic():
+        for number, form in forms:
+            activity = form.save(commit=False)
+            activity.organisation = organisation
+            activity.import_name = (upload.name or "import.csv")[:255]
+            activity.import_sha256 = digest
+            activity.import_row = number
+            other_activity_save(activity=activity, user=user)
+            result.created += 1
+    return result
+
+
+# ------------------------------------------------------------------------------------------ settings
+
+
+@transaction.atomic
+def settings_object_save(
+    *, instance: Any, user: AbstractBaseUser | None, organisation: Organisation, evidence: UploadedFile | None = None
+) -> Any:
+    """Save one settings object (reporting settings, target, revenue, screening, instrument, residual mix)."""
+    creating = instance.pk is None
+    model = type(instance)
+    before = None if creating else model_to_dict(model.objects.get(pk=instance.pk), exclude=["evidence"])
+    if evidence is not None and hasattr(instance, "evidence_sha256"):
+        instance.evidence_sha256 = _file_sha256(evidence)
+        instance.evidence_name = evidence.name[:255]
+        instance.evidence.save("evidence", evidence, save=False)
+    if hasattr(instance, "created_by_id") and instance.created_by_id is None:
+        instance.created_by = user
+    instance.organisation = organisation
+    instance.save()
+    audit_log_write(
+        organisation=organisation,
+        actor=user,
+        action=f"{model._meta.model_name}.{'create' if creating else 'update'}",
+        object_type=model._meta.model_name,
+        object_id=str(instance.pk),
+        before=_jsonable(before),
+        after=_jsonable(model_to_dict(instance, exclude=["evidence"])),
+    )
+    return instance
+
+
+@transaction.atomic
+def settings_object_delete(*, instance: Any, user: AbstractBaseUser | None, organisation: Organisation) -> None:
+    model = type(instance)
+    audit_log_write(
+        organisation=organisation,
+        actor=user,
+        action=f"{model._meta.model_name}.delete",
+        object_type=model._meta.model_name,
+        object_id=str(instance.pk),
+        before=_jsonable(model_to_dict(instance, exclude=["evidence"])),
+    )
+    instance.delete()
+
+
+def scope3_screening_save(
+    *, organisation: Organisation, rows: Iterable[dict[str, Any]], user: AbstractBaseUser | None
+) -> None:
+    from reports.models import Scope3Screening
+
+    with transaction.atomic():
+        for row in rows:
+            item, _ = Scope3Screening.objects.get_or_create(organisation=organisation, category=row["category"])
+            for name in ("included", "reason", "method", "screened_on"):
+                setattr(item, name, row.get(name))
+            settings_object_save(instance=item, user=user, organisation=organisation)

@@ -1,0 +1,332 @@
+"""ESRS report pages: report list and generation, detail with progress, sign-off, downloads, settings.
+
+Access (issue 7): officers generate, sign and edit settings; auditors see and download signed reports
+and their lineage only; engineers and outsiders get 404 (the organisation's reports do not exist for
+them); an auditor posting to an officer action gets 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from greenesg.accounts.access import OrgAccess, org_access_for_user
+from greenesg.accounts.models import Role
+from reports import report_forms, report_selectors, report_services
+from reports.models import (
+    SCOPE3_CATEGORIES,
+    ArtifactFormat,
+    ContractualInstrument,
+    OtherActivity,
+    QuarterRevenue,
+    ReductionTarget,
+    Report,
+    ReportArtifact,
+    ReportingSettings,
+    ReportStatus,
+    ResidualMixFactor,
+    Scope3Screening,
+)
+
+
+def _get_reports_access(request: HttpRequest, org_slug: str, *, manage: bool = False) -> OrgAccess:
+    access = org_access_for_user(request.user, org_slug)
+    if access.role not in (Role.OFFICER, Role.AUDITOR):
+        raise Http404("No such organisation")
+    if manage and not access.can_manage:
+        raise PermissionDenied("Officers only")
+    return access
+
+
+def _get_report_for_user(access: OrgAccess, pk: int) -> Report:
+    reports = Report.objects.filter(organisation=access.organisation)
+    if access.role == Role.AUDITOR:
+        reports = reports.filter(status=ReportStatus.SIGNED)
+    report = reports.select_related("created_by", "signed_by", "restates").filter(pk=pk).first()
+    if report is None:
+        raise Http404("No such report")
+    return report
+
+
+def _crumbs(access: OrgAccess, *extra: tuple[str, str | None]) -> list[dict[str, Any]]:
+    org = access.organisation
+    items = [
+        {"label": org.name, "url": reverse("org-overview", args=[org.slug])},
+        {"label": "ESRS reports", "url": reverse("esrs-reports", args=[org.slug])},
+    ]
+    return items + [{"label": label, "url": url} for label, url in extra]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = _get_reports_access(request, org_slug, manage=request.method == "POST")
+    form = report_forms.ReportCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                report = report_services.report_create(
+                    organisation=access.organisation,
+                    period_text=form.cleaned_data["period"],
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except report_services.ReportError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("esrs-report-detail", org_slug=org_slug, pk=report.pk)
+        status = 400
+    reports = Report.objects.filter(organisation=access.organisation).select_related("signed_by")
+    if access.role == Role.AUDITOR:
+        reports = reports.filter(status=ReportStatus.SIGNED)
+    context = {"access": access, "form": form, "reports": reports[:200], "breadcrumbs": _crumbs(access)}
+    return render(request, "reports/esrs/reports.html", context, status=status)
+
+
+@login_required
+def report_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    access = _get_reports_access(request, org_slug)
+    report = _get_report_for_user(access, pk)
+    context = {
+        "access": access,
+        "report": report,
+        "artifacts": report.artifacts.all(),
+        "working": report.status in (ReportStatus.DRAFT, ReportStatus.GENERATING),
+        "breadcrumbs": _crumbs(access, (f"{report.period} v{report.version}", None)),
+    }
+    return render(request, "reports/esrs/report_detail.html", context)
+
+
+@login_required
+@require_POST
+def report_sign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    access = _get_reports_access(request, org_slug, manage=True)
+    report = _get_report_for_user(access, pk)
+    try:
+        report_services.report_sign(report=report, user=request.user)
+    except (report_services.ReportError, report_services.ArtifactTampered) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Report {report.period} v{report.version} signed and frozen.")
+    return redirect("esrs-report-detail", org_slug=org_slug, pk=pk)
+
+
+@login_required
+def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> HttpResponse:
+    access = _get_reports_access(request, org_slug)
+    report = _get_report_for_user(access, pk)
+    artifact = ReportArtifact.objects.filter(report=report, format=fmt).first()
+    if artifact is None:
+        raise Http404("No such document")
+    data = report_services.artifact_verify(artifact)
+    name = report_services.DOCUMENT_NAMES[ArtifactFormat(fmt)]
+    filename = f"{access.organisation.slug}-{report.period}-v{report.version}-{name}"
+    response = FileResponse(
+        iter([data]), content_type=report_services.CONTENT_TYPES[fmt], as_attachment=True, filename=filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-SHA256"] = artifact.sha256
+    return response
+
+
+# ------------------------------------------------------------------------------------------- settings
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_general(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = _get_reports_access(request, org_slug, manage=True)
+    instance = ReportingSettings.objects.filter(organisation=access.organisation).first()
+    instance = instance or ReportingSettings(organisation=access.organisation, legal_name=access.organisation.name)
+    form = report_forms.ReportingSettingsForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        report_services.settings_object_save(
+            instance=form.save(commit=False), user=request.user, organisation=access.organisation
+        )
+        messages.success(request, "Reporting settings saved.")
+        return redirect("esrs-settings", org_slug=org_slug)
+    context = {"access": access, "form": form, "sections": SECTIONS, "breadcrumbs": _crumbs(access, ("Settings", None))}
+    return render(request, "reports/esrs/settings.html", context, status=400 if form.errors else 200)
+
+
+@dataclass(frozen=True)
+class Section:
+    model: type[models.Model]
+    form: type[Any]
+    title: str
+    columns: tuple[str, ...]
+    help: str = ""
+
+
+SECTIONS: dict[str, Section] = {
+    "targets": Section(
+        ReductionTarget,
+        report_forms.ReductionTargetForm,
+        "Reduction targets (E1-4)",
+        ("scope", "target_year", "reduction_percent", "absolute_target_t", "science_based"),
+    ),
+    "revenue": Section(
+        QuarterRevenue,
+        report_forms.QuarterRevenueForm,
+        "Net revenue per quarter",
+        ("fiscal_year", "quarter", "revenue_used", "revenue_other", "statement_reference"),
+        "Net revenue used for GHG intensity and the rest, reconciled to the financial statements (AR 55).",
+    ),
+    "instruments": Section(
+        ContractualInstrument,
+        report_forms.ContractualInstrumentForm,
+        "Contractual instruments (market-based Scope 2)",
+        ("instrument_type", "mwh", "market", "consumption_start", "consumption_end", "evidence_name"),
+    ),
+    "residual-mix": Section(
+        ResidualMixFactor,
+        report_forms.ResidualMixFactorForm,
+        "Residual-mix factors",
+        ("zone", "year", "g_co2e_per_kwh", "nuclear_share_percent", "source", "version"),
+    ),
+    "other": Section(
+        OtherActivity,
+        report_forms.OtherActivityForm,
+        "Other activities",
+        ("description", "scope", "category", "quantity", "unit", "stated_kgco2e", "period_end", "evidence_name"),
+        "Office electricity, heating fuel, business travel, purchased hardware … They enter the ledger as "
+        "source 'other' with natural key other:<id>.",
+    ),
+}
+
+
+def _section_form(section: Section, access: OrgAccess, data: Any = None, files: Any = None) -> Any:
+    if section.form is report_forms.OtherActivityForm:
+        return section.form(data, files, organisation=access.organisation)
+    return section.form(data, files)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_section(request: HttpRequest, org_slug: str, section: str) -> HttpResponse:
+    access = _get_reports_access(request, org_slug, manage=True)
+    spec = SECTIONS.get(section)
+    if spec is None:
+        raise Http404("No such section")
+    form = _section_form(spec, access, request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        instance = form.save(commit=False)
+        instance.organisation = access.organisation
+        evidence = form.cleaned_data.get("evidence_file")
+        try:
+            if isinstance(instance, OtherActivity):
+                report_services.other_activity_save(activity=instance, user=request.user, evidence=evidence)
+            else:
+                report_services.settings_object_save(
+                    instance=instance, user=request.user, organisation=access.organisation, evidence=evidence
+                )
+        except report_services.ReportError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Saved.")
+            return redirect("esrs-settings-section", org_slug=org_slug, section=section)
+    objects = spec.model.objects.filter(organisation=access.organisation)[:500]
+    rows = [{"pk": o.pk, "cells": [_display(o, c) for c in spec.columns]} for o in objects]
+    context = {
+        "access": access,
+        "section": section,
+        "spec": spec,
+        "form": form,
+        "headers": [spec.model._meta.get_field(c).verbose_name for c in spec.columns],
+        "rows": rows,
+        "breadcrumbs": _crumbs(access, ("Settings", reverse("esrs-settings", args=[org_slug])), (spec.title, None)),
+    }
+    return render(request, "reports/esrs/settings_section.html", context, status=400 if form.errors else 200)
+
+
+def _display(obj: models.Model, column: str) -> Any:
+    getter = getattr(obj, f"get_{column}_display", None)
+    return getter() if getter else getattr(obj, column)
+
+
+@login_required
+@require_POST
+def settings_delete(request: HttpRequest, org_slug: str, section: str, pk: int) -> HttpResponse:
+    access = _get_reports_access(request, org_slug, manage=True)
+    spec = SECTIONS.get(section)
+    instance = spec.model.objects.filter(organisation=access.organisation, pk=pk).first() if spec else None
+    if instance is None:
+        raise Http404("No such item")
+    if isinstance(instance, OtherActivity):
+        report_services.other_activity_delete(activity=instance, user=request.user)
+    else:
+        report_services.settings_object_delete(instance=instance, user=request.user, organisation=access.organisation)
+    messages.success(request, "Deleted.")
+    return redirect("esrs-settings-section", org_slug=org_slug, section=section)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = _get_reports_access(request, org_slug, manage=True)
+    existing = {s.category: s for s in Scope3Screening.objects.filter(organisation=access.organisation)}
+    initial = [
+        {
+            "category": code,
+            "included": existing[code].included if code in existing else False,
+            "reason": existing[code].reason if code in existing else "",
+            "method": existing[code].method if code in existing else "",
+            "screened_on": existing[code].screened_on if code in existing else None,
+        }
+        for code, _ in SCOPE3_CATEGORIES
+    ]
+    formset = report_forms.Scope3ScreeningFormSet(request.POST or None, initial=initial)
+    if request.method == "POST" and formset.is_valid():
+        rows = [f.cleaned_data for f in formset.forms if f.cleaned_data.get("category") in dict(SCOPE3_CATEGORIES)]
+        report_services.scope3_screening_save(organisation=access.organisation, rows=rows, user=request.user)
+        messages.success(request, "Scope 3 screening saved.")
+        return redirect("esrs-screening", org_slug=org_slug)
+    labels = dict(SCOPE3_CATEGORIES)
+    context = {
+        "access": access,
+        "formset": formset,
+        "rows": [(labels.get(str(f.initial.get("category")), ""), f) for f in formset.forms],
+        "breadcrumbs": _crumbs(access, ("Settings", reverse("esrs-settings", args=[org_slug])), ("Scope 3", None)),
+    }
+    return render(request, "reports/esrs/screening.html", context, status=400 if formset.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def other_import(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = _get_reports_access(request, org_slug, manage=True)
+    form = report_forms.CsvImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        result = report_services.other_activities_import(
+            organisation=access.organisation, upload=form.cleaned_data["file"], user=request.user
+        )
+        if not result.errors:
+            messages.success(request, f"{result.created} activities imported.")
+            return redirect("esrs-settings-section", org_slug=org_slug, section="other")
+        errors = result.errors[:100]
+    context = {
+        "access": access,
+        "form": form,
+        "errors": errors,
+        "columns": report_services.OTHER_CSV_COLUMNS,
+        "breadcrumbs": _crumbs(
+            access, ("Other activities", reverse("esrs-settings-section", args=[org_slug, "other"]))
+        ),
+    }
+    return render(request, "reports/esrs/other_import.html", context, status=400 if errors or form.errors else 200)
+
+
+def latest_signed(organisation: Any, period: str) -> Report | None:
+    return report_selectors.latest_signed_report(organisation=organisation, period_label=period)

@@ -1,0 +1,115 @@
+"""Generation on the reports queue, sign-off freezing, restatement, the scheduled quarter-close draft."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from greenesg.footprint.models import LedgerEntry
+from reports import report_services
+from reports.models import Report, ReportStatus
+from tests.esrs.helpers import pdf_text, row_numbers
+
+
+def _generate(org, officer, django_capture_on_commit_callbacks, period="2026-Q2", reason=""):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_services.report_create(organisation=org, period_text=period, user=officer, reason=reason)
+    report.refresh_from_db()
+    return report
+
+
+def _bytes(report: Report, fmt: str) -> bytes:
+    return report_services.artifact_verify(report.artifacts.get(format=fmt))
+
+
+@pytest.mark.django_db
+def test_it_generates_every_document_with_hashes(acme, officer, django_capture_on_commit_callbacks) -> None:
+    report = _generate(acme, officer, django_capture_on_commit_callbacks)
+    assert report.status == ReportStatus.READY and report.progress == 100
+    formats = set(report.artifacts.values_list("format", flat=True))
+    assert {"pdf", "csv", "json", "ixbrl", "lineage", "inputs"} <= formats
+    for artifact in report.artifacts.all():
+        path = Path(settings.MEDIA_ROOT) / artifact.path
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == artifact.sha256
+        assert f"reports/{acme.pk}/{report.pk}/v1/" in artifact.path
+    assert len(report.inputs_sha256) == 64 and report.inputs["period"]["label"] == "2026-Q2"
+    assert report.factor_versions == ["test-grid@v1"]
+
+
+@pytest.mark.django_db
+def test_generation_runs_once_and_ignores_missing_rows(acme, officer) -> None:
+    report = Report.objects.create(organisation=acme, period="2026-Q1", created_by=officer)
+    report_services.report_generate(report_id=report.pk)
+    first = {a.format: a.sha256 for a in report.artifacts.all()}
+    report_services.report_generate(report_id=report.pk)  # a second delivery claims nothing
+    assert {a.format: a.sha256 for a in report.artifacts.all()} == first
+    report_services.report_generate(report_id=987654)  # no such row: a no-op
+
+
+@pytest.mark.django_db
+def test_a_failure_marks_the_report_failed(acme, officer, monkeypatch) -> None:
+    report = Report.objects.create(organisation=acme, period="2026-Q1", created_by=officer)
+    monkeypatch.setattr(report_services.render, "render_pdf", lambda html: (_ for _ in ()).throw(RuntimeError("x")))
+    report_services.report_generate(report_id=report.pk)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED and "x" in report.error_message
+
+
+@pytest.mark.django_db
+def test_signing_freezes_and_data_changes_produce_a_restated_draft(
+    acme, officer, project, django_capture_on_commit_callbacks
+) -> None:
+    report = _generate(acme, officer, django_capture_on_commit_callbacks)
+    signed = report_services.report_sign(report=report, user=officer)
+    assert signed.status == ReportStatus.SIGNED and len(signed.manifest_sha256) == 64
+    frozen = {fmt: _bytes(signed, fmt) for fmt in ("pdf", "json", "ixbrl", "inputs")}
+    with pytest.raises(report_services.ReportError):
+        report_services.report_sign(report=signed, user=officer)
+    # Later data change: a late codecarbon file adds 10 t to Scope 2 in May.
+    LedgerEntry.objects.filter(natural_key="test:fra-2026-5").update(kgco2e_location=10_000.0 + 52.6)
+    signed.refresh_from_db()
+    for fmt, data in frozen.items():
+        assert _bytes(signed, fmt) == data  # the signed package never changes
+    assert signed.facts["facts"]["e1_6.scope2_location.N"]["value"] == pytest.approx(0.746, abs=1e-3)
+    with pytest.raises(report_services.ReportError):  # a restatement needs a reason
+        report_services.report_create(organisation=acme, period_text="2026-Q2", user=officer)
+    restated = _generate(acme, officer, django_capture_on_commit_callbacks, reason="Late <b>codecarbon</b> file")
+    assert restated.restates_id == signed.pk and restated.version == 2 and restated.status == ReportStatus.READY
+    raw = pdf_text(_bytes(restated, "pdf"))
+    text = " ".join(raw.split())
+    assert "previously" in text and "This draft restates version 1" in text
+    assert "Late <b>codecarbon</b> file" in text
+    # E1-6 row: base, N-1, N as previously stated, N restated, … side by side.
+    assert row_numbers(raw, "S2-LB")[:4] == [20.0, 0.746, 0.746, 10.746]
+
+
+@pytest.mark.django_db
+def test_a_tampered_document_is_refused(acme, officer, django_capture_on_commit_callbacks) -> None:
+    report = _generate(acme, officer, django_capture_on_commit_callbacks)
+    artifact = report.artifacts.get(format="pdf")
+    (Path(settings.MEDIA_ROOT) / artifact.path).write_bytes(b"%PDF-forged")
+    with pytest.raises(report_services.ArtifactTampered):
+        report_services.report_sign(report=report, user=officer)
+
+
+@pytest.mark.django_db
+def test_quarter_close_drafts_once_per_quarter(acme, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        first = report_services.quarter_close_drafts(today=dt.date(2026, 7, 2))
+        again = report_services.quarter_close_drafts(today=dt.date(2026, 7, 3))
+    assert len(first) == 1 and again == []
+    report = Report.objects.get(pk=first[0])
+    assert report.period == "2026-Q2" and report.status == ReportStatus.READY and report.created_by is None
+
+
+def test_the_task_is_routed_to_the_reports_queue() -> None:
+    from reports.tasks import report_generate, report_quarter_close_drafts
+
+    routes = settings.CELERY_TASK_ROUTES
+    assert report_generate.name.startswith("reports.tasks.") and "reports.tasks.*" in routes
+    assert routes["reports.tasks.*"] == {"queue": "reports"}
+    assert report_quarter_close_drafts.name == "reports.tasks.report_quarter_close_drafts"
