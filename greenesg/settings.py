@@ -289,5 +289,6 @@ LOGGING = {
     "filters": {"hide_tokens": {"()": "greenesg.logging.HideTokensFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["hide_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # WeasyPrint and fontTools narrate every layout step at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
 }
