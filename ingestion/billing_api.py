@@ -48,7 +48,7 @@ BILLING_UPLOAD_SCHEMA: dict[str, Any] = {
     "application/octet-stream": {
         "type": "string",
         "format": "binary",
-        "description": "The file as the raw body (.csv, .csv.gz or .zip).",
+        "description": "The file as the raw body (.csv, .csv.gz, .zip or .parquet).",
     },
 }
 

@@ -19,7 +19,7 @@ class BillingUploadForm(forms.Form):
     file = forms.FileField(
         label="Billing or provider carbon export",
         help_text="AWS CUR (legacy or 2.0), GCP billing export, Azure cost export, FOCUS, or a provider carbon "
-        "export: .csv, .csv.gz or .zip. The format is detected from the header.",
+        "export: .csv, .csv.gz, .zip or .parquet. The format is detected from the header.",
     )
 
     def clean_file(self) -> Any:

@@ -659,21 +659,22 @@ def billing_inventory_refresh(*, organisation: Organisation, project: Project | 
 
 # ---------------------------------------------------------------------------------------------- acceptance
 
-BILLING_SUFFIXES = (".csv", ".csv.gz", ".gz", ".zip")
+BILLING_SUFFIXES = (".csv", ".csv.gz", ".gz", ".zip", ".parquet")
 
 
 def billing_upload_problem(name: str, head: bytes) -> str | None:
     """Refuse what cannot be a billing export before a job exists (OWASP upload rules, reliability.md §2).
 
-    The name must end in .csv, .csv.gz, .gz or .zip; the bytes must be gzip, zip or text. The reader checks
+    The name must end in .csv, .csv.gz, .gz, .zip or .parquet; the bytes must be gzip, zip, Parquet or
+    text. The reader checks
     the rest (format, columns, zip members, decompression bombs) in the worker, never in the request.
     """
     if "\x00" in name or not name.lower().endswith(BILLING_SUFFIXES):
-        return "Only billing exports can be imported here: a name ending in .csv, .csv.gz or .zip."
+        return "Only billing exports can be imported here: a name ending in .csv, .csv.gz, .zip or .parquet."
     if not head.strip():
         return "The file is empty."
-    if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"\xff\xfe", b"\xfe\xff", b"PAR1")):
         return None
     if b"\x00" in head:
-        return "The file is binary, not a CSV, gzip or zip file."
+        return "The file is binary, not a CSV, gzip, zip or Parquet file."
     return None

@@ -99,9 +99,7 @@ def import_file(organisation: Organisation, path: Path, *, name: str | None = No
 
 
 @pytest.fixture(autouse=True)
-def _billing_urls(settings) -> None:
-    # Until greenesg/urls.py includes the billing URLconfs, the tests use one that does.
-    settings.ROOT_URLCONF = "tests.billing.urls"
+def _clear_cache() -> None:
     # Generation bumps run on commit, which test transactions never reach: start each test with no cache.
     from django.core.cache import cache
 

@@ -8,8 +8,6 @@ from django.urls import reverse
 from reports import report_services
 from reports.models import OtherActivity, Report, ReportingSettings, ReportStatus
 
-pytestmark = pytest.mark.urls("tests.esrs.urls")
-
 
 @pytest.fixture
 def signed(acme, officer) -> Report:

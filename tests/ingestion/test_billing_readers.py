@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import sys
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from ingestion.readers.billing import (
     read_billing_lines,
     read_provider_carbon,
 )
+from ingestion.readers.billing import reader as reader_module
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "billing"
 
@@ -417,3 +421,141 @@ def test_credits_and_refunds_never_create_negative_energy() -> None:
     (nat,) = result.estimates
     assert nat.method == "extrapolated" and nat.extrapolation is not None
     assert (result.unsupported_rows, result.unsupported_cost) == (1, 100.0)
+
+
+# ---- column-wise fast path ---------------------------------------------------------------------------------------
+
+
+def _read_both(path: Path, monkeypatch: pytest.MonkeyPatch, **kw: object) -> tuple[tuple, tuple]:
+    def summary() -> tuple:
+        lines, report = read(path, **kw)
+        problems = [p.as_tuple() for p in report.problems]
+        counts = (report.rows_read, report.rows_kept, report.rows_rejected, report.filtered, report.buckets)
+        return lines, counts, problems
+
+    fast = summary()
+    with monkeypatch.context() as patch:
+        patch.setattr(reader_module, "_chunk_parser", lambda fmt, options: None)  # the row-by-row parsers
+        slow = summary()
+    return fast, slow
+
+
+@pytest.mark.parametrize("name", ["cur_legacy.csv", "cur2.csv", "gcp_billing.csv", "azure_ea.csv", "azure_mca.csv"])
+def test_the_column_wise_path_matches_the_row_parsers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    rows = [r.split(",") for r in fixture_text(name).splitlines()]
+    for line, (col, junk) in enumerate([(7, "abc"), (3, ""), (5, '"0,5"'), (4, "nan"), (0, "2024-13-45")], start=1):
+        if line < len(rows):
+            rows[line][col % len(rows[line])] = junk
+    path = write(tmp_path, name, "\n".join(",".join(r) for r in rows) + "\n")
+    for options in (ReaderOptions(), ReaderOptions(chunksize=2), ReaderOptions(azure_quantity_in_packs=True)):
+        fast, slow = _read_both(path, monkeypatch, options=options)
+        assert fast == slow
+        assert all(type(ln.source_line) is int for ln in fast[0])
+
+
+# ---- Parquet (CUR 2.0 / Data Exports, AWS carbon export) ---------------------------------------------------------
+
+
+def _cur2_table() -> object:
+    """The cur2.csv fixture typed as Data Exports writes it: timestamps, doubles and MAP columns."""
+    pa = pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    frame = pd.read_csv(FIXTURES / "cur2.csv", dtype=str, keep_default_na=False)
+    as_map = pa.map_(pa.string(), pa.string())
+    columns = {name: pa.array(frame[name].tolist(), pa.string()) for name in frame.columns}
+    for name in ("bill_billing_period_start_date", "line_item_usage_start_date"):
+        columns[name] = pa.array(pd.to_datetime(frame[name], utc=True), pa.timestamp("ms", tz="UTC"))
+    for name in ("line_item_usage_amount", "line_item_unblended_cost"):
+        columns[name] = pa.array(frame[name].astype(float), pa.float64())
+    for name in ("product", "resource_tags"):
+        columns[name] = pa.array([list(json.loads(v).items()) for v in frame[name]], as_map)
+    return pa.table(columns)
+
+
+def _write_parquet(table: object, path: Path, row_group_size: int = 2) -> Path:
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return path
+
+
+def test_it_reads_cur_2_0_parquet_with_map_columns(tmp_path: Path) -> None:
+    path = _write_parquet(_cur2_table(), tmp_path / "cur2-00001.snappy.parquet")
+    assert detect_file_format(path) == "aws_cur2"
+    lines, report = read(path, options=ReaderOptions(chunksize=2))
+    csv_lines, _ = read(FIXTURES / "cur2.csv")
+    assert report.format == "aws_cur2" and report.filtered == {"line_item_type:Fee": 1}
+    assert [replace(ln, source_line=0) for ln in lines] == [replace(ln, source_line=0) for ln in csv_lines]
+    m5 = lines[0]
+    assert (m5.vcpus, m5.tags, m5.account_name, m5.source_line) == (4.0, {"team": "platform"}, "prod-account", 1)
+    assert m5.usage_start == datetime(2024, 1, 1, tzinfo=UTC)
+    assert [ln.source_line for ln in lines] == [1, 2, 3, 5]  # Parquet rows are numbered from 1 (no header)
+
+
+def test_parquet_is_streamed_batch_by_batch(tmp_path: Path) -> None:
+    path = _write_parquet(_cur2_table(), tmp_path / "cur2.parquet", row_group_size=2)
+    chunks = list(iter_billing_chunks(path, options=ReaderOptions(chunksize=1)))
+    assert len(chunks) == 5 and sum(len(c) for c in chunks) == 4
+
+
+def test_parquet_bad_cells_are_row_problems(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    table = _cur2_table()
+    amounts = pa.array([1.0, None, 50.0, 1.0, float("nan")], pa.float64())
+    table = table.set_column(table.schema.get_field_index("line_item_usage_amount"), "line_item_usage_amount", amounts)
+    lines, report = read(_write_parquet(table, tmp_path / "bad.parquet"))
+    assert len(lines) == 2 and report.rows_rejected == 2
+    assert [p.as_tuple()[:3] for p in report.problems] == [
+        (2, "line_item_usage_amount", "missing_value"),
+        (5, "line_item_usage_amount", "bad_number"),
+    ]
+
+
+def test_aws_carbon_export_parquet(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    frame = pd.read_csv(FIXTURES / "aws_carbon.csv", dtype=str, keep_default_na=False)
+    columns = {name: pa.array(frame[name].tolist(), pa.string()) for name in frame.columns}
+    columns["total_lbm_emissions_value"] = pa.array(frame["total_lbm_emissions_value"].astype(float), pa.float64())
+    columns["usage_period_start"] = pa.array(pd.to_datetime(frame["usage_period_start"]), pa.timestamp("s", tz="UTC"))
+    path = _write_parquet(pa.table(columns), tmp_path / "carbon.parquet")
+    ec2 = next(iter(read_provider_carbon(path)))
+    assert ec2.kg["location_based"] == pytest.approx(125.0) and ec2.period_start == datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def test_parquet_with_missing_columns_names_them(tmp_path: Path) -> None:
+    table = _cur2_table().drop_columns(["line_item_usage_amount"])  # type: ignore[attr-defined]
+    with pytest.raises(BillingFileError) as err:
+        read(_write_parquet(table, tmp_path / "cur2.parquet"))
+    assert "AWS CUR 2.0 / Data Exports (snake_case): missing line_item_usage_amount" in str(err.value)
+
+
+def test_a_csv_named_parquet_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(BillingFileError, match="not a Parquet file"):
+        read(write(tmp_path, "cur2.parquet", fixture_text("cur2.csv")))
+
+
+def test_a_truncated_parquet_is_rejected(tmp_path: Path) -> None:
+    path = _write_parquet(_cur2_table(), tmp_path / "cur2.parquet")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BillingFileError, match="truncated"):
+        read(path)
+
+
+def test_an_empty_parquet_is_rejected(tmp_path: Path) -> None:
+    table = _cur2_table().slice(0, 0)  # type: ignore[attr-defined]
+    with pytest.raises(BillingFileError, match="empty"):
+        read(_write_parquet(table, tmp_path / "cur2.parquet"))
+
+
+def test_parquet_without_pyarrow_is_refused_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cur2.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 16 + b"PAR1")
+    for name in ("pyarrow", "pyarrow.compute", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, name, None)  # import pyarrow now raises ImportError
+    with pytest.raises(BillingFileError, match="Parquet needs pyarrow"):
+        read(path)

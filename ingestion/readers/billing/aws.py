@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, instance_spec
+from ingestion.readers.billing.columns import (
+    Chunk,
+    FastResult,
+    build_lines,
+    numbers,
+    per_distinct,
+    split_parsed,
+    split_rows,
+    timestamps,
+)
 from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
 
 # 3.1 row filter: only usage; fees, tax, credits, refunds, RI/SP fees and negations are dropped (and counted).
@@ -174,3 +186,64 @@ def parse_aws_row(
         account_name=row.get("account_name", ""),
         source_format=fmt,
     )
+
+
+# ---- column-wise path (same output as parse_aws_row, computed once per column or per distinct value) ----------
+
+
+def _resource(
+    service: str, usage_type: str, unit: str, product_instance_type: str, vcpu: str, product: str
+) -> tuple[str, float | None, str]:
+    """(machine type, vCPUs, bucket) of one distinct resource description."""
+    machine = instance_type(usage_type, product_instance_type)
+    vcpus = _vcpus({"vcpu": vcpu, "product": product}, machine)
+    return machine, vcpus, classify_aws(service, usage_type, unit, machine)
+
+
+def _tag_builder(keys: list[str]) -> Callable[..., dict[str, str]]:
+    def build(json_cell: str, *values: str) -> dict[str, str]:
+        return _tags({"tags": json_cell}, {k: v for k, v in zip(keys, values, strict=True) if v})
+
+    return build
+
+
+def parse_aws_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
+    """Column-wise parse_aws_row for one chunk; rows with a bad number or date are left to parse_aws_row."""
+    item = chunk.stripped("line_item_type")
+    kept, reasons = split_rows(item.isin(KEEP_LINE_ITEM_TYPES), "line_item_type:" + item.where(item != "", "blank"))
+    rows = chunk.take(kept)
+    parsed = {
+        "amount": numbers(rows.col("amount")),
+        "cost": numbers(rows.col("cost")),
+        "usage_start": timestamps(rows.col("usage_start")),
+    }
+    rows, positions, values, slow = split_parsed(rows, kept, parsed)
+    unit = rows.stripped("unit")
+    usage = rows.col("usage_type")
+    cols = (rows.col("service"), usage, unit, rows.col("instance_type"), rows.col("vcpu"), rows.col("product"))
+    machine, vcpus, bucket = _unzip3(per_distinct(_resource, *cols), len(rows))
+    tags = per_distinct(_tag_builder([k for k, _ in chunk.tags]), rows.col("tags"), *rows.tag_series())
+    currency = rows.col("currency")
+    fields_ = {
+        **values,
+        "provider": "aws",
+        "account": rows.text("account"),
+        "service": rows.text("service"),
+        "usage_type": usage.tolist(),
+        "region": rows.stripped("region").tolist(),
+        "unit": unit.tolist(),
+        "currency": currency.where(currency != "", "USD").tolist(),
+        "tags": tags,
+        "machine_type": machine,
+        "vcpus": vcpus,
+        "bucket": bucket,
+        "account_name": rows.text("account_name"),
+    }
+    return FastResult(reasons, build_lines(positions, first_line, fields_, fmt), slow)
+
+
+def _unzip3(triples: list[tuple[str, float | None, str]], n: int) -> tuple[list[Any], list[Any], list[Any]]:
+    if not n:
+        return [], [], []
+    first, second, third = zip(*triples, strict=True)
+    return list(first), list(second), list(third)

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_canonical_region, instance_spec
+from ingestion.readers.billing.columns import (
+    Chunk,
+    FastResult,
+    build_lines,
+    numbers,
+    per_distinct,
+    split_parsed,
+    split_rows,
+    timestamps,
+)
 from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
 
 COMPUTE_UNIT_RE = re.compile(r"^\d+ hours?$", re.IGNORECASE)
@@ -122,3 +137,64 @@ def parse_azure_row(
         resource_group=row.get("resource_group", ""),
         source_format=fmt,
     )
+
+
+# ---- column-wise path (same output as parse_azure_row, computed once per column or per distinct value) --------
+
+
+def _tag_builder(keys: list[str]) -> Callable[..., dict[str, str]]:
+    def build(json_cell: str, *values: str) -> dict[str, str]:
+        return {**parse_json_object(json_cell), **{k: v for k, v in zip(keys, values, strict=True) if v}}
+
+    return build
+
+
+def _region(region: str, meter_region: str) -> str:
+    return azure_canonical_region(region or meter_region)
+
+
+def _charge_types(chunk: Chunk) -> pd.Series:
+    if not chunk.has("charge_type"):
+        return chunk.constant("Usage")  # no ChargeType column: every row is usage
+    charge = chunk.stripped("charge_type")
+    return charge.where(charge != "", "Usage")
+
+
+def _unpacked(amounts: list[float], units: list[str]) -> tuple[list[float], list[str]]:
+    pairs = [unpack(amount, unit) for amount, unit in zip(amounts, units, strict=True)]
+    return [amount for amount, _ in pairs], [unit for _, unit in pairs]
+
+
+def parse_azure_chunk(chunk: Chunk, first_line: int, fmt: str, *, quantity_in_packs: bool = False) -> FastResult:
+    """Column-wise parse_azure_row for one chunk; rows with a bad number or date are left to parse_azure_row."""
+    charge = _charge_types(chunk)
+    kept, reasons = split_rows(charge.str.lower() == "usage", "charge_type:" + charge)
+    rows = chunk.take(kept)
+    parsed = {
+        "amount": numbers(rows.col("amount")),
+        "cost": numbers(rows.col("cost")),
+        "usage_start": timestamps(rows.col("usage_start")),
+    }
+    rows, positions, values, slow = split_parsed(rows, kept, parsed)
+    units: list[str] = rows.stripped("unit").tolist()
+    if quantity_in_packs:
+        values["amount"], units = _unpacked(values["amount"], units)
+    service, meter = rows.stripped("service"), per_distinct(usage_type, rows.col("meter"))
+    vm = per_distinct(lambda info: _vm({"additional_info": info}), rows.col("additional_info"))
+    fields_ = {
+        **values,
+        "provider": "azure",
+        "account": rows.text("account"),
+        "service": service.tolist(),
+        "usage_type": meter,
+        "region": per_distinct(_region, rows.col("region"), rows.col("meter_region")),
+        "unit": units,
+        "currency": rows.text("currency"),
+        "tags": per_distinct(_tag_builder([k for k, _ in chunk.tags]), rows.col("tags"), *rows.tag_series()),
+        "machine_type": [size for size, _ in vm],
+        "vcpus": [vcpus for _, vcpus in vm],
+        "bucket": per_distinct(classify_azure, service, meter, units),
+        "account_name": rows.text("account_name"),
+        "resource_group": rows.text("resource_group"),
+    }
+    return FastResult(reasons, build_lines(positions, first_line, fields_, fmt), slow)

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, gpu_watts, instance_spec
+from ingestion.readers.billing.columns import (
+    Chunk,
+    FastResult,
+    build_lines,
+    numbers,
+    per_distinct,
+    split_parsed,
+    split_rows,
+    timestamps,
+)
 from ingestion.readers.billing.common import RowSink, parse_json_object
 
 KEEP_UNITS = frozenset({"seconds", "byte-seconds", "bytes", "requests"})
@@ -130,3 +141,53 @@ def parse_gcp_row(
         gpu_model=_gpu_model(sku),
         source_format=fmt,
     )
+
+
+# ---- column-wise path (same output as parse_gcp_row, computed once per column or per distinct value) ----------
+
+
+def _label_builder(keys: list[str]) -> Callable[..., dict[str, str]]:
+    def build(project_labels: str, labels: str, *values: str) -> dict[str, str]:
+        column_tags = {k: v for k, v in zip(keys, values, strict=True) if v}
+        return _labels({"project_labels": project_labels, "labels": labels}, column_tags)
+
+    return build
+
+
+def _region(region: str, location: str) -> str:
+    return (region or location).strip().lower()
+
+
+def parse_gcp_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
+    """Column-wise parse_gcp_row for one chunk; rows with a bad number or date are left to parse_gcp_row."""
+    cost_type, unit = chunk.stripped("cost_type").str.lower(), chunk.stripped("unit")
+    dropped = cost_type.isin(DROP_COST_TYPES)
+    reasons = ("cost_type:" + cost_type).where(dropped, "usage_unit:" + unit.where(unit != "", "blank"))
+    kept, reasons_ = split_rows(~dropped & unit.isin(KEEP_UNITS), reasons)
+    rows = chunk.take(kept)
+    parsed = {
+        "amount": numbers(rows.col("amount")),
+        "cost": numbers(rows.col("cost")),
+        "usage_start": timestamps(rows.col("usage_start")),
+    }
+    rows, positions, values, slow = split_parsed(rows, kept, parsed)
+    service, sku, unit = rows.col("service"), rows.col("usage_type"), rows.stripped("unit")
+    machine = rows.stripped("machine_spec")
+    labels = _label_builder([k for k, _ in chunk.tags])
+    fields_ = {
+        **values,
+        "provider": "gcp",
+        "account": rows.text("account"),
+        "service": service.tolist(),
+        "usage_type": sku.tolist(),
+        "region": per_distinct(_region, rows.col("region"), rows.col("location")),
+        "unit": unit.tolist(),
+        "currency": rows.text("currency"),
+        "tags": per_distinct(labels, rows.col("project_labels"), rows.col("labels"), *rows.tag_series()),
+        "machine_type": machine.tolist(),
+        "vcpus": per_distinct(machine_vcpus, machine),
+        "bucket": per_distinct(classify_gcp, service, sku, unit),
+        "account_name": rows.text("account_name"),
+        "gpu_model": per_distinct(_gpu_model, sku),
+    }
+    return FastResult(reasons_, build_lines(positions, first_line, fields_, fmt), slow)

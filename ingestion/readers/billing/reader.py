@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine
-from ingestion.readers.billing.aws import parse_aws_row
-from ingestion.readers.billing.azure import parse_azure_row
+from ingestion.readers.billing.aws import parse_aws_chunk, parse_aws_row
+from ingestion.readers.billing.azure import parse_azure_chunk, parse_azure_row
 from ingestion.readers.billing.carbon import CARBON_PARSERS, extra_columns
+from ingestion.readers.billing.columns import Chunk, FastResult, run_fast
 from ingestion.readers.billing.common import BillingFileError, ProviderCarbonRecord, ReadReport, RowSink
 from ingestion.readers.billing.focus import parse_focus_row
 from ingestion.readers.billing.formats import FORMATS_BY_KEY, FormatSpec, detect_billing_format, resolve, tag_columns
-from ingestion.readers.billing.gcp import parse_gcp_row
+from ingestion.readers.billing.gcp import parse_gcp_chunk, parse_gcp_row
+from ingestion.readers.billing.parquet import iter_parquet_frames
 from ingestion.readers.billing.source import (
     CsvLayout,
     Limits,
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CHUNKSIZE = 50_000
 RowParser = Callable[[dict[str, str], dict[str, str], int, RowSink, str], Any]
+ChunkParser = Callable[[Chunk, int, str], FastResult]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,17 @@ def _billing_parser(fmt: str, options: ReaderOptions) -> RowParser:
     return parsers[fmt]
 
 
+def _chunk_parser(fmt: str, options: ReaderOptions) -> ChunkParser | None:
+    """Column-wise parser of the format, when it has one (same lines and problems as the row parser)."""
+    parsers: dict[str, ChunkParser] = {
+        "aws_cur_legacy": parse_aws_chunk,
+        "aws_cur2": parse_aws_chunk,
+        "gcp_billing": parse_gcp_chunk,
+        "azure_cost": partial(parse_azure_chunk, quantity_in_packs=options.azure_quantity_in_packs),
+    }
+    return parsers.get(fmt)
+
+
 def plan_file(path: Path, display: str, options: ReaderOptions, kind: str) -> list[_Plan]:
     """Sniff every member, detect its format, and insist on one format of the expected kind per file."""
     plans: list[_Plan] = []
@@ -90,6 +104,9 @@ def _chunks(
     import pandas as pd  # heavy import kept off the start-up path (style 14)
 
     layout = plan.layout
+    if layout.parquet:
+        yield from iter_parquet_frames(path, plan.label, usecols, options.chunksize, options.limits, budget)
+        return
     with open_stream(path, display, layout.member, budget) as stream:
         try:
             reader = pd.read_csv(
@@ -149,7 +166,8 @@ def _stream(
         mapping.update(extra_columns(plan.spec.key, list(plan.layout.columns)))
         tags = tag_columns(plan.layout.columns, plan.spec)
         usecols = sorted(set(mapping.values()) | {header for _, header in tags})
-        line = 2  # line 1 is the header; embedded newlines in quoted cells are not counted
+        # CSV: line 1 is the header (embedded newlines in quoted cells are not counted); Parquet: row numbers.
+        line = 1 if plan.layout.parquet else 2
         for frame in _chunks(source, display, plan, usecols, options, budget):
             yield report, plan, mapping, tags, frame, line
             line += len(frame)
@@ -164,9 +182,13 @@ def iter_billing_chunks(
 ) -> Iterator[list[NormalisedBillingLine]]:
     """Normalised usage lines, one list per pandas chunk; filtered rows and row problems go to `report`."""
     opts = options or ReaderOptions()
-    parser: RowParser | None = None
     for rep, plan, mapping, tags, frame, first_line in _stream(path, display_name, report, opts, "billing"):
-        parser = parser or _billing_parser(plan.spec.key, opts)
+        parser = _billing_parser(plan.spec.key, opts)
+        fast = _chunk_parser(plan.spec.key, opts)
+        if fast is not None:
+            chunk = Chunk(frame, mapping, tags)
+            yield run_fast(fast(chunk, first_line, plan.spec.key), chunk, parser, first_line, rep, plan.spec.key)
+            continue
         sink = RowSink(rep, mapping)
         out: list[NormalisedBillingLine] = []
         for offset, (row, row_tags) in enumerate(_rows(frame, mapping, tags)):

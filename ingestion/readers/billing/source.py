@@ -20,13 +20,14 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ingestion.readers.billing.common import BillingFileError
+from ingestion.readers.billing.parquet import is_parquet_name, parquet_columns
 
 DEFAULT_MAX_BYTES = 4 * 2**30  # 4 GiB decompressed
 DEFAULT_MAX_RATIO = 200.0  # decompressed bytes per byte of input file
 RATIO_GRACE_BYTES = 1 * 2**20  # tiny files may compress well; the ratio rule starts after 1 MiB
 MAX_ZIP_MEMBERS = 4
 SNIFF_BYTES = 64 * 1024
-ALLOWED_NAMES = (".csv", ".csv.gz", ".gz", ".zip")
+ALLOWED_NAMES = (".csv", ".csv.gz", ".gz", ".zip", ".parquet")
 MEMBER_NAMES = (".csv", ".csv.gz")
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -45,6 +46,7 @@ class CsvLayout:
     encoding: str
     delimiter: str
     columns: tuple[str, ...]
+    parquet: bool = False  # read with pyarrow batch by batch instead of pandas.read_csv
 
 
 class _Budget:
@@ -92,7 +94,7 @@ class _CountingStream(io.RawIOBase):
 def check_name(name: str) -> None:
     lower = name.lower()
     if "\x00" in name or not lower.endswith(ALLOWED_NAMES):
-        raise BillingFileError(name, "unsupported file type; expected .csv, .csv.gz or .zip")
+        raise BillingFileError(name, "unsupported file type; expected .csv, .csv.gz, .zip or .parquet")
 
 
 def _magic(path: Path) -> bytes:
@@ -132,6 +134,8 @@ def zip_members(path: Path, display: str, limits: Limits) -> list[str]:
 def list_sources(path: Path, display: str, limits: Limits) -> list[str]:
     """Members to read in order: [""] for a plain or gzip file, member names for a zip."""
     check_name(display)
+    if is_parquet_name(display):
+        return [""]  # a Parquet file is one source; its own checks follow in sniff_layout
     if _magic(path).startswith(b"PK\x03\x04"):
         return zip_members(path, display, limits)
     return [""]
@@ -163,7 +167,9 @@ def new_budget(path: Path, display: str, limits: Limits) -> _Budget:
 
 
 def sniff_layout(path: Path, display: str, member: str, limits: Limits) -> CsvLayout:
-    """Encoding from the BOM, delimiter and header from the first 64 KiB (reliability 2.3)."""
+    """Encoding from the BOM, delimiter and header from the first 64 KiB (reliability 2.3); Parquet: its schema."""
+    if not member and is_parquet_name(display):
+        return CsvLayout("", "", "", parquet_columns(path, display, limits), parquet=True)
     with open_stream(path, display, member, new_budget(path, display, limits)) as stream:
         head = stream.read(SNIFF_BYTES)
     label = f"{display}:{member}" if member else display
