@@ -160,3 +160,94 @@ def runs_series(frame: pd.DataFrame, *, limit: int = 7) -> pd.DataFrame:
     top = set(sorted(counts.index, key=lambda e: (-counts[e], e))[:limit])
     series = [experiment_label(e) if e in top else "Other experiments" for e in frame["experiment"]]
     return frame.assign(series=series)
+
+
+# --- rollup groupings for the overview (issue 4) ------------------------------------------------------
+
+ROLLUP_SUMS: tuple[str, ...] = ("records", *SUM_COLUMNS)
+MEASURED = "measured"
+NO_PROVIDER_LABEL = "(no cloud provider: own hardware)"
+NO_REGION_LABEL = "(no region)"
+NO_SERVICE_LABEL = "(not a billed service: codecarbon)"
+
+
+def rollup_merge(frames: list[pd.DataFrame], dims: list[str]) -> pd.DataFrame:
+    """Sum rollup parts (whole months and edge days) grouped by `dims`, with the public metric names.
+
+    Missing project ids become None (the unallocated bucket), so equality with `None` keeps working.
+    """
+    import pandas as pd
+
+    columns = [*dims, *ROLLUP_SUMS]
+    parts = [frame for frame in frames if not frame.empty]
+    if not parts:
+        frame = pd.DataFrame({column: [] for column in columns})
+    elif len(parts) == 1:
+        frame = parts[0]
+    else:
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame.groupby(dims, as_index=False, dropna=False)[list(ROLLUP_SUMS)].sum() if dims else frame.sum()
+    frame = frame.rename(columns=SUM_COLUMNS)
+    for column in SUM_COLUMNS.values():
+        frame[column] = frame[column].astype("float64").fillna(0.0)
+    frame["records"] = frame["records"].fillna(0).astype("int64")
+    if "project_id" in frame:
+        frame["project_id"] = pd.Series([_as_id(v) for v in frame["project_id"]], dtype="object", index=frame.index)
+    if "source" in frame:
+        frame["runs"] = frame["records"].where(frame["source"] == RUN_SOURCE, 0).astype("int64")
+    return frame
+
+
+def rollup_totals(frame: pd.DataFrame) -> dict[str, Any]:
+    """Totals of a merged rollup frame; `runs` needs the `source` dimension."""
+    result: dict[str, Any] = {"records": int(frame["records"].sum()) if len(frame) else 0}
+    result["runs"] = int(frame["runs"].sum()) if "runs" in frame and len(frame) else 0
+    for column in SUM_COLUMNS.values():
+        result[column] = float(frame[column].sum()) if len(frame) else 0.0
+    return result
+
+
+def change_ratio(current: float, previous: float) -> float | None:
+    """Relative change (0.25 = +25 %); None when the previous period had nothing to compare with."""
+    if not previous:
+        return None
+    return (current - previous) / previous
+
+
+def method_shares(frame: pd.DataFrame) -> tuple[float | None, list[dict[str, Any]]]:
+    """(share of location-based kgCO2e that was measured, one row per method with its share)."""
+    total = float(frame["kgco2e_location"].sum()) if len(frame) else 0.0
+    grouped = frame.groupby("method", as_index=False)["kgco2e_location"].sum() if len(frame) else frame
+    rows = (
+        [
+            {"method": str(row.method), "kgco2e_location": float(row.kgco2e_location)}
+            for row in grouped.sort_values("kgco2e_location", ascending=False).itertuples(index=False)
+        ]
+        if len(frame)
+        else []
+    )
+    for row in rows:
+        row["share"] = row["kgco2e_location"] / total if total else None
+    measured = sum(row["kgco2e_location"] for row in rows if row["method"] == MEASURED)
+    return (measured / total if total else None), rows
+
+
+def trend(frame: pd.DataFrame, *, grain: str) -> pd.DataFrame:
+    """Long frame (period, scope_key, label, metrics): months or calendar quarters, scopes in order.
+
+    `period` is the first day of the month or quarter, so charts keep a date axis either way.
+    """
+    import datetime as dt
+
+    work = frame.assign(scope_key=[scope_key(s, c) for s, c in zip(frame["scope"], frame["category"], strict=True)])
+    if grain == "quarter":
+        work["month"] = [dt.date(m.year, 3 * ((m.month - 1) // 3) + 1, 1) for m in work["month"]]
+    return by_month(work)
+
+
+def label_dimension(frame: pd.DataFrame, column: str, empty_label: str) -> pd.DataFrame:
+    """Sort a one-dimension breakdown by location-based emissions and add a display label."""
+    frame = frame.sort_values(["kgco2e_location", column], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
+    return frame.assign(label=[str(v) if v not in (None, "") else empty_label for v in frame[column]])

@@ -91,30 +91,41 @@ def _layout(*, title: str, y_title: str, x_title: str = "", **extra: Any) -> dic
     return layout
 
 
-def scope_bar(by_scope: pd.DataFrame) -> dict[str, Any]:
-    """kgCO2e per scope/category, location- and market-based side by side."""
+def _scaled(values: Iterable[Any], unit: str) -> list[float | None]:
+    """kgCO2e as the chart's unit: tCO2e on organisation pages, kgCO2e on project and run pages."""
+    divisor = UNITS[unit]
+    return [None if v is None else v / divisor for v in _numbers(values)]
+
+
+UNITS = {"kgCO2e": 1.0, "tCO2e": 1000.0}
+
+
+def scope_bar(by_scope: pd.DataFrame, *, unit: str = "kgCO2e", urls: list[str] | None = None) -> dict[str, Any]:
+    """Emissions per scope/category, location- and market-based side by side; a click filters by the scope."""
     labels = list(by_scope["label"])
+    links = [[url] for url in (urls or [""] * len(labels))]
     data = [
         {
             "type": "bar",
             "name": name,
             "x": labels,
-            "y": _numbers(by_scope[column]),
+            "y": _scaled(by_scope[column], unit),
+            "customdata": links,
             "marker": {"color": colour},
-            "hovertemplate": "%{x}: %{y:,.3f} kgCO2e<extra>%{fullData.name}</extra>",
+            "hovertemplate": f"%{{x}}: %{{y:,.4~f}} {unit}<extra>%{{fullData.name}}</extra>",
         }
         for name, column, colour in (
             ("Location-based", "kgco2e_location", LOCATION_COLOUR),
             ("Market-based", "kgco2e_market", MARKET_COLOUR),
         )
     ]
-    layout = _layout(title="Emissions by scope and category", y_title="kgCO2e", barmode="group")
+    layout = _layout(title="Emissions by scope and category", y_title=unit, barmode="group")
     layout["xaxis"]["type"] = "category"
     return {"data": data, "layout": layout}
 
 
-def project_bar(by_project: pd.DataFrame, urls: Mapping[int | None, str]) -> dict[str, Any]:
-    """Location-based kgCO2e per project, largest first; a click opens the project."""
+def project_bar(by_project: pd.DataFrame, urls: Mapping[int | None, str], *, unit: str = "kgCO2e") -> dict[str, Any]:
+    """Location-based emissions per project, largest first; a click opens the project."""
     frame = by_project.assign(url=[urls.get(pid, "") for pid in by_project["project_id"]])
     frame = top_with_other(frame, label_column="project", limit=PROJECT_BARS, other_label="Other ({count} projects)")
     labels = _unique(_label(name) for name in frame["project"])
@@ -126,23 +137,26 @@ def project_bar(by_project: pd.DataFrame, urls: Mapping[int | None, str]) -> dic
             "orientation": "h",
             "name": "Location-based",
             "y": labels,
-            "x": _numbers(frame["kgco2e_location"]),
+            "x": _scaled(frame["kgco2e_location"], unit),
             "customdata": customdata,
             "marker": {"color": LOCATION_COLOUR},
-            "hovertemplate": "%{customdata[1]}: %{x:,.3f} kgCO2e<extra></extra>",
+            "hovertemplate": f"%{{customdata[1]}}: %{{x:,.4~f}} {unit}<extra></extra>",
         }
     ]
     height = max(260, 70 + 28 * len(labels))
-    layout = _layout(title="Emissions by project (location-based)", y_title="", x_title="kgCO2e", height=height)
+    layout = _layout(title="Emissions by project (location-based)", y_title="", x_title=unit, height=height)
     layout["yaxis"].update({"type": "category", "autorange": "reversed"})
     layout["bargap"] = 0.35
     layout["showlegend"] = False
     return {"data": data, "layout": layout}
 
 
-def month_stacked(by_month: pd.DataFrame) -> dict[str, Any]:
-    """Monthly location-based kgCO2e, stacked by scope/category."""
+def month_stacked(
+    by_month: pd.DataFrame, *, unit: str = "kgCO2e", grain: str = "month", urls: Mapping[Any, str] | None = None
+) -> dict[str, Any]:
+    """Location-based emissions per month (or quarter), stacked by scope/category; a click opens that period."""
     data = []
+    quarter = grain == "quarter"
     for key in dict.fromkeys(by_month["scope_key"]):
         part = by_month[by_month["scope_key"] == key]
         data.append(
@@ -150,13 +164,83 @@ def month_stacked(by_month: pd.DataFrame) -> dict[str, Any]:
                 "type": "bar",
                 "name": scope_label(key),
                 "x": [month.isoformat() for month in part["month"]],
-                "y": _numbers(part["kgco2e_location"]),
+                "y": _scaled(part["kgco2e_location"], unit),
+                "customdata": [[(urls or {}).get(month, "")] for month in part["month"]],
                 "marker": {"color": SCOPE_COLOURS.get(key, OTHER_COLOUR)},
-                "hovertemplate": "%{x|%b %Y}: %{y:,.3f} kgCO2e<extra>%{fullData.name}</extra>",
+                "hovertemplate": ("Quarter from %{x|%b %Y}" if quarter else "%{x|%b %Y}")
+                + f": %{{y:,.4~f}} {unit}<extra>%{{fullData.name}}</extra>",
             }
         )
-    layout = _layout(title="Emissions by month and scope (location-based)", y_title="kgCO2e", barmode="stack")
-    layout["xaxis"].update({"type": "date", "tickformat": "%b %Y", "dtick": "M1"})
+    title = f"Emissions by {'quarter' if quarter else 'month'} and scope (location-based)"
+    layout = _layout(title=title, y_title=unit, barmode="stack")
+    layout["xaxis"].update({"type": "date", "tickformat": "%b %Y", "dtick": "M3" if quarter else "M1"})
+    if len(by_month["month"].unique()) > 18 and not quarter:
+        layout["xaxis"]["dtick"] = "M3"  # 36 monthly ticks would overlap; bars stay monthly
+    return {"data": data, "layout": layout}
+
+
+def dimension_bar(frame: pd.DataFrame, *, labels: list[str], urls: list[str], title: str, unit: str) -> dict[str, Any]:
+    """Horizontal bars of location-based emissions for one breakdown (provider, region, service, …).
+
+    `labels` are raw (user- or provider-supplied) names; they are shortened and escaped here. A click opens
+    the ledger rows behind the bar.
+    """
+    limit = PROJECT_BARS
+    values = _scaled(frame["kgco2e_location"], unit)
+    rows = list(zip(labels, values, urls, strict=True))
+    if len(rows) > limit:
+        rest = rows[limit:]
+        other = sum(v or 0.0 for _, v, _ in rest)
+        rows = [*rows[:limit], (f"Other ({len(rest)})", other, "")]
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": "Location-based",
+            "y": _unique(_label(label) for label, _, _ in rows),
+            "x": [value for _, value, _ in rows],
+            "customdata": [[url, esc(label)] for label, _, url in rows],
+            "marker": {"color": LOCATION_COLOUR},
+            "hovertemplate": f"%{{customdata[1]}}: %{{x:,.4~f}} {unit}<extra></extra>",
+        }
+    ]
+    height = max(220, 70 + 28 * len(rows))
+    layout = _layout(title=esc(title), y_title="", x_title=unit, height=height)
+    layout["yaxis"].update({"type": "category", "autorange": "reversed"})
+    layout["bargap"] = 0.35
+    layout["showlegend"] = False
+    return {"data": data, "layout": layout}
+
+
+def compare_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean kgCO2e and kWh per run of each compared experiment, side by side."""
+    labels = _unique(_label(row["label"]) for row in rows)
+    data = [
+        {
+            "type": "bar",
+            "name": "kgCO2e per run (location-based)",
+            "x": labels,
+            "y": _numbers(row["mean_kg"] for row in rows),
+            "offsetgroup": "kg",
+            "marker": {"color": LOCATION_COLOUR},
+            "hovertemplate": "%{x}: %{y:,.4~f} kgCO2e per run<extra></extra>",
+        },
+        {
+            "type": "bar",
+            "name": "kWh per run (facility)",
+            "x": labels,
+            "y": _numbers(row["mean_kwh"] for row in rows),
+            "yaxis": "y2",
+            "offsetgroup": "kwh",
+            "marker": {"color": MARKET_COLOUR},
+            "hovertemplate": "%{x}: %{y:,.4~f} kWh per run<extra></extra>",
+        },
+    ]
+    layout = _layout(title="Mean per run", y_title="kgCO2e per run", barmode="group")
+    layout["xaxis"]["type"] = "category"
+    layout["yaxis2"] = {"title": {"text": "kWh per run"}, "overlaying": "y", "side": "right", "rangemode": "tozero"}
+    layout["margin"] = {**layout["margin"], "r": 80}  # room for the right axis title
+    layout["legend"] = {"orientation": "h", "x": 0, "y": -0.2}
     return {"data": data, "layout": layout}
 
 

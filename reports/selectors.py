@@ -65,6 +65,18 @@ def _day_filtered(queryset: QuerySet[Any], flt: DashboardFilter) -> QuerySet[Any
     return queryset
 
 
+def dimension_filtered(queryset: QuerySet[Any], flt: DashboardFilter) -> QuerySet[Any]:
+    """The filter's non-project dimensions on a ledger or rollup queryset (the same columns in both)."""
+    for name in ("provider", "region", "service", "source"):
+        if getattr(flt, name):
+            queryset = queryset.filter(**{name: getattr(flt, name)})
+    if flt.scope is not None:
+        queryset = queryset.filter(scope=flt.scope)
+        if flt.category is not None:
+            queryset = queryset.filter(category=flt.category)
+    return queryset
+
+
 def _footprint_rows(organisation_id: int, project_ids: Sequence[int] | None, flt: DashboardFilter) -> list[tuple]:
     queryset = LedgerDaily.objects.filter(organisation_id=organisation_id, in_inventory=True)
     if project_ids is not None:
@@ -179,7 +191,7 @@ def run_list(
     descending = sort.startswith("-")
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
     # Ties (same experiment, same energy) show newest first; the id makes paging deterministic.
-    return _day_filtered(queryset, flt).order_by(order, "-period_end", "-id")
+    return dimension_filtered(_day_filtered(queryset, flt), flt).order_by(order, "-period_end", "-id")
 
 
 def experiment_list(*, project: Project, flt: DashboardFilter) -> list[dict[str, Any]]:
@@ -187,6 +199,7 @@ def experiment_list(*, project: Project, flt: DashboardFilter) -> list[dict[str,
 
     def compute() -> list[dict[str, Any]]:
         queryset = _day_filtered(LedgerEntry.objects.filter(project=project, source=aggregation.RUN_SOURCE), flt)
+        queryset = dimension_filtered(queryset, flt)
         rows = (
             queryset.values("experiment")
             .annotate(
@@ -229,5 +242,59 @@ def ledger_entry_for_project(*, project: Project, pk: int) -> LedgerEntry | None
     return (
         LedgerEntry.objects.select_related("factor__factor_set", "import_job", "project")
         .filter(project=project, pk=pk)
+        .first()
+    )
+
+
+# --- drill-down: the ledger rows behind a number (issue 4) ---------------------------------------------
+
+RECORD_SORTS: dict[str, tuple[str, ...]] = {
+    # Newest first walks the (organisation|project, day) indexes backwards; id breaks ties for stable paging.
+    "end": ("day", "period_end", "id"),
+    "kg": ("kgco2e_location", "id"),
+    "kwh": ("energy_facility_kwh", "id"),
+    "cost": ("cost", "id"),
+}
+DEFAULT_RECORD_SORT = "-end"
+
+
+def record_sort_parse(value: str | None) -> str:
+    if value is None or value == "":
+        return DEFAULT_RECORD_SORT
+    if value.removeprefix("-") not in RECORD_SORTS:
+        allowed = ", ".join(sorted(RECORD_SORTS))
+        raise InvalidFilter(f"sort must be one of {allowed} (prefix '-' for descending), not {value!r}.")
+    return value
+
+
+def record_list(
+    *, organisation_id: int, project_q: Any, flt: DashboardFilter, sort: str = DEFAULT_RECORD_SORT
+) -> QuerySet[LedgerEntry]:
+    """Inventory ledger rows matching a dashboard filter: what a chart element or table row is made of.
+
+    `project_q` is the reader's project scope (`ProjectScope.q()`); the filter's dimensions are the
+    rollup's, so the rows listed here sum to the figure the reader clicked.
+    """
+    queryset = LedgerEntry.objects.filter(project_q, organisation_id=organisation_id, in_inventory=True)
+    queryset = dimension_filtered(_day_filtered(queryset, flt), flt)
+    columns = RECORD_SORTS[sort.removeprefix("-")]
+    descending = sort.startswith("-")
+    order = [F(c).desc(nulls_last=True) if descending else F(c).asc(nulls_last=True) for c in columns]
+    return queryset.select_related("project").order_by(*order)
+
+
+def record_page(queryset: QuerySet[LedgerEntry], *, number: int, size: int) -> tuple[list[LedgerEntry], bool]:
+    """One page and whether another follows, without COUNT(*): counting an organisation's millions of rows
+    on every page view would cost more than the page itself."""
+    offset = (number - 1) * size
+    rows = list(queryset[offset : offset + size + 1])
+    return rows[:size], len(rows) > size
+
+
+def ledger_entry_for_org(*, organisation_id: int, project_q: Any, pk: int) -> LedgerEntry | None:
+    """One ledger row the reader may see (unallocated rows only for readers of the whole organisation)."""
+    return (
+        LedgerEntry.objects.select_related("factor__factor_set", "import_job", "project")
+        .filter(project_q, organisation_id=organisation_id, pk=pk)
         .first()
     )

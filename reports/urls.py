@@ -6,7 +6,12 @@ from reports import views
 
 urlpatterns = [
     path("o/<slug:org_slug>/", views.org_overview, name="org-overview"),
+    path("o/<slug:org_slug>/mine/", views.my_projects, name="my-projects"),
+    # The ledger rows behind any figure, for the same filter (drill-down), and one row by id.
+    path("o/<slug:org_slug>/records/", views.org_records, name="org-records"),
+    path("o/<slug:org_slug>/records/<int:pk>/", views.org_record_detail, name="org-record-detail"),
     path("o/<slug:org_slug>/p/<slug:project_slug>/", views.project_detail, name="project-detail"),
+    path("o/<slug:org_slug>/p/<slug:project_slug>/compare/", views.experiment_compare, name="experiment-compare"),
     # `path`: codecarbon experiment ids are free text and may contain "/"; "" is the `_none` slug.
     path(
         "o/<slug:org_slug>/p/<slug:project_slug>/experiments/<path:experiment>/",

@@ -7,6 +7,7 @@ open the organisation overview too: it is computed over the projects they are me
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -16,12 +17,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from greenesg.accounts.access import ProjectAccess, org_access_for_user, project_access_for_user
-from greenesg.footprint.models import LedgerEntry
-from reports import aggregation, charts, exports, selectors
-from reports.filters import DashboardFilter, InvalidFilter, dashboard_filter_parse
+from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.footprint.models import LedgerEntry, Source
+from reports import aggregation, charts, engineer, exports, rollup_selectors, selectors
+from reports.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
+from reports.rollup_selectors import ProjectScope
 
 RUNS_PER_PAGE = 50
+RECORDS_PER_PAGE = 50
+TABLE_ROWS = 50  # project rows rendered on the overview; 1,000 rows would double the page's render time
+IDLE_SHOWN = 20
 NO_EXPERIMENT_SLUG = "_none"
 # Hardware and software attributes shown first on the ledger-row page, in this order.
 HARDWARE_ATTRIBUTES = (
@@ -116,8 +121,11 @@ def _runs_table(
 def _crumbs(access: ProjectAccess, flt: DashboardFilter, *extra: dict[str, str]) -> list[dict[str, str]]:
     org, project = access.org.organisation, access.project
     return [
-        {"label": org.name, "url": reverse("org-overview", args=[org.slug]) + flt.querystring},
-        {"label": project.name, "url": reverse("project-detail", args=[org.slug, project.slug]) + flt.querystring},
+        {"label": org.name, "url": reverse("org-overview", args=[org.slug]) + flt.link(projects=())},
+        {
+            "label": project.name,
+            "url": reverse("project-detail", args=[org.slug, project.slug]) + flt.link(projects=()),
+        },
         *extra,
     ]
 
@@ -131,39 +139,184 @@ def _runs_figure(access: ProjectAccess, flt: DashboardFilter, experiment: str | 
     return charts.runs_scatter(aggregation.runs_series(frame), urls, title=title)
 
 
+SCOPE_CHOICES = (
+    ("scope1", "Scope 1"),
+    ("scope2", "Scope 2"),
+    ("scope3", "Scope 3 (all categories)"),
+    ("scope3.cat1.1", "Scope 3 cat. 1.1 (cloud)"),
+)
+
+
+def _filter_context(access: OrgAccess, flt: DashboardFilter) -> dict[str, Any]:
+    return {
+        "flt": flt,
+        "options": rollup_selectors.filter_options(access=access),
+        "presets": PRESETS,
+        "scope_choices": SCOPE_CHOICES,
+        "source_choices": Source.choices,
+    }
+
+
 @login_required
 @require_GET
 def org_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     access = org_access_for_user(request.user, org_slug)
     try:
         flt = dashboard_filter_parse(request.GET)
+        scope, overview = rollup_selectors.org_overview_data(access=access, flt=flt)
     except InvalidFilter as error:
         return _bad_request(request, error)
-    overview = selectors.org_overview(access=access, flt=flt)
-    project_urls: dict[int | None, str] = {
-        row["project"].id: reverse("project-detail", args=[org_slug, row["project"].slug]) + flt.querystring
-        for row in overview.projects
-    }
-    figures = {}
-    if not overview.is_empty:
-        figures = {
-            "scope": charts.scope_bar(overview.by_scope),
-            "project": charts.project_bar(overview.by_project, project_urls),
-            "month": charts.month_stacked(overview.by_month),
-        }
     context = {
         "access": access,
         "org": access.organisation,
-        "flt": flt,
         "overview": overview,
-        "scope_rows": overview.by_scope.to_dict("records"),
-        "project_rows": [
-            {**row, "url": project_urls.get(row["project_id"])} for row in overview.by_project.to_dict("records")
-        ],
-        "month_rows": overview.by_month.to_dict("records"),
-        "figures": figures,
+        "restricted": not access.sees_whole_org,
+        **_filter_context(access, flt),
+        **_overview_parts(access, flt, scope, overview),
     }
     return render(request, "reports/org_overview.html", context)
+
+
+def _records_url(org_slug: str, flt: DashboardFilter, **changes: Any) -> str:
+    return reverse("org-records", args=[org_slug]) + flt.link(**changes)
+
+
+def _overview_parts(
+    access: OrgAccess, flt: DashboardFilter, scope: ProjectScope, overview: rollup_selectors.Overview
+) -> dict[str, Any]:
+    """Rows with their drill-down links and the figures of the overview (escaping happens in charts)."""
+    org = access.organisation.slug
+    slugs = {p.id: p.slug for p in scope.projects}
+    names = {p.id: p for p in scope.projects}
+    project_urls: dict[int | None, str] = {
+        pid: reverse("project-detail", args=[org, slug]) + flt.link(projects=()) for pid, slug in slugs.items()
+    }
+    if access.sees_whole_org:
+        project_urls[None] = _records_url(org, flt, projects=(UNALLOCATED,))
+    scope_rows = [
+        {**row, "url": reverse("org-overview", args=[org]) + flt.link(scope=row["scope"], category=row["category"])}
+        for row in _scope_keys(overview.by_scope.to_dict("records"))
+    ]
+    providers = [
+        {
+            **row,
+            "label": row["provider"] or aggregation.NO_PROVIDER_LABEL,
+            "url": _records_url(org, flt, provider=row["provider"]),
+        }
+        for row in overview.by_provider.to_dict("records")
+    ]
+    regions = [
+        {
+            **row,
+            "label": "/".join(v for v in (row["provider"], row["region"]) if v) or aggregation.NO_REGION_LABEL,
+            "url": _records_url(org, flt, provider=row["provider"], region=row["region"]),
+        }
+        for row in overview.by_region.to_dict("records")
+    ]
+    services = [
+        {
+            **row,
+            "label": (f"{row['provider']}: " if row["provider"] else "")
+            + (row["service"] or aggregation.NO_SERVICE_LABEL),
+            "url": _records_url(org, flt, provider=row["provider"], service=row["service"]),
+        }
+        for row in overview.by_service.to_dict("records")
+    ]
+    top = [
+        {
+            **row,
+            "url": _records_url(
+                org,
+                flt,
+                projects=(slugs.get(row["project_id"], UNALLOCATED),),
+                source=row["source"],
+                provider=row["provider"],
+                service=row["service"],
+                region=row["region"],
+            ),
+        }
+        for row in overview.top.to_dict("records")
+    ]
+    month_urls = (
+        {m: reverse("org-overview", args=[org]) + _period_link(flt, m) for m in overview.trend["month"]}
+        if len(overview.trend)
+        else {}
+    )
+    figures = {}
+    if not overview.is_empty:
+        unit = "tCO2e"
+        figures = {
+            "trend": charts.month_stacked(overview.trend, unit=unit, grain=flt.grain, urls=month_urls),
+            "scope": charts.scope_bar(overview.by_scope, unit=unit, urls=[r["url"] for r in scope_rows]),
+            "project": charts.project_bar(overview.by_project, project_urls, unit=unit),
+            "provider": _dim_figure(providers, "Emissions by provider (location-based)"),
+            "region": _dim_figure(regions, "Emissions by region (location-based)"),
+            "service": _dim_figure(services, "Emissions by service (location-based)"),
+        }
+    # Large organisations: the page shows the biggest projects; "My projects" and the records list have all.
+    project_rows = [
+        {**row, "url": project_urls.get(row["project_id"]), "slug": slugs.get(row["project_id"])}
+        for row in overview.by_project.head(TABLE_ROWS).to_dict("records")
+    ]
+    return {
+        "figures": figures,
+        "scope_rows": scope_rows,
+        "project_rows": project_rows,
+        "trend_rows": [{**row, "url": month_urls.get(row["month"], "")} for row in overview.trend.to_dict("records")],
+        "provider_rows": providers,
+        "region_rows": regions,
+        "service_rows": services,
+        "top_rows": top,
+        "unallocated_url": project_urls.get(None, ""),
+        "unmapped_rows": [
+            {**row, "url": _records_url(org, flt, provider=row["provider"], region=row["region"])}
+            for row in overview.unmapped
+        ],
+        "idle_projects": [names[pid] for pid in overview.idle_project_ids[:IDLE_SHOWN]],
+        "idle_more": max(0, len(overview.idle_project_ids) - IDLE_SHOWN),
+        "project_count": len(scope.projects),
+        "projects": _project_listing(scope, overview, project_urls, flt, org)[:TABLE_ROWS],
+    }
+
+
+def _scope_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        scope, _, category = str(row["scope_key"]).removeprefix("scope").partition(".cat")
+        row["scope"], row["category"] = int(scope), category
+    return rows
+
+
+def _period_link(flt: DashboardFilter, first: Any) -> str:
+    """The filter narrowed to one month or quarter of the trend (a click on a bar)."""
+    months = 3 if flt.grain == "quarter" else 1
+    following = first.replace(day=1)
+    for _ in range(months):
+        following = (following.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return flt.link(period="", start=first, end=following - dt.timedelta(days=1), grain="month")
+
+
+def _dim_figure(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    import pandas as pd
+
+    frame = pd.DataFrame({"kgco2e_location": [r["kgco2e_location"] for r in rows]})
+    return charts.dimension_bar(
+        frame, labels=[r["label"] for r in rows], urls=[r["url"] for r in rows], title=title, unit="tCO2e"
+    )
+
+
+def _project_listing(
+    scope: ProjectScope,
+    overview: rollup_selectors.Overview,
+    urls: dict[int | None, str],
+    flt: DashboardFilter,
+    org: str,
+) -> list[dict[str, Any]]:
+    totals = {row["project_id"]: row for row in overview.by_project.to_dict("records")}
+    return [{"project": p, "url": urls[p.id], **_metrics(totals.get(p.id))} for p in scope.projects]
+
+
+def _metrics(row: dict[str, Any] | None) -> dict[str, Any]:
+    return {metric: (row or {}).get(metric, 0) for metric in aggregation.METRICS}
 
 
 @login_required
@@ -178,24 +331,48 @@ def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
     if request.GET.get("format") == "csv":
         return exports.runs_csv_response(runs, filename=f"{org_slug}-{project_slug}-runs.csv")
     project = access.project
-    experiments = selectors.experiment_list(project=project, flt=flt)
-    for row in experiments:
-        row["label"] = aggregation.experiment_label(row["experiment"])
-        row["url"] = reverse("experiment-detail", args=[org_slug, project_slug, experiment_slug(row["experiment"])])
+    scope = ProjectScope(ids=(project.id,), unallocated=False, projects=(project,))
+    organisation_id = access.org.organisation.id
     context = {
         "access": access,
         "org": access.org.organisation,
         "project": project,
-        "flt": flt,
-        "summary": selectors.footprint_summary(
-            organisation=access.org.organisation, project=project, start=flt.start, end=flt.end
-        ),
+        **_filter_context(access.org, flt),
+        "summary": rollup_selectors.filtered_totals(organisation_id=organisation_id, scope=scope, flt=flt),
+        "sources": _source_rows(access, flt, scope),
         "table": table,
-        "experiments": experiments,
+        "experiments": _experiment_rows(access, flt),
         "figure": _runs_figure(access, flt, None, f"Emissions per run: {project.name}"),
         "breadcrumbs": _crumbs(access, flt),
     }
     return render(request, "reports/project_detail.html", context)
+
+
+def _experiment_rows(access: ProjectAccess, flt: DashboardFilter) -> list[dict[str, Any]]:
+    org_slug, project_slug = access.org.organisation.slug, access.project.slug
+    rows = selectors.experiment_list(project=access.project, flt=flt)
+    for row in rows:
+        row["label"] = aggregation.experiment_label(row["experiment"])
+        row["url"] = reverse("experiment-detail", args=[org_slug, project_slug, experiment_slug(row["experiment"])])
+    return rows
+
+
+def _source_rows(access: ProjectAccess, flt: DashboardFilter, scope: ProjectScope) -> list[dict[str, Any]]:
+    """The project's sources (provider/service/region or codecarbon), each linking to its ledger rows."""
+    org = access.org.organisation
+    frame = rollup_selectors.source_breakdown(organisation_id=org.id, scope=scope, flt=flt)
+    rows = frame.to_dict("records")
+    for row in rows:
+        row["url"] = _records_url(
+            org.slug,
+            flt,
+            projects=(access.project.slug,),
+            source=row["source"],
+            provider=row["provider"],
+            service=row["service"],
+            region=row["region"],
+        )
+    return rows
 
 
 @login_required
@@ -220,7 +397,7 @@ def experiment_detail(request: HttpRequest, org_slug: str, project_slug: str, ex
         "org": access.org.organisation,
         "project": access.project,
         "experiment": label,
-        "flt": flt,
+        **_filter_context(access.org, flt),
         "totals": totals,
         "table": table,
         "figure": _runs_figure(access, flt, name, f"Emissions per run: {label}"),
@@ -250,23 +427,185 @@ def _attribute_rows(attributes: dict[str, Any]) -> tuple[list[tuple[str, Any]], 
 @require_GET
 def ledger_detail(request: HttpRequest, org_slug: str, project_slug: str, pk: int) -> HttpResponse:
     access, entry = _get_entry_for_user(request, org_slug, project_slug, pk)
+    return _render_entry(request, access.org, entry)
+
+
+def _get_org_entry_for_user(request: HttpRequest, org_slug: str, pk: int) -> tuple[OrgAccess, LedgerEntry]:
+    access = org_access_for_user(request.user, org_slug)
+    scope = rollup_selectors.project_scope(access=access, flt=DashboardFilter())
+    entry = selectors.ledger_entry_for_org(organisation_id=access.organisation.id, project_q=scope.q(), pk=pk)
+    if entry is None:
+        raise Http404("No such record")
+    return access, entry
+
+
+@login_required
+@require_GET
+def org_record_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """A ledger row by id alone: the drill-down target for unallocated billing lines (no project)."""
+    access, entry = _get_org_entry_for_user(request, org_slug, pk)
+    return _render_entry(request, access, entry)
+
+
+def _render_entry(request: HttpRequest, access: OrgAccess, entry: LedgerEntry) -> HttpResponse:
+    try:
+        chosen, alternatives = engineer.run_what_if(entry=entry, zone=request.GET.get("zone"))
+    except InvalidFilter as error:
+        return _bad_request(request, error)
     attributes = entry.attributes if isinstance(entry.attributes, dict) else {}
     hardware, other_attributes = _attribute_rows(attributes)
-    crumbs = []
-    if entry.source in {"codecarbon", "codecarbon_task"}:
-        label = aggregation.experiment_label(entry.experiment)
-        url = reverse("experiment-detail", args=[org_slug, project_slug, experiment_slug(entry.experiment)])
-        crumbs.append({"label": label, "url": url})
-    crumbs.append({"label": f"Record {entry.run_id or entry.pk}", "url": ""})
     context = {
         "access": access,
-        "org": access.org.organisation,
-        "project": access.project,
+        "org": access.organisation,
+        "project": entry.project,
         "entry": entry,
         "hardware": hardware,
         "other_attributes": other_attributes,
         "codecarbon_kg": attributes.get("codecarbon_kg"),
         "implied_factor": attributes.get("implied_factor_g_per_kwh"),
-        "breadcrumbs": _crumbs(access, DashboardFilter(), *crumbs),
+        "what_if": chosen,
+        "alternatives": alternatives,
+        "zones": engineer.zone_choices(),
+        "zone": request.GET.get("zone", ""),
+        "breadcrumbs": _entry_crumbs(access, entry),
     }
     return render(request, "reports/ledger_detail.html", context)
+
+
+def _entry_crumbs(access: OrgAccess, entry: LedgerEntry) -> list[dict[str, str]]:
+    """org → project (or Unallocated) → source (experiment or provider/service/region) → record."""
+    org = access.organisation
+    crumbs = [{"label": org.name, "url": reverse("org-overview", args=[org.slug])}]
+    flt = DashboardFilter(projects=(entry.project.slug if entry.project else UNALLOCATED,))
+    if entry.project is not None:
+        crumbs.append(
+            {"label": entry.project.name, "url": reverse("project-detail", args=[org.slug, entry.project.slug])}
+        )
+    else:
+        crumbs.append({"label": aggregation.UNALLOCATED_LABEL, "url": _records_url(org.slug, flt)})
+    if entry.source in {"codecarbon", "codecarbon_task"} and entry.project is not None:
+        url = reverse("experiment-detail", args=[org.slug, entry.project.slug, experiment_slug(entry.experiment)])
+        crumbs.append({"label": aggregation.experiment_label(entry.experiment), "url": url})
+    else:
+        label = " · ".join(v for v in (entry.get_source_display(), entry.provider, entry.service, entry.region) if v)
+        url = _records_url(
+            org.slug, flt, source=entry.source, provider=entry.provider, service=entry.service, region=entry.region
+        )
+        crumbs.append({"label": label, "url": url})
+    crumbs.append({"label": f"Record {entry.run_id or entry.pk}", "url": ""})
+    return crumbs
+
+
+@login_required
+@require_GET
+def org_records(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The ledger rows behind a chart element or table row, for the same filter (paged, sortable, CSV)."""
+    access = org_access_for_user(request.user, org_slug)
+    try:
+        flt = dashboard_filter_parse(request.GET)
+        scope = rollup_selectors.project_scope(access=access, flt=flt)
+        sort = selectors.record_sort_parse(request.GET.get("sort"))
+        number = _page_number(request.GET.get("page"))
+        output = _output_format(request.GET.get("format"))
+    except InvalidFilter as error:
+        return _bad_request(request, error)
+    records = selectors.record_list(organisation_id=access.organisation.id, project_q=scope.q(), flt=flt, sort=sort)
+    if output == "csv":
+        return exports.records_csv_response(records, filename=f"{org_slug}-records.csv")
+    rows, has_next = selectors.record_page(records, number=number, size=RECORDS_PER_PAGE)
+    context = {
+        "access": access,
+        "org": access.organisation,
+        **_filter_context(access, flt),
+        "rows": [_record_row(access, row) for row in rows],
+        "table": _records_links(request, sort, number, has_next),
+        "totals": rollup_selectors.filtered_totals(organisation_id=access.organisation.id, scope=scope, flt=flt),
+        "breadcrumbs": _records_crumbs(access, flt, scope),
+    }
+    return render(request, "reports/records.html", context)
+
+
+RECORD_HEADERS = (("end", "End (UTC)"), ("kwh", "Energy facility (kWh)"), ("kg", "kgCO2e location"), ("cost", "Cost"))
+
+
+def _records_links(request: HttpRequest, sort: str, number: int, has_next: bool) -> dict[str, Any]:
+    headers = []
+    for key, label in RECORD_HEADERS:
+        active = sort.removeprefix("-") == key
+        next_sort = key if active and sort.startswith("-") else "-" + key
+        aria = ("descending" if sort.startswith("-") else "ascending") if active else ""
+        headers.append(
+            {"key": key, "label": label, "url": _query(request.GET, sort=next_sort, page=None), "aria": aria}
+        )
+    return {
+        "headers": {h["key"]: h for h in headers},
+        "number": number,
+        "previous": _query(request.GET, page=str(number - 1)) if number > 1 else "",
+        "next": _query(request.GET, page=str(number + 1)) if has_next else "",
+        "csv": _query(request.GET, format="csv", page=None),
+    }
+
+
+def _record_row(access: OrgAccess, entry: LedgerEntry) -> LedgerEntry:
+    org = access.organisation.slug
+    if entry.project is not None:
+        entry.detail_url = reverse("ledger-detail", args=[org, entry.project.slug, entry.pk])
+    else:
+        entry.detail_url = reverse("org-record-detail", args=[org, entry.pk])
+    return entry
+
+
+def _records_crumbs(access: OrgAccess, flt: DashboardFilter, scope: ProjectScope) -> list[dict[str, str]]:
+    org = access.organisation
+    crumbs = [{"label": org.name, "url": reverse("org-overview", args=[org.slug]) + flt.link(projects=())}]
+    if len(flt.projects) == 1 and flt.projects[0] != UNALLOCATED and scope.projects:
+        project = scope.projects[0]
+        url = reverse("project-detail", args=[org.slug, project.slug]) + flt.link(projects=())
+        crumbs.append({"label": project.name, "url": url})
+    elif flt.projects == (UNALLOCATED,):
+        crumbs.append({"label": aggregation.UNALLOCATED_LABEL, "url": ""})
+    parts = [flt.source, flt.provider, flt.service, flt.region, flt.scope_param]
+    crumbs.append({"label": "Records: " + (" · ".join(p for p in parts if p) or "all sources"), "url": ""})
+    return crumbs
+
+
+@login_required
+@require_GET
+def my_projects(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = org_access_for_user(request.user, org_slug)
+    try:
+        flt = dashboard_filter_parse(request.GET)
+    except InvalidFilter as error:
+        return _bad_request(request, error)
+    rows = engineer.my_projects(access=access, flt=flt)
+    for row in rows:
+        row["url"] = reverse("project-detail", args=[org_slug, row["project"].slug]) + flt.querystring
+    context = {"access": access, "org": access.organisation, **_filter_context(access, flt), "rows": rows}
+    return render(request, "reports/my_projects.html", context)
+
+
+@login_required
+@require_GET
+def experiment_compare(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+    access = project_access_for_user(request.user, org_slug, project_slug)
+    names = [_experiment_from_slug(v) for v in dict.fromkeys(request.GET.getlist("experiment")) if v]
+    try:
+        flt = dashboard_filter_parse(request.GET)
+        rows = engineer.experiment_compare(project=access.project, flt=flt, names=names)
+    except InvalidFilter as error:
+        return _bad_request(request, error)
+    for row in rows:
+        url = reverse("experiment-detail", args=[org_slug, project_slug, experiment_slug(row["experiment"])])
+        row["url"] = url + flt.querystring
+    context = {
+        "access": access,
+        "org": access.org.organisation,
+        "project": access.project,
+        **_filter_context(access.org, flt),
+        "rows": rows,
+        "experiments": _experiment_rows(access, flt),
+        "chosen": {row["experiment"] for row in rows},
+        "figure": charts.compare_bar(rows) if rows else None,
+        "breadcrumbs": _crumbs(access, flt, {"label": "Compare experiments", "url": ""}),
+    }
+    return render(request, "reports/experiment_compare.html", context)

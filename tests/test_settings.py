@@ -12,8 +12,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+# Variables of the test process that must not reach a fresh production-mode process.
+_NOT_INHERITED = {"SECRET_KEY", "DEBUG", "GREENESG_MODE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "GREENESG_MODE"}}
+    clean = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=clean, capture_output=True, text=True, timeout=120, check=False
@@ -50,7 +54,7 @@ def test_check_deploy_is_clean_in_production_mode(tmp_path: Path) -> None:
         GREENESG_VAR_DIR=str(tmp_path),
         SECURE_HSTS_SECONDS="31536000",
     )
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    clean = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     clean.update(env)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

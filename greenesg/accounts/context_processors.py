@@ -12,6 +12,7 @@ from greenesg.accounts.models import Membership, Role
 # (url name, label, roles that see it); missing URL names are skipped, so apps can come and go.
 ORG_LINKS = (
     ("org-overview", "Overview", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
+    ("my-projects", "My projects", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
     ("esg-overview", "ESG", {Role.OFFICER, Role.AUDITOR}),  # S1/G1 data: pay, incidents
     ("steering-org-budgets", "Budgets", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
     ("billing-home", "Cloud billing", {Role.OFFICER, Role.AUDITOR}),

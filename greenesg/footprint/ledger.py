@@ -18,10 +18,11 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from greenesg.footprint.models import LedgerDaily, LedgerEntry
+from greenesg.footprint.models import LedgerDaily, LedgerEntry, LedgerMonthly
 
 LEDGER_TABLE = LedgerEntry._meta.db_table
 DAILY_TABLE = LedgerDaily._meta.db_table
+MONTHLY_TABLE = LedgerMonthly._meta.db_table
 
 # Columns written by the importers, in one fixed order (id and updated_at are filled by the writer).
 LEDGER_COLUMNS: tuple[str, ...] = (
@@ -289,12 +290,35 @@ _ROLLUP_SUMS = (
     "water_l",
     "cost",
 )
+# The flag as JSON text: matches `["region_unmapped", …]` on PostgreSQL (jsonb cast) and SQLite alike.
+_UNMAPPED_LIKE = '%"region_unmapped"%'
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def month_sql(column: str) -> str:
+    """SQL for the first day of the month of a date column, on PostgreSQL or SQLite."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
 
 
 def rollup_refresh(
     *, organisation_id: int, project_ids: Iterable[int | None], first_day: dt.date, last_day: dt.date
 ) -> None:
-    """Recompute the daily rollup for some projects and days from the ledger (inside the import transaction)."""
+    """Recompute the daily and monthly rollups for some projects and days (inside the import transaction).
+
+    1. Daily: delete and regroup the ledger rows of [first_day, last_day], with the `region_unmapped` flag.
+    2. Monthly: the whole months touching that range are regrouped from the (now fresh) daily rollup, so a
+       partial refresh never leaves a month half-updated.
+    """
     ids = list(project_ids)
     if not ids:
         return
@@ -306,13 +330,31 @@ def rollup_refresh(
     params = [organisation_id, *real_ids, first_day, last_day]
     dims = ", ".join(_ROLLUP_DIMENSIONS)
     sums = ", ".join(f"COALESCE(SUM({c}), 0)" for c in _ROLLUP_SUMS)
+    unmapped = "(CAST(flags AS TEXT) LIKE %s)"
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {DAILY_TABLE} WHERE {where}", params)
         cursor.execute(
-            f"INSERT INTO {DAILY_TABLE} ({dims}, records, {', '.join(_ROLLUP_SUMS)}) "
-            f"SELECT {dims}, COUNT(*), {sums} FROM {LEDGER_TABLE} WHERE {where} GROUP BY {dims}",
-            params,
+            f"INSERT INTO {DAILY_TABLE} ({dims}, region_unmapped, records, {', '.join(_ROLLUP_SUMS)}) "
+            f"SELECT {dims}, {unmapped}, COUNT(*), {sums} FROM {LEDGER_TABLE} WHERE {where} "
+            f"GROUP BY {dims}, {unmapped}",
+            [_UNMAPPED_LIKE, *params, _UNMAPPED_LIKE],
         )
+        _monthly_refresh(cursor, where, [organisation_id, *real_ids, _month_start(first_day), _month_end(last_day)])
+
+
+def _monthly_refresh(cursor: Any, where: str, params: list[Any]) -> None:
+    month_dims = [("month", month_sql("day")) if d == "day" else (d, d) for d in _ROLLUP_DIMENSIONS]
+    names = ", ".join(name for name, _ in month_dims)
+    exprs = ", ".join(expr for _, expr in month_dims)
+    sums = ", ".join(f"SUM({c})" for c in ("records", *_ROLLUP_SUMS))
+    month_where = where.replace("day BETWEEN", "month BETWEEN")
+    cursor.execute(f"DELETE FROM {MONTHLY_TABLE} WHERE {month_where}", params)
+    cursor.execute(
+        f"INSERT INTO {MONTHLY_TABLE} ({names}, region_unmapped, records, {', '.join(_ROLLUP_SUMS)}) "
+        f"SELECT {exprs}, region_unmapped, {sums} FROM {DAILY_TABLE} WHERE {where} "
+        f"GROUP BY {exprs}, region_unmapped",
+        params,
+    )
 
 
 def _generation_key(organisation_id: int) -> str:

@@ -191,6 +191,10 @@ class LedgerDaily(models.Model):
     category = models.CharField(max_length=8, blank=True)
     method = models.CharField(max_length=20)
     in_inventory = models.BooleanField(default=True)
+    # True for rows whose ledger flags hold "region_unmapped" (a cloud region missing from the factor
+    # registry): the dashboards' data-quality signal, read without touching the ledger's JSON flags.
+    # db_default keeps raw INSERTs written before this column existed valid.
+    region_unmapped = models.BooleanField(default=False, db_default=False)
     records = models.PositiveIntegerField(default=0)
     energy_it_kwh = models.FloatField(default=0.0)
     energy_facility_kwh = models.FloatField(default=0.0)
@@ -208,3 +212,39 @@ class LedgerDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.source} scope {self.scope}: {self.kgco2e_location:.3f} kgCO2e"
+
+
+class LedgerMonthly(models.Model):
+    """The daily rollup summed per calendar month (same dimensions), refreshed with it by `rollup_refresh`.
+
+    Dashboards read whole months of a period here and only the partial edge months from the daily
+    rollup: an organisation with 1,000 projects has ~30× fewer monthly rows than daily ones, which keeps
+    an uncached overview of three years well under a second.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_index=False)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month (UTC).")
+    source = models.CharField(max_length=16)
+    provider = models.CharField(max_length=16, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    service = models.CharField(max_length=200, blank=True)
+    scope = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=8, blank=True)
+    method = models.CharField(max_length=20)
+    in_inventory = models.BooleanField(default=True)
+    region_unmapped = models.BooleanField(default=False)
+    records = models.PositiveIntegerField(default=0)
+    energy_it_kwh = models.FloatField(default=0.0)
+    energy_facility_kwh = models.FloatField(default=0.0)
+    kgco2e_location = models.FloatField(default=0.0)
+    kgco2e_market = models.FloatField(default=0.0)
+    kgco2e_embodied = models.FloatField(default=0.0)
+    water_l = models.FloatField(default=0.0)
+    cost = models.FloatField(default=0.0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "month"], name="monthly_org_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.source} scope {self.scope}: {self.kgco2e_location:.3f} kgCO2e"

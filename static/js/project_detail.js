@@ -1,16 +1,24 @@
-// Project page: emissions per run over time; a point click opens that run's ledger record.
+// Project and comparison pages: draw every figure embedded with json_script (one per [data-figure] element).
+// Figure text is escaped server-side (reports/charts.py). A click on a bar follows its drill-down link; keyboard
+// users follow the same links in the table under each chart (Plotly charts are not keyboard-operable).
 (function () {
   "use strict";
-  var el = document.getElementById("chart-runs");
-  var source = document.getElementById("fig-runs");
-  if (!el || !source || typeof Plotly === "undefined") return;
-  var fig = JSON.parse(source.textContent);
+  if (typeof Plotly === "undefined") return;
   var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
-  Plotly.newPlot(el, fig.data, fig.layout, config).then(function () {
-    el.on("plotly_click", function (event) {
-      var point = event.points && event.points[0];
-      var url = point && point.customdata && point.customdata[0];
-      if (typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/") window.location.assign(url);
+  function sameOrigin(url) {
+    // Only same-origin paths: the URL is built server-side, but never follow anything else.
+    return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/";
+  }
+  document.querySelectorAll(".chart[data-figure]").forEach(function (el) {
+    var source = document.getElementById(el.getAttribute("data-figure"));
+    if (!source) return;
+    var fig = JSON.parse(source.textContent);
+    Plotly.newPlot(el, fig.data, fig.layout, config).then(function () {
+      el.on("plotly_click", function (event) {
+        var point = event.points && event.points[0];
+        var url = point && point.customdata && point.customdata[0];
+        if (sameOrigin(url)) window.location.assign(url);
+      });
     });
   });
 })();

@@ -152,13 +152,14 @@ class TestOrgOverview:
         scope = _figure(response, "fig-scope")
         location = scope["data"][0]
         assert location["x"] == ["Scope 2", "Scope 3 cat. 1.1 (cloud)"]
-        assert location["y"] == pytest.approx([3.9, 31.1])
-        month = _figure(response, "fig-month")
+        # Organisation charts speak tCO2e; the tables keep exact kg in <data value>.
+        assert location["y"] == pytest.approx([0.0039, 0.0311])
+        month = _figure(response, "fig-trend")
         totals = {}
         for trace in month["data"]:
             for x, y in zip(trace["x"], trace["y"], strict=True):
                 totals[x] = totals.get(x, 0) + y
-        assert totals == pytest.approx({"2025-01-01": 0.3, "2025-02-01": 1.7, "2025-03-01": 33.0})
+        assert totals == pytest.approx({"2025-01-01": 0.0003, "2025-02-01": 0.0017, "2025-03-01": 0.033})
         project = _figure(response, "fig-project")
         assert project["data"][0]["y"][0] == "Unallocated"
         assert project["data"][0]["customdata"][1][0] == _project("web")
@@ -173,7 +174,7 @@ class TestOrgOverview:
         response = officer_client.get(_overview())
         soup = BeautifulSoup(response.content, "html.parser")
         sources = [script["src"] for script in soup.find_all("script", src=True)]
-        assert sources == ["/static/js/plotly.min.js", "/static/js/org_overview.js"]
+        assert sources == ["/static/js/filters.js", "/static/js/plotly.min.js", "/static/js/org_overview.js"]
 
     def test_it_escapes_hostile_project_names(self, officer_client, ledger, other_project):
         other_project.name = HOSTILE[0] + HOSTILE[1]

@@ -1,0 +1,315 @@
+"""Benchmark: dashboard latency under 20 concurrent users against gunicorn on loopback, at 1M and 10M ledger rows.
+
+    python bench/dashboard_load.py [--rows 1000000,10000000] [--projects 1000] [--users 20] [--requests 40]
+
+For each size: (re)creates the PostgreSQL database `--db` (default greenesg_dashbench on 127.0.0.1:5432, user
+postgres), migrates it, seeds one organisation with `--projects` projects and N ledger rows over 3 years
+generated inside PostgreSQL (INSERT … SELECT generate_series: no client round trip per row), refreshes the
+daily and monthly rollups with `ledger.rollup_refresh`, starts a private redis-server (cache) and gunicorn in
+production mode on 127.0.0.1, and runs `--users` threads that each request the overview, a project page, a
+filtered overview and a drill-down (records list) `--requests` times in a random order (bounded count and a
+time cap). Prints p50/p95/max per page, and separately the first (cold, uncached) request of each URL.
+Traffic goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG = "postgres://postgres@127.0.0.1:5432/"
+SECRET = "bench-x7#Lq9!vR2@mZ4$kT8^wB1&nC6*eH3(jP5)sD0_gF-yU+aI=oK~"  # noqa: S105 (a throwaway loopback server)
+END_DAY = dt.date(2026, 10, 31)
+DAYS = 3 * 365
+PROVIDERS = [("aws", ["us-east-1", "eu-west-1", "eu-north-1"]), ("gcp", ["europe-west1", "us-central1"])]
+
+
+def _env(db: str, var: Path, redis_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=PG + db,
+        GREENESG_MODE="production",
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        GREENESG_VAR_DIR=str(var),
+        CACHE_URL=f"redis://127.0.0.1:{redis_port}/0",
+        DJANGO_SETTINGS_MODULE="greenesg.settings",
+    )
+    return env
+
+
+def _admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG + "postgres", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+# The ledger in one statement per chunk: each row is a codecarbon run (2/3) or a billing line (1/3) of a
+# project spread over 3 years; ~1 % of cloud rows carry the region_unmapped flag.
+SEED_SQL = """
+INSERT INTO footprint_ledgerentry (organisation_id, project_id, natural_key, source, period_start, period_end, day,
+  experiment, run_id, provider, region, country_iso, service, resource_category, usage_amount, usage_unit,
+  duration_s, energy_it_kwh, energy_facility_kwh, kgco2e_location, kgco2e_market, kgco2e_embodied, water_l, cost,
+  currency, scope, category, method, pue_applied, factor_id, factor_g_per_kwh, factor_version,
+  market_factor_g_per_kwh, market_basis, flags, in_inventory, import_job_id, source_row, attributes, updated_at)
+SELECT %(org)s, p.id, 'b:' || g, CASE WHEN g %% 3 = 0 THEN 'billing' ELSE 'codecarbon' END,
+  ts - interval '1 hour', ts, ts::date,
+  CASE WHEN g %% 3 = 0 THEN '' ELSE 'exp-' || (g %% 7) END, 'run-' || g,
+  CASE WHEN p.n %% 2 = 0 THEN 'aws' ELSE 'gcp' END,
+  CASE WHEN p.n %% 2 = 0 THEN (ARRAY['us-east-1','eu-west-1','eu-north-1'])[1 + p.n %% 3]
+       ELSE (ARRAY['europe-west1','us-central1'])[1 + p.n %% 2] END,
+  'USA', CASE WHEN g %% 3 = 0 THEN (ARRAY['EC2','S3','Lambda'])[1 + g %% 3] ELSE '' END, '', NULL, '',
+  3600, e, e * 1.1, e * 0.3, e * 0.25, 0, 0, CASE WHEN g %% 3 = 0 THEN e * 0.12 ELSE NULL END, 'USD',
+  3, '1.1', CASE WHEN g %% 3 = 0 THEN 'modelled' ELSE 'measured' END, 1.1, NULL, 300, 'bench@v1', 250, '',
+  CASE WHEN g %% 97 = 0 THEN '["region_unmapped"]'::jsonb ELSE '[]'::jsonb END, true, NULL, g %% 5000,
+  '{"cpu_model": "Bench CPU"}'::jsonb, now()
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
+CROSS JOIN LATERAL (SELECT (%(end)s::timestamptz - ((g * 7919) %% (%(days)s * 86400)) * interval '1 second') AS ts,
+                           0.05 + (g %% 100) / 100.0 AS e) AS v
+JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM accounts_project WHERE organisation_id = %(org)s) AS p
+  ON p.n = g %% %(projects)s
+"""
+
+
+def seed(db: str, rows: int, projects: int, env: dict[str, str]) -> None:
+    _admin_sql(f'DROP DATABASE IF EXISTS "{db}"')
+    _admin_sql(f'CREATE DATABASE "{db}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    code = f"""
+import datetime as dt, time
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from greenesg.accounts.models import Membership, Organisation, Project, Role
+from greenesg.footprint.ledger import rollup_refresh
+org = Organisation.objects.create(slug="bench", name="Bench Corp")
+Project.objects.bulk_create([Project(organisation=org, slug=f"p{{i:04d}}", name=f"Project {{i}}",
+                                      team=f"Team {{i % 20}}") for i in range({projects})])
+user = User.objects.create_user("bench", password="pw-bench-load-1")
+Membership.objects.create(user=user, organisation=org, role=Role.OFFICER)
+started = time.perf_counter()
+with connection.cursor() as cursor:
+    chunk = 1_000_000
+    for first in range(0, {rows}, chunk):
+        cursor.execute('''{SEED_SQL}''', dict(org=org.id, first=first, last=min(first + chunk, {rows}) - 1,
+                       end="{END_DAY}T23:00:00+00", days={DAYS}, projects={projects}))
+    cursor.execute("ANALYZE footprint_ledgerentry")
+print(f"ledger rows: {{time.perf_counter() - started:.0f}} s", flush=True)
+started = time.perf_counter()
+with transaction.atomic():
+    ids = list(Project.objects.filter(organisation=org).values_list("id", flat=True))
+    rollup_refresh(organisation_id=org.id, project_ids=ids, first_day=dt.date(2020, 1, 1), last_day=dt.date(2030, 1, 1))
+with connection.cursor() as cursor:
+    cursor.execute("ANALYZE footprint_ledgerdaily; ANALYZE footprint_ledgermonthly")
+    cursor.execute("SELECT count(*) FROM footprint_ledgerdaily")
+    daily = cursor.fetchone()[0]
+    cursor.execute("SELECT count(*) FROM footprint_ledgermonthly")
+    monthly = cursor.fetchone()[0]
+print(f"rollups: {{time.perf_counter() - started:.0f}} s, daily rows {{daily}}, monthly rows {{monthly}}", flush=True)
+"""
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True)
+
+
+def session_cookie(env: dict[str, str]) -> tuple[str, str]:
+    code = (
+        "from django.conf import settings; from django.test import Client; from django.contrib.auth.models import User;"
+        "c = Client(); c.force_login(User.objects.get(username='bench'));"
+        "print(settings.SESSION_COOKIE_NAME, c.cookies[settings.SESSION_COOKIE_NAME].value)"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    name, value = out.stdout.split()[-2:]
+    return name, value
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def urls(projects: int, rng: random.Random) -> dict[str, list[str]]:
+    """A few URLs per page kind; projects vary, so project pages are often a first (uncached) view."""
+    base = "/o/bench/"
+    slugs = [f"p{i:04d}" for i in rng.sample(range(projects), min(projects, 40))]
+    return {
+        "overview": [base, base + "?period=last_12_months"],
+        "project": [f"{base}p/{slug}/" for slug in slugs],
+        "filtered": [
+            base + "?provider=aws&period=ytd",
+            base + "?region=eu-west-1&scope=scope3.cat1.1",
+            base + "?source=billing&start=2025-01-15&end=2025-06-10",
+            base + "?team=Team+3&grain=quarter",
+        ],
+        "drill-down": [f"{base}records/?project={slug}&source=billing&provider=aws" for slug in slugs[:20]],
+    }
+
+
+def load(port: int, cookie: tuple[str, str], pages: dict[str, list[str]], users: int, requests: int) -> dict:
+    results: dict[str, list[float]] = {kind: [] for kind in pages}
+    cold: dict[str, list[float]] = {kind: [] for kind in pages}
+    seen: set[str] = set()
+    errors: list[str] = []
+    lock = threading.Lock()
+    headers = {"Cookie": f"{cookie[0]}={cookie[1]}", "X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+    deadline = time.monotonic() + 600  # a hard cap: the run stops by itself
+
+    def user(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        plan = [kind for kind in pages for _ in range(requests // len(pages))]
+        rng.shuffle(plan)
+        for kind in plan:
+            if time.monotonic() > deadline:
+                break
+            url = rng.choice(pages[kind])
+            started = time.perf_counter()
+            conn.request("GET", url, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                if response.status != 200:
+                    errors.append(f"{response.status} {url}")
+                first = url not in seen
+                seen.add(url)
+                (cold if first else results)[kind].append(elapsed)
+        conn.close()
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"warm": results, "cold": cold, "errors": errors}
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run_size(rows: int, args: argparse.Namespace) -> list[tuple]:
+    var = Path(tempfile.mkdtemp(prefix="dashbench-"))
+    redis_port, web_port = _free_port(), _free_port()
+    env = _env(args.db, var, redis_port)
+    print(f"\n== {rows:,} ledger rows, {args.projects} projects", flush=True)
+    started = time.perf_counter()
+    seed(args.db, rows, args.projects, env)
+    print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    web = subprocess.Popen(
+        [
+            shutil.which("gunicorn") or "gunicorn",
+            "greenesg.wsgi",
+            "-b",
+            f"127.0.0.1:{web_port}",
+            "-w",
+            str(args.workers),
+            "--threads",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        _wait(redis_port)
+        _wait(web_port)
+        cookie = session_cookie(env)
+        pages = urls(args.projects, random.Random(4))
+        result = load(web_port, cookie, pages, args.users, args.requests)
+    finally:
+        web.terminate()
+        redis.terminate()
+        web.wait(timeout=30)
+        redis.wait(timeout=30)
+        shutil.rmtree(var, ignore_errors=True)
+    if result["errors"]:
+        print(f"{len(result['errors'])} failed requests, e.g. {result['errors'][:3]}")
+    table = []
+    for kind in pages:
+        warm, cold = result["warm"][kind], result["cold"][kind]
+        table.append(
+            (
+                rows,
+                kind,
+                len(warm),
+                _pct(warm, 0.5),
+                _pct(warm, 0.95),
+                max(warm or [0]),
+                len(cold),
+                statistics.median(cold) if cold else float("nan"),
+                max(cold or [0]),
+            )
+        )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default="10000000", help="comma-separated ledger sizes, e.g. 1000000,10000000")
+    parser.add_argument("--projects", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=40, help="requests per user (bounded)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--db", default="greenesg_dashbench")
+    args = parser.parse_args()
+    if args.db == "greenesg_dev":
+        parser.error("never the development database")
+    table = []
+    for size in [int(s) for s in args.rows.split(",")]:
+        table.extend(run_size(size, args))
+    print(
+        f"\n{args.users} concurrent users, gunicorn {args.workers} workers × 2 threads, "
+        "production settings, Redis cache"
+    )
+    print(
+        f"{'rows':>11} {'page':<11} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} | "
+        f"{'cold n':>6} {'cold p50':>9} {'cold max':>9}"
+    )
+    for rows, kind, n, p50, p95, top, cn, c50, ctop in table:
+        print(f"{rows:>11,} {kind:<11} {n:>5} {p50:>8.0f} {p95:>8.0f} {top:>8.0f} | {cn:>6} {c50:>9.0f} {ctop:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+"""Overview reads from the rollups: whole months from `LedgerMonthly`, partial edge months from `LedgerDaily`.
+
+A period such as 2025-01-15 … 2025-04-30 reads 15–31 January from the daily rollup and February–April
+from the monthly one; the parts are summed in pandas. Both rollups carry every dashboard dimension
+(project, source, provider, region, service, scope, category, method, region_unmapped), so every filter
+of `reports.filters` applies without touching the ledger. Results are cached under the organisation's
+dashboard generation (style.md §11), which every import bumps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from greenesg.accounts.access import OrgAccess
+from greenesg.accounts.models import Project
+from greenesg.footprint.models import LedgerDaily, LedgerMonthly
+from reports import aggregation
+from reports.filters import UNALLOCATED, DashboardFilter, InvalidFilter
+from reports.selectors import _cached, dimension_filtered
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TOP_EMITTERS = 10
+_DIMENSIONS = {
+    "project_id",
+    "source",
+    "provider",
+    "region",
+    "service",
+    "scope",
+    "category",
+    "method",
+    "region_unmapped",
+}
+
+
+@dataclass(frozen=True)
+class ProjectScope:
+    """Which ledger projects a read covers: `ids=None` is the whole organisation (unallocated included)."""
+
+    ids: tuple[int, ...] | None
+    unallocated: bool
+    projects: tuple[Project, ...] = field(default=(), compare=False)
+
+    @property
+    def key(self) -> str:
+        if self.ids is None:
+            return "org"
+        joined = ",".join(str(i) for i in sorted(self.ids)) + (",u" if self.unallocated else "")
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+    def q(self) -> Q:
+        if self.ids is None:
+            return Q()
+        condition = Q(project_id__in=list(self.ids))
+        return condition | Q(project_id__isnull=True) if self.unallocated else condition
+
+
+def project_scope(*, access: OrgAccess, flt: DashboardFilter) -> ProjectScope:
+    """Resolve the `project` and `team` filters against the projects the reader may see.
+
+    Raises InvalidFilter for a slug or team the reader cannot see (the same message whether it exists or not,
+    so a 400 never reveals another team's project).
+    """
+    visible = list(access.visible_projects().order_by("name", "slug"))
+    chosen = visible
+    unallocated = access.sees_whole_org
+    if flt.projects:
+        by_slug = {p.slug: p for p in visible}
+        unknown = [s for s in flt.projects if s not in by_slug and not (s == UNALLOCATED and access.sees_whole_org)]
+        if unknown:
+            raise InvalidFilter(f"project {unknown[0]!r} is not a project you can see.")
+        chosen = [by_slug[s] for s in flt.projects if s in by_slug]
+        unallocated = UNALLOCATED in flt.projects
+    if flt.team:
+        chosen = [p for p in chosen if p.team.casefold() == flt.team.casefold()]
+        unallocated = False
+        if not chosen:
+            raise InvalidFilter(f"no project you can see belongs to team {flt.team!r}.")
+    if chosen is visible and access.sees_whole_org:
+        return ProjectScope(ids=None, unallocated=True, projects=tuple(visible))
+    return ProjectScope(ids=tuple(p.id for p in chosen), unallocated=unallocated, projects=tuple(chosen))
+
+
+# --- period split -------------------------------------------------------------------------------------
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return _next_month(day) - dt.timedelta(days=1)
+
+
+Range = tuple[dt.date | None, dt.date | None]
+
+
+def period_parts(start: dt.date | None, end: dt.date | None) -> tuple[Range | None, list[Range]]:
+    """Split [start, end] into (whole months as a month-start range or None, edge day ranges)."""
+    m_from = None if start is None else (start if start.day == 1 else _next_month(start))
+    m_to = None
+    if end is not None:
+        m_to = _month_start(end) if end == _month_end(end) else _month_start(_month_start(end) - dt.timedelta(days=1))
+    if m_from is not None and m_to is not None and m_from > m_to:
+        return None, [(start, end)]
+    days: list[Range] = []
+    if start is not None and m_from is not None and m_from != start:
+        days.append((start, m_from - dt.timedelta(days=1)))
+    if end is not None and m_to is not None and _month_end(m_to) != end:
+        days.append((_next_month(m_to), end))
+    return (m_from, m_to), days
+
+
+# --- grouped reads ------------------------------------------------------------------------------------
+
+
+def _dimension_filtered(queryset: QuerySet[Any], scope: ProjectScope, flt: DashboardFilter) -> QuerySet[Any]:
+    return dimension_filtered(queryset.filter(scope.q()), flt)
+
+
+def _rows(queryset: QuerySet[Any], dims: list[str], month: Any) -> list[tuple]:
+    sums = {f"s_{column}": Sum(column) for column in aggregation.ROLLUP_SUMS}
+    names = [("period_month" if d == "month" else d) for d in dims]
+    if "month" in dims:
+        queryset = queryset.annotate(period_month=month)
+    return list(queryset.values(*names).annotate(**sums).order_by().values_list(*names, *sums))
+
+
+def rollup_group(
+    *, organisation_id: int, scope: ProjectScope, flt: DashboardFilter, dims: list[str], extra: Q | None = None
+) -> pd.DataFrame:
+    """Inventory sums grouped by `dims` (any of the rollup dimensions and "month") for the filter's period."""
+    import pandas as pd
+
+    unknown = set(dims) - _DIMENSIONS - {"month"}
+    if unknown:
+        raise ValueError(f"not a rollup dimension: {sorted(unknown)}")
+    months, days = period_parts(flt.start, flt.end)
+    base = Q(organisation_id=organisation_id, in_inventory=True) & (extra or Q())
+    parts: list[list[tuple]] = []
+    if months is not None:
+        monthly = _dimension_filtered(LedgerMonthly.objects.filter(base), scope, flt)
+        if months[0] is not None:
+            monthly = monthly.filter(month__gte=months[0])
+        if months[1] is not None:
+            monthly = monthly.filter(month__lte=months[1])
+        parts.append(_rows(monthly, dims, F("month")))
+    for first, last in days:
+        daily = _dimension_filtered(LedgerDaily.objects.filter(base), scope, flt)
+        daily = daily.filter(day__gte=first) if first is not None else daily
+        daily = daily.filter(day__lte=last) if last is not None else daily
+        parts.append(_rows(daily, dims, TruncMonth("day")))
+    columns = [*dims, *aggregation.ROLLUP_SUMS]
+    frames = [pd.DataFrame(rows, columns=columns) for rows in parts if rows]
+    return aggregation.rollup_merge(frames, dims)
+
+
+@dataclass(frozen=True)
+class Overview:
+    totals: dict[str, Any]
+    previous: dict[str, Any] | None
+    change: dict[str, float | None]
+    measured_share: float | None
+    methods: list[dict[str, Any]]
+    by_scope: pd.DataFrame
+    trend: pd.DataFrame
+    by_project: pd.DataFrame
+    by_provider: pd.DataFrame
+    by_region: pd.DataFrame
+    by_service: pd.DataFrame
+    top: pd.DataFrame
+    unallocated_kg: float
+    unmapped: list[dict[str, Any]]
+    idle_project_ids: list[int]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.totals["records"] == 0
+
+    @property
+    def unallocated_share(self) -> float | None:
+        total = self.totals["kgco2e_location"]
+        return self.unallocated_kg / total if total else None
+
+
+def _compute(organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> Overview:
+    """1. One grouped read per breakdown; 2. the same totals for the previous period; 3. pandas shaping."""
+
+    def group(dims: list[str], **kwargs: Any) -> pd.DataFrame:
+        return rollup_group(organisation_id=organisation_id, scope=scope, flt=flt, dims=dims, **kwargs)
+
+    base = group(["source", "scope", "category", "method"])
+    totals = aggregation.rollup_totals(base)
+    previous_flt = flt.previous()
+    previous = None
+    if previous_flt is not None:
+        previous = aggregation.rollup_totals(
+            rollup_group(organisation_id=organisation_id, scope=scope, flt=previous_flt, dims=["source"])
+        )
+    change = {
+        metric: (aggregation.change_ratio(totals[metric], previous[metric]) if previous else None)
+        for metric in ("kgco2e_location", "kgco2e_market", "energy_kwh_facility")
+    }
+    measured, methods = aggregation.method_shares(base)
+    keys = [aggregation.scope_key(s, c) for s, c in zip(base["scope"], base["category"], strict=True)]
+    by_scope = aggregation.by_scope(base.assign(scope_key=keys))
+    per_project = group(["project_id", "source"])
+    by_project = aggregation.by_project(per_project, {p.id: p.name for p in scope.projects})
+    seen = {pid for pid, records in zip(per_project["project_id"], per_project["records"], strict=True) if records}
+    unallocated = by_project[by_project["project_id"].isna()]["kgco2e_location"].sum() if len(by_project) else 0.0
+    unmapped = group(["provider", "region"], extra=Q(region_unmapped=True))
+    return Overview(
+        totals=totals,
+        previous=previous,
+        change=change,
+        measured_share=measured,
+        methods=methods,
+        by_scope=by_scope,
+        trend=aggregation.trend(group(["month", "scope", "category", "source"]), grain=flt.grain),
+        by_project=by_project,
+        by_provider=_dimension(group(["provider", "source"]), ["provider"]),
+        by_region=_dimension(group(["provider", "region", "source"]), ["provider", "region"]),
+        by_service=_dimension(group(["provider", "service", "source"]), ["provider", "service"]),
+        top=_top(group(["project_id", "source", "provider", "service", "region"]), scope),
+        unallocated_kg=float(unallocated),
+        unmapped=unmapped.sort_values("kgco2e_location", ascending=False).to_dict("records"),
+        idle_project_ids=[p.id for p in scope.projects if p.id not in seen],
+    )
+
+
+def _dimension(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    if frame.empty:
+        return frame.assign(label=[])
+    grouped = frame.groupby(dims, as_index=False)[list(aggregation.METRICS)].sum()
+    grouped = grouped.sort_values(["kgco2e_location", *dims], ascending=[False, *[True] * len(dims)], kind="stable")
+    return grouped.reset_index(drop=True)
+
+
+def _top(frame: pd.DataFrame, scope: ProjectScope) -> pd.DataFrame:
+    names = {p.id: p.name for p in scope.projects}
+    top = frame.sort_values("kgco2e_location", ascending=False, kind="stable").head(TOP_EMITTERS).reset_index(drop=True)
+    return top.assign(project=[names.get(pid, aggregation.UNALLOCATED_LABEL) for pid in top["project_id"]])
+
+
+def org_overview_data(*, access: OrgAccess, flt: DashboardFilter) -> tuple[ProjectScope, Overview]:
+    """The overview for the reader (engineers: their projects only), cached until the next import."""
+    scope = project_scope(access=access, flt=flt)
+    organisation_id = access.organisation.id
+    key = f"overview:{scope.key}:{flt.cache_part}"
+    return scope, _cached(organisation_id, key, lambda: _compute(organisation_id, scope, flt))
+
+
+def source_breakdown(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> pd.DataFrame:
+    """Inventory sums per (source, provider, service, region): the "source" level of the drill-down."""
+
+    def compute() -> pd.DataFrame:
+        frame = rollup_group(
+            organisation_id=organisation_id, scope=scope, flt=flt, dims=["source", "provider", "service", "region"]
+        )
+        return _dimension(frame, ["source", "provider", "service", "region"])
+
+    return _cached(organisation_id, f"sources:{scope.key}:{flt.cache_part}", compute)
+
+
+def filtered_totals(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> dict[str, Any]:
+    """Inventory totals for any filter (the KPI cards of project pages)."""
+
+    def compute() -> dict[str, Any]:
+        frame = rollup_group(organisation_id=organisation_id, scope=scope, flt=flt, dims=["source"])
+        return aggregation.rollup_totals(frame)
+
+    return _cached(organisation_id, f"totals:{scope.key}:{flt.cache_part}", compute)
+
+
+def filter_options(*, access: OrgAccess) -> dict[str, Any]:
+    """Choices for the filter form: the reader's projects and teams, and providers/regions with data."""
+    projects = list(access.visible_projects().order_by("name", "slug"))
+    organisation_id = access.organisation.id
+
+    ids = None if access.sees_whole_org else [p.id for p in projects]
+
+    def compute() -> dict[str, list[str]]:
+        rows = LedgerMonthly.objects.filter(organisation_id=organisation_id)
+        # Engineers see the providers and regions of their own projects only.
+        rows = rows if ids is None else rows.filter(project_id__in=ids)
+        providers = rows.exclude(provider="").values_list("provider", flat=True).distinct().order_by("provider")
+        regions = rows.exclude(region="").values_list("region", flat=True).distinct().order_by("region")
+        return {"providers": list(providers), "regions": list(regions)}
+
+    key = "filter-options:" + ("org" if ids is None else ProjectScope(ids=tuple(ids), unallocated=False).key)
+    values = _cached(organisation_id, key, compute)
+    teams = sorted({p.team for p in projects if p.team}, key=str.casefold)
+    return {"projects": projects, "teams": teams, **values, "unallocated": access.sees_whole_org}
