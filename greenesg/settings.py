@@ -170,7 +170,8 @@ IMPORT_STALE_PENDING_SECONDS = env_int("IMPORT_STALE_PENDING_SECONDS", 300)
 IMPORT_TEST_BARRIER = env_str("IMPORT_TEST_BARRIER", "")
 
 # Celery: embedded filesystem broker by default, Redis when CELERY_BROKER_URL says so.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# "localhost" only keeps kombu from warning: the filesystem transport has no host.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 EMBEDDED_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)
 if EMBEDDED_BROKER:
