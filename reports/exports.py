@@ -1,60 +1,43 @@
-"""CSV downloads that are safe to open in a spreadsheet (reliability.md §3).
+"""CSV downloads of dashboard tables, safe to open in a spreadsheet (reliability.md §3).
 
-Text cells starting with a formula trigger (= + - @ TAB CR LF) get a leading apostrophe and every
-text cell is quoted, so a value can neither run as a formula nor open a new cell. Numbers are
-written unquoted and unprefixed, so negative values stay numeric. Stored values are never altered:
-neutralising happens here, at export only.
+The neutralising itself (formula triggers prefixed, every text cell quoted, numbers left numeric) is
+the shared rule of `ingestion.exports`; this module adds the dashboards' display conventions (yes/no,
+UTC timestamps to the second, lists as words) and the column sets of the run and record tables.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.http import StreamingHttpResponse
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+from ingestion.exports import safe_cell, safe_csv_lines, safe_csv_response
 
 
 def csv_cell(value: Any) -> Any:
     """One cell: numbers as numbers, everything else as neutralised text."""
-    if value is None:
-        return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return "" if isinstance(value, float) and math.isnan(value) else value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    return safe_cell(value)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+def _cells(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
+    return ([csv_cell(value) for value in row] for row in rows)
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    # QUOTE_NONNUMERIC quotes every text cell and leaves int/float cells bare, so they stay numbers.
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
-    yield writer.writerow(list(header))
-    for row in rows:
-        yield writer.writerow([csv_cell(value) for value in row])
+    return safe_csv_lines(header, _cells(rows), bom=False)
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], *, filename: str) -> StreamingHttpResponse:
-    """Stream the rows as an attachment; `filename` must be built from slugs (no quoting needed)."""
-    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    """Stream the rows as an attachment."""
+    return safe_csv_response(filename, header, _cells(rows), bom=False)
 
 
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
