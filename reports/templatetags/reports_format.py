@@ -53,3 +53,16 @@ def duration(seconds: Any) -> str:
         return f"{minutes} min {secs} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@register.simple_tag(takes_context=True)
+def load_body_parts(context: template.Context) -> str:
+    """Put the expensive part of a dashboard's context in place, only when its cached body is missing.
+
+    Used as the first tag inside `{% cache … body_key %}`: on a cache hit the block is not rendered, so
+    the figures and tables behind it are never built (reports/views.py `_deferred_body`).
+    """
+    factory = context.get("body_parts")
+    if factory is not None:
+        context.update(factory())
+    return ""
