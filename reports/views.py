@@ -341,27 +341,45 @@ def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
     access = project_access_for_user(request.user, org_slug, project_slug)
     try:
         flt = dashboard_filter_parse(request.GET)
-        table, runs = _runs_table(request, access, flt, experiment=None)
+        if request.GET.get("format") == "csv":
+            _, runs = _runs_table(request, access, flt, experiment=None)
+            return exports.runs_csv_response(runs, filename=f"{org_slug}-{project_slug}-runs.csv")
+        # Validate sort and page now, so a bad value is a 400 even when the body comes from the cache.
+        selectors.run_sort_parse(request.GET.get("sort"))
+        _page_number(request.GET.get("page"))
+        _output_format(request.GET.get("format"))
     except InvalidFilter as error:
         return _bad_request(request, error)
-    if request.GET.get("format") == "csv":
-        return exports.runs_csv_response(runs, filename=f"{org_slug}-{project_slug}-runs.csv")
     project = access.project
     scope = ProjectScope(ids=(project.id,), unallocated=False, projects=(project,))
     organisation_id = access.org.organisation.id
+
+    def parts() -> dict[str, Any]:
+        table, _ = _runs_table(request, access, flt, experiment=None)
+        return {
+            "summary": rollup_selectors.filtered_totals(organisation_id=organisation_id, scope=scope, flt=flt),
+            "sources": _source_rows(access, flt, scope),
+            "table": table,
+            "experiments": _experiment_rows(access, flt),
+            "figure": _runs_figure(access, flt, None, f"Emissions per run: {project.name}"),
+        }
+
+    query = request.GET.urlencode()
     context = {
         "access": access,
         "org": access.org.organisation,
         "project": project,
         **_filter_context(access.org, flt),
-        "summary": rollup_selectors.filtered_totals(organisation_id=organisation_id, scope=scope, flt=flt),
-        "sources": _source_rows(access, flt, scope),
-        "table": table,
-        "experiments": _experiment_rows(access, flt),
-        "figure": _runs_figure(access, flt, None, f"Emissions per run: {project.name}"),
         "breadcrumbs": _crumbs(access, flt),
+        **_deferred_body(access.org, f"project:{project.id}:{_digest(query)}", parts),
     }
     return render(request, "reports/project_detail.html", context)
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _experiment_rows(access: ProjectAccess, flt: DashboardFilter) -> list[dict[str, Any]]:
