@@ -10,25 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import parse_header_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, parsers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from greenesg.accounts.models import ApiToken
 from ingestion import storage
 from ingestion.api import (
-    ApiUploadHandler,
     PayloadTooLarge,
-    ProjectScopedRateThrottle,
     RawBody,
+    StreamedUploadMixin,
     _content_length,
     _errors,
 )
@@ -80,18 +76,9 @@ def _billing_job_payload(request: Request, job: ImportJob, *, created: bool) -> 
     return response
 
 
-class BillingImportsView(generics.ListAPIView):
+class BillingImportsView(StreamedUploadMixin, generics.ListAPIView):
     serializer_class = ImportJobSerializer
     parser_classes = [parsers.MultiPartParser, RawBillingParser]
-    throttle_scope = "ingest"
-
-    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
-        # Installed before anything (session CSRF check included) can parse a multipart body.
-        request.upload_handlers = [ApiUploadHandler(request), TemporaryFileUploadHandler(request)]
-        return super().initialize_request(request, *args, **kwargs)
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        return [ProjectScopedRateThrottle()] if self.request.method == "POST" else []
 
     def get_queryset(self) -> Any:
         access = api_org_access(self.request, self.kwargs["org_slug"])
