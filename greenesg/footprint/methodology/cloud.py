@@ -22,6 +22,7 @@ from pathlib import Path
 from statistics import mean, median
 from typing import Any
 
+from greenesg.footprint.factor_seed import canonical_azure_region
 from greenesg.footprint.methodology.coefficients import METHODOLOGY_VERSION, PUE, provider_pue
 
 COEFFICIENTS_PATH = Path(__file__).resolve().parent.parent / "data" / "cloud_coefficients.json"
@@ -252,9 +253,13 @@ def gcp_multi_region_factor(region: str, factors: Mapping[str, float]) -> float 
 
 
 def azure_canonical_region(name: str) -> str:
-    """Azure region spellings differ between sources (3.3): `West US 2`, `uswest2` -> `westus2`."""
+    """Azure region spellings differ between sources (3.3): `West US 2`, `uswest2` -> `westus2`.
+
+    One alias table serves the registry and the billing readers (factor_seed); a name it does not know
+    passes through squashed, and the factor lookup then flags it `region_unmapped`.
+    """
     key = re.sub(r"[\s_-]", "", name.strip().lower())
-    return str(load_coefficients()["azure_region_aliases"].get(key, key))
+    return canonical_azure_region(key) or key
 
 
 # --------------------------------------------------------------------------------------------------------------
