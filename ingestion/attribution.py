@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from ingestion.readers.billing.identity import canonical_account
+
 MATCH_FIELDS = ("account", "account_name", "resource_group", "tag")
 UNALLOCATED = None
 
@@ -72,6 +74,11 @@ def rule_matches(rule: RuleSpec, subject: Subject) -> bool:
         return value is not None and _value_matches(rule.match_value, value)
     if rule.match_field not in MATCH_FIELDS:
         return False
+    if rule.match_field == "account":
+        # A rule written as "/subscriptions/<GUID>" or with an AWS account's leading zeros dropped still names
+        # the account the readers store in its one canonical spelling.
+        wanted = canonical_account(subject.provider, rule.match_value)
+        return _value_matches(wanted, canonical_account(subject.provider, subject.account))
     return _value_matches(rule.match_value, getattr(subject, rule.match_field))
 
 

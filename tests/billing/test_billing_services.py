@@ -104,11 +104,11 @@ def test_a_late_older_delivery_never_replaces_a_newer_one(org, write_cur):
 
 @pytest.mark.django_db
 def test_other_accounts_and_months_are_separate_deliveries(org, write_cur):
-    import_file(org, write_cur([cur_row(), cur_row(account="999", cost=1.0), cur_row(day="2024-02-03", cost=2.0)]))
+    import_file(org, write_cur([cur_row(), cur_row(account="999988887777", cost=1.0), cur_row(day="2024-02-03", cost=2.0)]))
     import_file(org, write_cur([cur_row(cost=5.0)]))  # restates January of the first account only
 
     active = BillingDelivery.objects.filter(status=DeliveryStatus.ACTIVE)
-    assert sorted((d.account, d.month.month) for d in active) == [("111122223333", 1), ("111122223333", 2), ("999", 1)]
+    assert sorted((d.account, d.month.month) for d in active) == [("111122223333", 1), ("111122223333", 2), ("999988887777", 1)]
     assert billing_sum(org, "cost") == pytest.approx(5.0 + 1.0 + 2.0)
 
 
@@ -253,3 +253,16 @@ def test_gcp_multi_region_storage_uses_the_mean_of_member_regions(org):
 
     assert "gcp_multi_region_mean" in storage_row.flags
     assert storage_row.factor_g_per_kwh < 700  # a mean of US regions, never their sum (2,805)
+
+
+@pytest.mark.django_db
+def test_the_same_azure_month_in_two_formats_counts_once(org):
+    """Azure's native export names the subscription by GUID, its FOCUS export as /subscriptions/<GUID>."""
+    import_file(org, FIXTURES / "azure_ea.csv")
+    focus = import_file(org, FIXTURES / "focus_azure_microsoft.csv")
+
+    active = BillingDelivery.objects.filter(organisation=org, status=DeliveryStatus.ACTIVE)
+    assert [(d.provider, d.account, d.job_id) for d in active] == [
+        ("azure", "0f4a1c2e-0000-4000-8000-000000000001", focus.pk)
+    ]
+    assert billing_sum(org, "cost") == pytest.approx(4.944 + 0.636 + 1.044 + 0.6)

@@ -23,6 +23,7 @@ from statistics import mean, median
 from typing import Any
 
 from greenesg.footprint.factor_seed import canonical_azure_region
+from greenesg.footprint.methodology import units
 from greenesg.footprint.methodology.coefficients import METHODOLOGY_VERSION, PUE, provider_pue
 
 COEFFICIENTS_PATH = Path(__file__).resolve().parent.parent / "data" / "cloud_coefficients.json"
@@ -491,11 +492,34 @@ def _line_embodied(usage: _ComputeUsage, flags: list[str]) -> float | None:
     return embodied_kg(spec.te_kg, usage.instance_hours, usage.vcpus, spec.embodied_largest_vcpus)
 
 
+# Azure's canonical units (units.parse_unit) in the spelling the component estimators below match on.
+_AZURE_UNIT_SPELLING = {
+    units.HOUR: "hours",
+    units.MONTH: "/month",
+    units.DAY: "/day",
+    units.GB_MONTH: "gb/month",
+    units.TB_MONTH: "tb/month",
+    units.GB: "gb",
+    units.TB: "tb",
+    units.GB_SECOND: "gb seconds",
+    units.GB_HOUR: "gb hours",
+}
+
+
 def billing_unit(line: NormalisedBillingLine) -> str:
-    """Lower-cased unit; an Azure pack prefix ("10 GB/Month") is informational unless the reader unpacked it
-    (methodology 3.3 'Pack sizes': CCF uses Quantity unscaled, and so do we by default)."""
+    """Lower-cased unit; Azure's many spellings ("10 GB/Month", "1/Month", "Units/Month") reduced to one. The
+    pack number is informational unless the reader unpacked it (methodology 3.3 'Pack sizes': CCF uses Quantity
+    unscaled, and so do we by default)."""
     unit = line.unit.strip().lower()
-    return re.sub(r"^\d+\s*", "", unit) if line.provider == "azure" else unit
+    if line.provider != "azure":
+        return unit
+    parsed = units.parse_unit(unit)
+    return _AZURE_UNIT_SPELLING[parsed.unit] if parsed else re.sub(r"^\d+\s*", "", unit)
+
+
+def unit_is_known(line: NormalisedBillingLine) -> bool:
+    """False for an Azure unit outside the spelling table: such a row is flagged, never read as zero usage."""
+    return line.provider != "azure" or units.parse_unit(line.unit) is not None
 
 
 def _storage_tb_hours(line: NormalisedBillingLine) -> float | None:
@@ -618,7 +642,8 @@ def estimate_line(
     if line.bucket == "unsupported":
         return _unestimated(line, "excluded", pue, ["unsupported"])
     if line.bucket not in BUCKETS or line.bucket == "unknown":
-        return _unestimated(line, "unestimated", pue, ["unknown_usage"])
+        unknown_flags = ["unknown_usage"] if unit_is_known(line) else ["unknown_usage", "unit_unknown"]
+        return _unestimated(line, "unestimated", pue, unknown_flags)
     flags: list[str] = []
     if line.amount < 0:
         # A negative usage row (negation, correction) must never create negative energy (issue 3 item 4).
@@ -682,7 +707,7 @@ def _ratio_table(sources: Sequence[LineEstimate]) -> dict[tuple[str, ...], Extra
         basis_name, value = extrapolation_basis(est.line)
         if est.method != "modelled" or est.facility_kwh is None or value <= 0:
             continue  # credits and zero-cost rows would distort the ratio
-        unit = est.line.unit.strip().lower()
+        unit = billing_unit(est.line)
         for key in (("service+unit", est.line.provider, est.line.service, unit), ("unit", est.line.provider, unit)):
             acc = sums.setdefault(key, [0.0, 0.0, 0.0])
             acc[0] += est.facility_kwh
@@ -706,7 +731,7 @@ def _extrapolate_one(
     if value <= 0:
         # Credits/refunds keep their sign in cost but never create negative energy (issue 3 item 4).
         return _unestimated(line, "unestimated", pue, [*carried_flags, "no_extrapolation_basis"])
-    unit = line.unit.strip().lower()
+    unit = billing_unit(line)
     ratio = ratios.get(("service+unit", line.provider, line.service, unit)) or ratios.get(("unit", line.provider, unit))
     if ratio is None:
         # CCF assigns 0 here; we leave the row unestimated so the coverage report shows it (4.8 step 2).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, instance_spec
@@ -19,6 +19,7 @@ from ingestion.readers.billing.columns import (
     timestamps,
 )
 from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
+from ingestion.readers.billing.identity import canonical_account
 
 # 3.1 row filter: only usage; fees, tax, credits, refunds, RI/SP fees and negations are dropped (and counted).
 KEEP_LINE_ITEM_TYPES = frozenset({"Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"})
@@ -169,7 +170,7 @@ def parse_aws_row(
     machine = instance_type(usage_type, row.get("instance_type", ""))
     return NormalisedBillingLine(
         provider="aws",
-        account=row.get("account", ""),
+        account=canonical_account("aws", row.get("account", "")),
         service=service,
         usage_type=usage_type,
         region=row.get("region", "").strip(),
@@ -227,7 +228,7 @@ def parse_aws_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
     fields_ = {
         **values,
         "provider": "aws",
-        "account": rows.text("account"),
+        "account": per_distinct(partial(canonical_account, "aws"), rows.col("account")),
         "service": rows.text("service"),
         "usage_type": usage.tolist(),
         "region": rows.stripped("region").tolist(),

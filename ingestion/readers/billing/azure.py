@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
 
+from greenesg.footprint.methodology import units
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_canonical_region, instance_spec
 from ingestion.readers.billing.columns import (
     Chunk,
@@ -22,12 +23,13 @@ from ingestion.readers.billing.columns import (
     timestamps,
 )
 from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
+from ingestion.readers.billing.identity import canonical_account
 
-COMPUTE_UNIT_RE = re.compile(r"^\d+ hours?$", re.IGNORECASE)
-STORAGE_UNIT_RE = re.compile(r"^(\d+ )?(/month|/day|gb/month|tb/month)$|^\d+ ?(gb|tb)/month$|^\d+ /(month|day)$", re.I)
-NETWORK_UNIT_RE = re.compile(r"^\d+ (gb|tb)$", re.IGNORECASE)
-MEMORY_UNIT_RE = re.compile(r"^\d+ gb (seconds?|hours?)$", re.IGNORECASE)
-PACK_RE = re.compile(r"^(\d+)\s*(.*)$")
+STORAGE_UNITS = frozenset({units.MONTH, units.DAY, units.GB_MONTH, units.TB_MONTH})
+NETWORK_UNITS = frozenset({units.GB, units.TB})
+MEMORY_UNITS = frozenset({units.GB_SECOND, units.GB_HOUR})
+
+_PACK_TEXT_RE = re.compile(r"^\d+(?:\.\d+)?\s*(.*)$")
 
 MEMORY_METERS = ("Memory Duration", "Execution Time", "C1 Cache Instance")
 UNKNOWN_SERVICES = (
@@ -62,15 +64,18 @@ def classify_azure(service: str, meter: str, unit: str) -> str:
         return "unsupported"
     if any(p in meter for p in UNKNOWN_METERS):
         return "unknown"
-    if COMPUTE_UNIT_RE.match(unit):
+    # Units by the one spelling table: "1 Hour", "10 Hours", "Hours", "1/Month", "1 /Month", "Units/Month" ...
+    parsed = units.parse_unit(unit)
+    kind = parsed.unit if parsed else ""
+    if kind == units.HOUR:
         return "memory" if any(p in meter for p in MEMORY_METERS) else "compute"
-    if MEMORY_UNIT_RE.match(unit):
+    if kind in MEMORY_UNITS:
         return "memory"
-    if STORAGE_UNIT_RE.match(unit):
+    if kind in STORAGE_UNITS:
         if HDD_METER_RE.search(meter):
             return "storage_hdd"
         return "storage_ssd" if SSD_METER_RE.search(meter) else "unknown"
-    if NETWORK_UNIT_RE.match(unit):
+    if kind in NETWORK_UNITS:
         egress = any(p in meter for p in NETWORK_METERS) and "To Any" not in meter
         return "network" if egress else "unknown"
     return "unknown"
@@ -78,13 +83,14 @@ def classify_azure(service: str, meter: str, unit: str) -> str:
 
 def unpack(amount: float, unit: str) -> tuple[float, str]:
     """'10 Hours' -> (amount x 10, '1 Hours'). Used only with azure_quantity_in_packs (3.3 'Pack sizes')."""
-    match = PACK_RE.match(unit.strip())
-    if not match:
+    parsed = units.parse_unit(unit)
+    match = _PACK_TEXT_RE.match(unit.strip())
+    if parsed is None or not match:
         return amount, unit
-    return amount * int(match.group(1)), f"1 {match.group(2)}".strip()
+    return amount * parsed.pack, f"1 {match.group(1)}".strip()
 
 
-def _vm(row: dict[str, str]) -> tuple[str, float | None]:
+def vm_size(row: dict[str, str]) -> tuple[str, float | None]:
     """VM size and vCPUs from AdditionalInfo: better than parsing the meter name (3.3)."""
     info = parse_json_object(row.get("additional_info", ""))
     size = info.get("ServiceType", "").strip()
@@ -116,10 +122,10 @@ def parse_azure_row(
     if quantity_in_packs:
         amount, unit = unpack(amount, unit)
     service, meter = row.get("service", "").strip(), usage_type(row.get("meter", ""))
-    machine, vcpus = _vm(row)
+    machine, vcpus = vm_size(row)
     return NormalisedBillingLine(
         provider="azure",
-        account=row.get("account", ""),
+        account=canonical_account("azure", row.get("account", "")),
         service=service,
         usage_type=meter,
         region=azure_canonical_region(row.get("region", "") or row.get("meter_region", "")),
@@ -180,11 +186,11 @@ def parse_azure_chunk(chunk: Chunk, first_line: int, fmt: str, *, quantity_in_pa
     if quantity_in_packs:
         values["amount"], units = _unpacked(values["amount"], units)
     service, meter = rows.stripped("service"), per_distinct(usage_type, rows.col("meter"))
-    vm = per_distinct(lambda info: _vm({"additional_info": info}), rows.col("additional_info"))
+    vm = per_distinct(lambda info: vm_size({"additional_info": info}), rows.col("additional_info"))
     fields_ = {
         **values,
         "provider": "azure",
-        "account": rows.text("account"),
+        "account": per_distinct(partial(canonical_account, "azure"), rows.col("account")),
         "service": service.tolist(),
         "usage_type": meter,
         "region": per_distinct(_region, rows.col("region"), rows.col("meter_region")),

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ingestion.readers.billing.common import ProviderCarbonRecord, RowSink
 from ingestion.readers.billing.formats import header_key
+from ingestion.readers.billing.identity import canonical_account
 
 KG_PER_UNIT = {"mtco2e": 1000.0, "tco2e": 1000.0, "tonnes": 1000.0, "kgco2e": 1.0, "kg": 1.0}
 
@@ -58,7 +59,7 @@ def _record(provider: str, fmt: str, row: dict[str, str], line: int, **values: o
     return ProviderCarbonRecord(
         provider=provider,
         source_format=fmt,
-        account=row.get("account", ""),
+        account=canonical_account(provider, row.get("account", "")),
         service=row.get("service", ""),
         region=row.get("region", ""),
         source_line=line,

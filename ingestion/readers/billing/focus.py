@@ -12,7 +12,11 @@ from functools import lru_cache
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_canonical_region
 from ingestion.readers.billing.aws import classify_aws, instance_type
+from ingestion.readers.billing.azure import classify_azure
+from ingestion.readers.billing.azure import usage_type as azure_usage_type
+from ingestion.readers.billing.azure import vm_size as azure_vm
 from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
+from ingestion.readers.billing.identity import canonical_account
 
 # FOCUS ChargeCategory: Usage, Purchase, Tax, Credit, Adjustment; ChargeClass "Correction" restates history.
 KEEP_CHARGE_CATEGORY = "usage"
@@ -64,6 +68,30 @@ def _machine(row: dict[str, str], text: str) -> str:
     return (match.group(1) or match.group(2)) if match else ""
 
 
+def _azure_native(row: dict[str, str]) -> dict[str, object] | None:
+    """Microsoft's FOCUS rows with its x_Sku* extension columns, mapped as the native Azure export is mapped.
+
+    The meter category and name drive the Azure classifier, x_SkuDetails is the native AdditionalInfo JSON (VM
+    size, vCPUs), and ConsumedQuantity is already in the distinct unit (hours, GB-months), so it is never scaled
+    by the pack size of x_PricingUnitDescription (docs/methodology.md, Azure export).
+    """
+    meter_name = row.get("azure_meter", "").strip()
+    if not meter_name and not row.get("additional_info", "").strip():
+        return None
+    service = row.get("azure_meter_category", "").strip() or row.get("service", "").strip()
+    meter = azure_usage_type(meter_name or row.get("sku_meter", ""))
+    unit = row.get("unit", "").strip() or row.get("pricing_unit_description", "").strip()
+    machine, vcpus = azure_vm(row)
+    return {
+        "service": service,
+        "usage_type": meter,
+        "unit": unit,
+        "machine_type": machine,
+        "vcpus": vcpus,
+        "bucket": classify_azure(service, meter, unit),
+    }
+
+
 def _bucket(provider: str, row: dict[str, str], unit: str, machine: str) -> str:
     usage = row.get("aws_usage_type", "")
     if provider == "aws" and usage:
@@ -91,22 +119,28 @@ def parse_focus_row(
     machine = _machine(row, description)
     region = row.get("region", "").strip()
     vcpus = parse_number(row.get("vcpu", "")) if row.get("vcpu", "").strip() else None
+    fields: dict[str, object] = {
+        "service": row.get("aws_service_code", "") or row.get("service", ""),
+        "usage_type": description,
+        "unit": unit,
+        "machine_type": machine,
+        "vcpus": vcpus,
+        "bucket": _bucket(provider, row, unit, machine),
+    }
+    if provider == "azure":
+        fields.update(_azure_native(row) or {})
     return NormalisedBillingLine(
         provider=provider,
-        account=row.get("account", ""),
-        service=row.get("aws_service_code", "") or row.get("service", ""),
-        usage_type=description,
+        account=canonical_account(provider, row.get("account", "")),
         region=azure_canonical_region(region) if provider == "azure" else region.lower(),
-        unit=unit,
         amount=amount or 0.0,  # ConsumedQuantity may be null on usage rows: no usage, cost still counted
         cost=cost,
         currency=row.get("currency", ""),
         usage_start=start,
         tags={**parse_json_object(row.get("tags", "")), **column_tags},
-        machine_type=machine,
-        vcpus=vcpus,
-        bucket=_bucket(provider, row, unit, machine),
         source_line=line,
         account_name=row.get("account_name", ""),
+        resource_group=row.get("resource_group", "").strip(),
         source_format=fmt,
+        **fields,  # type: ignore[arg-type]
     )

@@ -153,6 +153,14 @@ _FOCUS = FormatSpec(
         _f("instance_type", "x_InstanceType", "x_SkuInstanceType", required=False),
         _f("vcpu", "x_SkuCoreCount", "x_VCPUs", required=False),
         _f("tags", "Tags", required=False),
+        # Microsoft's extension columns: the same meter, category, unit and AdditionalInfo JSON as its native
+        # cost export, so a FOCUS file from Azure classifies exactly like an EA/MCA export of the same month.
+        _f("azure_meter", "x_SkuMeterName", required=False),
+        _f("azure_meter_category", "x_SkuMeterCategory", required=False),
+        _f("azure_meter_subcategory", "x_SkuMeterSubcategory", required=False),
+        _f("additional_info", "x_SkuDetails", required=False),
+        _f("pricing_unit_description", "x_PricingUnitDescription", required=False),
+        _f("resource_group", "x_ResourceGroupName", required=False),
     ),
 )
 

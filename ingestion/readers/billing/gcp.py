@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, gpu_watts, instance_spec
 from ingestion.readers.billing.columns import (
@@ -18,6 +18,7 @@ from ingestion.readers.billing.columns import (
     timestamps,
 )
 from ingestion.readers.billing.common import RowSink, parse_json_object
+from ingestion.readers.billing.identity import canonical_account
 
 KEEP_UNITS = frozenset({"seconds", "byte-seconds", "bytes", "requests"})
 # 3.2 keeps everything but rounding errors; tax and adjustment rows are credits/charges, not usage.
@@ -123,7 +124,7 @@ def parse_gcp_row(
     machine = row.get("machine_spec", "").strip()
     return NormalisedBillingLine(
         provider="gcp",
-        account=row.get("account", ""),
+        account=canonical_account("gcp", row.get("account", "")),
         service=service,
         usage_type=sku,
         region=(row.get("region", "") or row.get("location", "")).strip().lower(),
@@ -177,7 +178,7 @@ def parse_gcp_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
     fields_ = {
         **values,
         "provider": "gcp",
-        "account": rows.text("account"),
+        "account": per_distinct(partial(canonical_account, "gcp"), rows.col("account")),
         "service": service.tolist(),
         "usage_type": sku.tolist(),
         "region": per_distinct(_region, rows.col("region"), rows.col("location")),
