@@ -577,8 +577,9 @@ def billing_inventory_apply(
 ) -> set[int]:
     """Apply each project's `inventory_source` where codecarbon and billing cover the same provider and month.
 
-    With "billing" (the default) the project's codecarbon rows of that provider and month leave the inventory;
-    with "codecarbon" its billed compute, memory and GPU rows do (storage and network are never measured, so
+    With "billing" (the default) the project's codecarbon rows of that provider and month leave the inventory,
+    but only when that month has billed compute, memory or GPU (a bill of storage or network alone does not
+    describe the measured energy, so the runs stay); with "codecarbon" its billed compute, memory and GPU rows do (storage and network are never measured, so
     they stay). Excluded rows are kept (in_inventory=False) for the coverage figure. Call it after any import
     or a change of a project's setting; returns the projects whose rows changed, for the rollup refresh.
     """
@@ -628,8 +629,15 @@ def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
         # Task rows cover the same energy as their run: the run rule applies again after the restore above.
         ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
         return changed > 0
-    changed = measured.filter(in_inventory=True).update(in_inventory=False)
-    changed += billed.filter(in_inventory=False).update(in_inventory=True)
+    changed = billed.filter(in_inventory=False).update(in_inventory=True)
+    if not billed_compute.exists():
+        # Only billed compute describes the energy codecarbon measured; storage or network bills do not, so the
+        # runs stay in the inventory beside them (docs/methodology.md, double counting).
+        changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
+        ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
+        return changed > 0
+    changed += measured.filter(in_inventory=True).update(in_inventory=False)
     return changed > 0
 
 

@@ -145,3 +145,28 @@ def test_reconciliation_shows_the_gap_against_the_gcp_carbon_export(org):
     assert row["compared_ours"] == pytest.approx(ours["kg"] + ours["emb"])  # GCP reports Scope 3
     assert row["gap_percent"] == pytest.approx((row["compared_ours"] - 14.0) / 14.0 * 100)
     assert "Compute Engine" in row["driver"]
+
+
+@pytest.mark.django_db
+def test_measured_runs_stay_when_the_month_has_no_billed_compute(org, project, officer, write_cur):
+    """Storage or network bills do not describe the energy codecarbon measured: excluding the run would lose it."""
+    run = codecarbon_run(org, project, kwh=0.1, day=dt.date(2024, 1, 5))
+    attribution_rule_create(
+        organisation=org,
+        actor=officer,
+        data={
+            "provider": "aws",
+            "match_field": "account",
+            "match_value": "111122223333",
+            "tag_key": "",
+            "note": "",
+            "targets": ((project.pk, 100.0),),
+        },
+    )
+    import_file(org, write_cur([cur_row("USE1-EBS:VolumeUsage.gp3", 100, 8.0, unit="GB-Mo")]))
+    billing_inventory_refresh(organisation=org)
+
+    run.refresh_from_db()
+    assert run.in_inventory
+    assert inventory_kwh(org, project, "codecarbon") == pytest.approx(0.1)
+    assert inventory_kwh(org, project, "billing") > 0  # the storage counts as well: it is a different energy
