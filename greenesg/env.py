@@ -6,6 +6,7 @@ Each reader raises ImproperlyConfigured on a malformed value instead of guessing
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -96,3 +97,13 @@ def sqlite_database(path: Path) -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
         },
     }
+
+
+def cache_key_prefix(database: dict[str, object]) -> str:
+    """A short name of the database a cache entry describes.
+
+    Dashboards are cached per organisation id; two installations (or a benchmark database beside a working one)
+    that share one var folder or one Redis would otherwise read each other's figures for the same id.
+    """
+    identity = "|".join(str(database.get(part, "")) for part in ("ENGINE", "HOST", "PORT", "NAME"))
+    return "db-" + hashlib.sha256(identity.encode()).hexdigest()[:12]

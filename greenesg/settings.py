@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from greenesg.env import (
+    cache_key_prefix,
     database_from_url,
     env_bool,
     env_int,
@@ -221,13 +222,20 @@ CELERY_BEAT_SCHEDULE = {
 
 CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL.startswith("redis://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": cache_key_prefix(DATABASES["default"]),
+        }
+    }
 else:
     # File cache: shared by the web server and the embedded worker without another service.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": cache_key_prefix(DATABASES["default"]),
         }
     }
 

@@ -76,3 +76,16 @@ def test_security_headers_are_sent(client) -> None:
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_two_databases_sharing_one_var_folder_never_share_cached_figures(tmp_path: Path) -> None:
+    """Dashboard bodies are cached per organisation id: the cache key must also name the database."""
+    code = SETUP + "; from django.conf import settings; print(settings.CACHES['default'].get('KEY_PREFIX', ''))"
+    shared = {"GREENESG_VAR_DIR": str(tmp_path), "CACHE_URL": ""}
+    first = _run(code, DATABASE_URL="postgres://postgres@127.0.0.1:5432/greenesg_a", **shared)
+    second = _run(code, DATABASE_URL="postgres://postgres@127.0.0.1:5432/greenesg_b", **shared)
+    again = _run(code, DATABASE_URL="postgres://postgres@127.0.0.1:5432/greenesg_a", **shared)
+
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.strip() and first.stdout != second.stdout
+    assert first.stdout == again.stdout
