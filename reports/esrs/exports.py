@@ -272,6 +272,7 @@ def json_document(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[s
         "schema": "greenesg.esrs-e1.facts/1",
         "taxonomy": {"namespace": ESRS_NS, "entry_point": ESRS_ENTRY_POINT},
         "entity": {"name": org["legal_name"], "lei": org.get("lei") or None, "currency": _currency(inputs)},
+        "filing_grade": filing_grade(org),
         "period": inputs["period"],
         "windows": inputs["windows"],
         "report": meta,
@@ -355,6 +356,22 @@ def _tag(fact: dict[str, Any], cid: str, uid: str, display_unit: str) -> str:
     )
 
 
+def filing_grade(org: dict[str, Any]) -> bool:
+    """A filing needs the entity's LEI; without it the contexts carry GreenESG's own organisation id."""
+    return bool(org.get("lei"))
+
+
+def _not_for_filing_notice(org: dict[str, Any]) -> str:
+    if filing_grade(org):
+        return ""
+    # No regulator accepts our internal identifier scheme: say so on the document instead of passing it off.
+    return (
+        '<p class="not-for-filing"><strong>NOT FOR FILING.</strong> No LEI has been entered in the reporting '
+        "settings, so this document identifies the entity by GreenESG's internal organisation id. Enter the LEI "
+        "and generate the report again to produce a package that can be filed.</p>"
+    )
+
+
 def ixbrl_bytes(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str, Any]) -> bytes:
     facts, currency = computed["facts"], _currency(inputs)
     contexts: dict[str, str] = {}
@@ -396,9 +413,10 @@ def ixbrl_bytes(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<html {ns} xml:lang="en"><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>'
         f"<title>{escape(title)}</title>"
-        "<style>table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
+        '<style type="text/css">table{border-collapse:collapse;margin:1em 0}'
+        "td,th{border:1px solid #ccc;padding:2px 6px}"
         "td.num{text-align:right}</style></head><body>"
-        f"{header}<h1>{escape(title)}</h1>"
+        f"{header}<h1>{escape(title)}</h1>{_not_for_filing_notice(org)}"
         f"<p>{escape(inputs['period']['title'])}. Interim management information in ESRS E1 layout; "
         f"not the statutory statement. Status: {escape(str(meta.get('status_label', '')))}; generated "
         f"{escape(str(generated))}.</p>{''.join(body)}"

@@ -127,3 +127,23 @@ def test_xlsx_writes_every_table_without_formulas(acme, project: Project) -> Non
     for name in ("e1_5", "e1_6", "intensity", "revenue", "facts", "cloud_by_project", "source_files"):
         assert f'name="{name}"' in workbook
     assert re.search(r"GrossScope1GreenhouseGasEmissions", shared)
+
+
+@pytest.mark.django_db
+def test_without_an_lei_the_ixbrl_says_it_is_not_for_filing(acme) -> None:
+    from reports.models import ReportingSettings
+
+    ReportingSettings.objects.filter(organisation=acme).update(lei="")
+    built = _built(acme)
+
+    document = report_services.report_document(built, "ixbrl").decode("utf-8")
+    assert "NOT FOR FILING" in document
+    assert json.loads(report_services.report_document(built, "json"))["filing_grade"] is False
+
+
+@pytest.mark.django_db
+def test_with_an_lei_the_ixbrl_is_filing_grade(acme) -> None:
+    built = _built(acme)
+
+    assert "NOT FOR FILING" not in report_services.report_document(built, "ixbrl").decode("utf-8")
+    assert json.loads(report_services.report_document(built, "json"))["filing_grade"] is True
