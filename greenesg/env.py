@@ -87,7 +87,7 @@ def database_from_url(url: str) -> dict[str, object]:
 
 def sqlite_database(path: Path) -> dict[str, object]:
     # WAL and a busy timeout let the web process read while the embedded worker writes
-    # (reliability.md §6.3); "database is locked" errors otherwise appear at once.
+    # (docs/operations.md §2); "database is locked" errors otherwise appear at once.
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),

@@ -163,7 +163,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None
 
 # Import jobs: a claimed job holds a lease that the worker renews per chunk; an expired lease
-# means the worker died and the job may be claimed again (reliability.md §6.3).
+# means the worker died and the job may be claimed again (docs/operations.md §4.2).
 IMPORT_LEASE_SECONDS = env_int("IMPORT_LEASE_SECONDS", 120)
 IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 3)
 IMPORT_STALE_PENDING_SECONDS = env_int("IMPORT_STALE_PENDING_SECONDS", 300)

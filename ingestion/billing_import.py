@@ -1,6 +1,6 @@
 """Billing lines -> estimates -> per-day aggregates -> ledger row dicts (no ORM: the factor lookup is passed in).
 
-Why lines are summed *before* they are estimated: every formula of methodology §4 is linear in the usage
+Why lines are summed *before* they are estimated: every formula of docs/methodology.md §4 is linear in the usage
 amount (vCPU-hours, GB-months, GB, GB-hours) once the line's resource is fixed, and so is the §4.8
 extrapolation in cost or amount. So the methodology runs once per distinct (day, account, service, usage
 type, region, unit, bucket, instance, tags …) group instead of once per CUR row: a 1,000,000-row hourly CUR
@@ -62,8 +62,8 @@ def factor_resolver(lookup: Callable[[str], list[FactorChoice]]) -> FactorResolv
     """(provider, region, year) -> grid factor, memoised for one import.
 
     Cloud zones only: a region missing from the registry gets no factor (the estimate then flags
-    region_unmapped, principle 1.4) instead of a country or provider-mean fallback. GCP multi- and
-    dual-regions use the mean of their member regions (pitfall 4.10.3), never the sum.
+    region_unmapped, docs/methodology.md §1.4) instead of a country or provider-mean fallback. GCP multi- and
+    dual-regions use the mean of their member regions (§4.10 item 3), never the sum.
     """
 
     @lru_cache(maxsize=4096)
@@ -220,7 +220,7 @@ def _group_line(key: GroupKey, sums: GroupSums, source_format: str) -> Normalise
 
 
 def estimate_groups(aggregator: LineAggregator, *, resolve: FactorResolver) -> EstimatedFile:
-    """1. model every group (methodology 4); 2. extrapolate the unknown ones from the file's modelled
+    """1. model every group (docs/methodology.md §4); 2. extrapolate the unknown ones from the file's modelled
     groups (4.8); 3. file the groups under their delivery unit (provider, account, month)."""
     lines: list[tuple[GroupKey, GroupSums, NormalisedBillingLine]] = [
         (key, sums, _group_line(key, sums, aggregator.source_format)) for key, sums in aggregator.keyed()

@@ -74,7 +74,7 @@ from ingestion.services import (
 
 logger = logging.getLogger(__name__)
 
-# reliability.md §8 "Decide": a billing file is refused when more than 1 % of its rows are bad, or when any
+# docs/operations.md §5: a billing file is refused when more than 1 % of its rows are bad, or when any
 # money cell is bad (a wrong cost would silently distort extrapolation and every cost figure).
 MAX_REJECTED_SHARE = 0.01
 MONEY_HEADERS = frozenset(
@@ -671,7 +671,7 @@ BILLING_SUFFIXES = (".csv", ".csv.gz", ".gz", ".zip", ".parquet")
 
 
 def billing_upload_problem(name: str, head: bytes) -> str | None:
-    """Refuse what cannot be a billing export before a job exists (OWASP upload rules, reliability.md §2).
+    """Refuse what cannot be a billing export before a job exists (OWASP upload rules, docs/security.md, uploads).
 
     The name must end in .csv, .csv.gz, .gz, .zip or .parquet; the bytes must be gzip, zip, Parquet or
     text. The reader checks

@@ -2,7 +2,8 @@
 
 Billing exports cover a whole organisation (accounts, subscriptions, GCP projects), so these pages are
 org-level: officers read and write, auditors read, engineers get 403 and outsiders 404 (the scoped
-fetches below decide it in one place, reliability.md §9). Every rule write is audited and re-attributes.
+fetches below decide it in one place, docs/security.md, tenants and roles). Every rule write is audited and
+re-attributes.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def _billing_crumb(access: OrgAccess) -> dict[str, Any]:
 def billing_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     if request.method != "POST":
         return _home_page(request, _get_org_for_reader(request, org_slug), BillingUploadForm())
-    # Membership and role are checked before a byte of the body is read (reliability.md §2).
+    # Membership and role are checked before a byte of the body is read (docs/security.md, uploads).
     access = _get_org_for_officer(request, org_slug)
     request.upload_handlers = [LimitedUploadHandler(request), TemporaryFileUploadHandler(request)]
     try:

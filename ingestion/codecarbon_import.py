@@ -51,7 +51,7 @@ class ProjectContext:
 
 
 def host_zone(name: str) -> tuple[ZoneInfo, bool]:
-    """The hosts' zone and whether it was assumed (methodology §2.4: flag timezone_assumed)."""
+    """The hosts' zone and whether it was assumed (docs/methodology.md §2.4: flag timezone_assumed)."""
     if name:
         try:
             return ZoneInfo(name), False

@@ -131,7 +131,7 @@ class DeliveryStatus(models.TextChoices):
 
 
 class BillingDelivery(models.Model):
-    """One billing period of one account as delivered by one import (reliability.md §8).
+    """One billing period of one account as delivered by one import (docs/methodology.md §3.6).
 
     CUR and the other exports restate a month cumulatively, so the unit of idempotency is (provider, account,
     month): a newer delivery replaces the active one in one transaction and the old one is kept, superseded,
@@ -154,7 +154,7 @@ class BillingDelivery(models.Model):
     energy_facility_kwh = models.FloatField(default=0.0)
     kgco2e_location = models.FloatField(default=0.0)
     kgco2e_embodied = models.FloatField(default=0.0)
-    # Coverage report (methodology 4.8): rows we could not estimate, and unsupported rows dropped.
+    # Coverage report (docs/methodology.md §4.8, §8.3): rows we could not estimate, and unsupported rows dropped.
     lines_unestimated = models.PositiveIntegerField(default=0)
     cost_unestimated = models.FloatField(default=0.0)
     lines_unsupported = models.PositiveIntegerField(default=0)
@@ -269,7 +269,7 @@ class AttributionTarget(models.Model):
 
 
 class ProviderFigure(models.Model):
-    """A provider-reported carbon figure (methodology §6), normalised to kg; the original value and unit kept.
+    """A provider-reported carbon figure (docs/methodology.md §6), normalised to kg; the original value and unit kept.
 
     A restated month arrives as a new import: earlier figures of the same (provider, account, month) are
     kept as superseded, the newest is active and used for reconciliation.

@@ -1,4 +1,4 @@
-"""API representations of import jobs and row errors. Explicit fields only (reliability.md §9)."""
+"""API representations of import jobs and row errors. Explicit fields only (docs/security.md, tokens)."""
 
 from __future__ import annotations
 

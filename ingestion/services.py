@@ -395,7 +395,7 @@ def _log_outcome(job: ImportJob, action: str, after: dict[str, Any]) -> None:
 
 
 def _test_barrier(rows_read: int) -> None:
-    """Integration-test hook (reliability.md §10): after N rows, note our PID and wait for a marker to go."""
+    """Integration-test hook (docs/operations.md §4.5): after N rows, note our PID and wait for a marker to go."""
     spec = settings.IMPORT_TEST_BARRIER
     if not spec:
         return

@@ -270,7 +270,7 @@ def _instrument_dicts(organisation: Organisation) -> list[dict[str, Any]]:
 
 
 def _optional_sci(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """SCI per project from the steering app, when it is installed (never added to totals, esrs.md §12)."""
+    """SCI per project from the steering app, when it is installed (never added to totals, docs/esrs.md §12)."""
     try:
         from greenesg.steering.selectors import sci_trend
     except ImportError:

@@ -19,7 +19,7 @@ class Organisation(models.Model):
 
 
 class Infrastructure(models.TextChoices):
-    # The asset register decides the scope (methodology §1.6); AUTO trusts codecarbon's on_cloud flag.
+    # The asset register decides the scope (docs/methodology.md §1.6); AUTO trusts codecarbon's on_cloud flag.
     AUTO = "auto", "Detect from codecarbon's on_cloud flag"
     OWN = "own", "Own or controlled hardware (Scope 2)"
     CLOUD = "cloud", "Public cloud (Scope 3 cat. 1.1)"

@@ -1,7 +1,7 @@
 """Trend figures for the ESG page: plain Plotly figure dicts (no ORM, no plotly import needed).
 
 Labels come from the catalogue, not from users, but are escaped anyway: Plotly renders a
-pseudo-HTML subset in legends and hover text (reliability.md §4).
+pseudo-HTML subset in legends and hover text (docs/security.md, escaping).
 """
 
 from __future__ import annotations

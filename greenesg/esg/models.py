@@ -25,7 +25,7 @@ class MetricValue(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="esg_values")
     metric_code = models.CharField(max_length=80)
     period = models.CharField(max_length=7, help_text="2026 or 2026-Q3")
-    # Full precision; rounding only when presenting (esrs.md §8).
+    # Full precision; rounding only when presenting (docs/esrs.md §8).
     value = models.DecimalField(max_digits=24, decimal_places=6)
     status = models.CharField(max_length=10, choices=ValueStatus.choices, default=ValueStatus.SUBMITTED)
     source = models.CharField(max_length=20, help_text="form, import, api, ap_ledger or demo")

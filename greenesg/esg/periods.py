@@ -1,6 +1,6 @@
 """Reporting periods: a year (`2026`) or a quarter (`2026-Q3`). Pure, no ORM.
 
-Quarters add up to the year (esrs.md §1): a quarter's values are interim management information in
+Quarters add up to the year (docs/esrs.md §1): a quarter's values are interim management information in
 the same structure as the annual statement, never the statutory statement itself.
 """
 

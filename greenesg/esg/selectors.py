@@ -202,7 +202,7 @@ def _ledger(organisation: Organisation, period: Period) -> QuerySet[LedgerDaily]
 
 
 def ledger_metrics(organisation: Organisation, period: Period) -> dict[str, float | None]:
-    """E1-5/E1-6 figures from the daily rollup (kg → t ÷ 1000, kWh → MWh ÷ 1000; esrs.md §8)."""
+    """E1-5/E1-6 figures from the daily rollup (kg → t ÷ 1000, kWh → MWh ÷ 1000; docs/esrs.md §8)."""
     rows = list(
         _ledger(organisation, period)
         .values("scope", "category", "project_id")

@@ -2,8 +2,8 @@
 
 A loader (management command or data migration) turns these into EmissionFactorSet and EmissionFactor rows. The
 grid sets are read at call time from the data files bundled in the installed codecarbon package
-(methodology.md §2.7), so GreenESG recomputes with the very numbers codecarbon used. The cloud-region sets are
-GreenESG's own CSV files under ``greenesg/footprint/data/`` (methodology.md §5).
+(docs/methodology.md §2.7), so GreenESG recomputes with the very numbers codecarbon used. The cloud-region sets are
+GreenESG's own CSV files under ``greenesg/footprint/data/`` (docs/methodology.md §5.1).
 
 Zone keys (EmissionFactor.zone):
 - ``FRA``: ISO 3166 alpha-3 country.
@@ -17,7 +17,8 @@ Zone keys (EmissionFactor.zone):
 - ``aws/us-east-1``, ``gcp/europe-west1``, ``azure/westeurope``: provider + region; Azure uses the canonical
   lower-case name without spaces (``canonical_azure_region``).
 - ``aws/unknown``, ``gcp/unknown``, ``azure/unknown``: the providers' Unknown means, ``is_fallback_mean=True``.
-  Section 1 rule 4: applied only when a user confirms it, and the ``region_unmapped`` flag stays on the figure.
+  Stored for reference only: no lookup returns them (docs/methodology.md §1.4; a missing region is flagged
+  ``region_unmapped``).
 
 A zone key appears in one factor set only, so a (zone, vintage) lookup over the active sets is unambiguous.
 """
@@ -247,7 +248,7 @@ def _cloud_factors(filename: str) -> list[FactorSeed]:
             vintage_year=int(row["vintage_year"]),
             g_co2e_per_kwh=float(row["g_co2e_per_kwh"]),
             source=row["source"],
-            # Section 1 rule 4: the Unknown mean is stored but never applied without the region_unmapped flag.
+            # docs/methodology.md §1.4: the Unknown mean is stored but never applied without the region_unmapped flag.
             is_fallback_mean=row["zone"].endswith("/unknown"),
         )
         for row in _data_rows(filename)
@@ -318,7 +319,7 @@ def canonical_azure_region(name: str) -> str | None:
 
     Azure sources spell regions differently (cost exports, legacy meter regions, CCF). Case, spaces, hyphens and
     underscores are ignored, so display names need no alias row. An unknown name must end as ``region_unmapped``
-    (methodology §5), never as a guess.
+    (docs/methodology.md §1.4), never as a guess.
     """
     squashed = _squash_azure(name or "")
     if not squashed:

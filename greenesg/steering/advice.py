@@ -2,7 +2,7 @@
 
 Pure functions, no ORM and no network. Factors are g CO2e/kWh, location-based, one per region; a candidate the
 registry does not know is reported as unmapped, never ranked with a guessed or averaged value
-(methodology.md §1 rule 4).
+(docs/methodology.md §1.4).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Software Carbon Intensity, SCI = (E × I + M) / R (Green Software Foundation, ISO/IEC 21031:2024).
 
 Pure functions, no ORM. SCI is a per-unit rate shown as an entity-specific metric beside the inventory; it is
-never added into scope totals (esrs.md §12: it uses marginal factors and amortised embodied emissions, the
+never added into scope totals (docs/esrs.md §12: it uses marginal factors and amortised embodied emissions, the
 inventory uses average factors and totals, so adding them double counts and mixes methods).
 """
 

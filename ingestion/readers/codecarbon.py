@@ -1,7 +1,7 @@
 """Streaming reader for codecarbon emission files and live JSON records.
 
-Pure module: no Django import, no database access. Formats follow the methodology reference §2.1-2.6 and the
-reliability reference §2.3 and §8 (codecarbon part).
+Pure module: no Django import, no database access. Formats follow docs/methodology.md §2.1-§2.6; the
+refusal rules are those of docs/security.md (uploads) and docs/operations.md §5.
 
 How a file is read (and why it does not use ``read_csv(chunksize=...)`` directly):
 
@@ -203,7 +203,7 @@ def _missing_required(columns: Iterable[str]) -> list[str]:
 
 
 def detect_schema(columns: list[str]) -> str:
-    """Name the codecarbon header variant (methodology §2.3/§2.5) from the set of header names."""
+    """Name the codecarbon header variant (docs/methodology.md §2.3, §2.5) from the set of header names."""
     cols = {str(c).strip().lower() for c in columns}
     missing = _missing_required(cols)
     if missing:
@@ -812,7 +812,7 @@ def _dedupe_tasks(frame: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 def parse_live_record(payload: dict) -> pd.DataFrame:
-    """Normalise one codecarbon HTTPOutput JSON body (methodology §2.6); any problem refuses the whole record."""
+    """Normalise one codecarbon HTTPOutput JSON body (docs/methodology.md §2.6); any problem refuses the record."""
     if not isinstance(payload, dict):
         raise CodecarbonFormatError(f"{_LIVE}: the body must be a JSON object, got {type(payload).__name__}")
     fields = {str(k).strip().lower(): v for k, v in payload.items()}

@@ -1,13 +1,13 @@
 """Machine-readable exports of the same figures as the PDF: CSV, XLSX, JSON facts and inline XBRL.
 
 - CSV: every table in one long file (table, ref, row, column, value, unit, concept, period, dimensions),
-  formula-safe through `ingestion.exports.safe_csv_lines` (reliability.md §3): numbers stay numbers.
+  formula-safe through `ingestion.exports.safe_csv_lines` (docs/security.md, formula injection): numbers stay numbers.
 - XLSX: one sheet per table plus the long "Facts" sheet, written with XlsxWriter with
   `strings_to_formulas` and `strings_to_urls` off *and* the same prefix rule (users re-save as CSV).
 - JSON: every fact with its context (entity, period, dimensions), unit and decimals.
 - iXBRL: XHTML with `ix:nonFraction` tags on the E1-5/E1-6/intensity facts, EFRAG ESRS 2023-12-22 names
-  (esrs.md §10), duration contexts with the LEI scheme, units utr:MWh / utr:tCO2e / xbrli:pure / ISO 4217.
-  Quarterly contexts make it an internal, forward-compatible export, not a filing (esrs.md §10.6).
+  (docs/esrs.md §10), duration contexts with the LEI scheme, units utr:MWh / utr:tCO2e / xbrli:pure / ISO 4217.
+  Quarterly contexts make it an internal, forward-compatible export, not a filing (docs/esrs.md §10.6).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Ledger aggregates → ESRS E1-5 and E1-6 facts and tables. Pure: a JSON inputs snapshot in, JSON out.
 
-Rules encoded here (esrs.md §4, §5, §11):
+Rules encoded here (docs/esrs.md §4, §5, §11):
 - Public cloud is Scope 3 category 1, sub-line 1.1 (E1 AR 51); it is never Scope 2 and never E1-5 energy.
   E1-5 counts own operations only: Scope 2 electricity and Scope 1 fuels with a stated energy content.
 - Scope 2 is given location-based (ledger) and market-based: contractual instruments first, then the
   residual mix for the unclaimed part, then the ledger's market figure (grid average) with a flag.
 - Electricity is renewable only with a contractual instrument (AR 32); uncovered grid electricity is split
   into nuclear by the residual mix's nuclear share where given, and fossil for the rest.
-- Totals = S1 + S2 + S3, location- and market-based (AR 47). No netting. SCI is never added (esrs.md §12).
+- Totals = S1 + S2 + S3, location- and market-based (AR 47). No netting. SCI is never added (docs/esrs.md §12).
 - Everything is computed per (month, market) and summed over a window's months, so any split of a year
   into quarters adds up to the year exactly; instruments are spread over the months of their consumption
   period pro rata to consumption in their market, which keeps that property.
@@ -41,7 +41,7 @@ SCOPE3_LABELS: dict[str, str] = {
     "15": "15 Investments",
     "other": "Other Scope 3 (category not stated)",
 }
-# EFRAG ESRS taxonomy members of Scope3GHGEmissionsCategoryGHGProtocolAxis (esrs.md §10.4).
+# EFRAG ESRS taxonomy members of Scope3GHGEmissionsCategoryGHGProtocolAxis (docs/esrs.md §10.4).
 SCOPE3_MEMBERS: dict[str, str] = {
     "1": "Category1PurchasedGoodsAndServicesMember",
     "1.1": "Category11CloudComputingAndDataCentreServicesMember",

@@ -2,7 +2,7 @@
 
 A fiscal year is named after the calendar year in which it starts: with a fiscal year starting in
 April, `2026` runs from 1 April 2026 to 31 March 2027 and `2026-Q1` is April–June 2026. Quarters tile
-the year exactly, so four quarterly reports add up to the annual one (esrs.md §1). Ranges are
+the year exactly, so four quarterly reports add up to the annual one (docs/esrs.md §1). Ranges are
 inclusive dates compared with the ledger's `day` (UTC day of the record's end), one rule everywhere.
 """
 

@@ -31,7 +31,7 @@ def test_it_reproduces_the_worked_example_in_the_ledger(org, write_cur):
 
     assert job.status == JobStatus.DONE, job.error_message
     entry = LedgerEntry.objects.get(organisation=org, source="billing")
-    # methodology 4.9: m5.xlarge, us-east-1, one hour: 16.757 Wh, 6.352 g operational, 1.915 g embodied.
+    # docs/methodology.md §4.9: m5.xlarge, us-east-1, one hour: 16.757 Wh, 6.352 g operational, 1.915 g embodied.
     assert entry.energy_facility_kwh == pytest.approx(0.016757, abs=1e-6)
     assert entry.kgco2e_location == pytest.approx(0.006352, abs=1e-6)
     assert entry.kgco2e_embodied == pytest.approx(0.001915, abs=1e-6)

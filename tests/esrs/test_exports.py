@@ -65,7 +65,7 @@ def test_ixbrl_is_well_formed_with_consistent_contexts_and_units(acme, period: s
     assert "esrs:GrossScope1GreenhouseGasEmissions" in names
     assert "esrs:MarketBasedGreenhouseGasEmissions" in names and "esrs:LocationBasedGreenhouseGasEmissions" in names
     assert "esrs:EnergyConsumptionRelatedToOwnOperations" in names
-    assert "esrs:GrossGreenhouseGasEmissions" not in names  # not in the EFRAG E1-6 linkbases (esrs.md §10.3)
+    assert "esrs:GrossGreenhouseGasEmissions" not in names  # not in the EFRAG E1-6 linkbases (docs/esrs.md §10.3)
     assert root.get("{http://www.w3.org/2000/xmlns/}esrs") is None  # ElementTree drops xmlns attributes …
     assert ESRS_NS.encode() in report_services.report_document(built, "ixbrl")  # … so check the bytes
     # Each tagged value, read back through its scale, equals the JSON fact (to the stated decimals).

@@ -119,7 +119,7 @@ def test_aws_table_matches_the_reference(sets: dict[str, FactorSetSeed]) -> None
     aws = sets["cloud-aws-ccf-2022"]
     values = _by_zone(aws)
     assert len(values) == 27 + 1
-    # eGRID2020 NERC rates at full precision; the §5 table shows 379.1 / 410.6 / 322.2.
+    # eGRID2020 NERC rates at full precision (docs/methodology.md §5.1), not the rounded 379.1 / 410.6 / 322.2.
     assert values["aws/us-east-1"] == 379.069
     assert values["aws/us-east-1"] == pytest.approx(379.1, abs=0.05)
     assert values["aws/us-gov-west-1"] == values["aws/us-west-2"] == 322.167
@@ -136,7 +136,7 @@ def test_gcp_set_holds_google_2021_and_2024_values(sets: dict[str, FactorSetSeed
     y2021, y2024 = _by_zone(gcp, 2021), _by_zone(gcp, 2024)
     assert len(y2021) == 34 + 1  # 34 regions + the Unknown mean
     assert len(y2024) == 35 + 9  # regions of both years + the nine "only in 2024"
-    assert y2021["gcp/us-central1"] == 394  # Google's figure, not CCF's 456 (pitfall 6)
+    assert y2021["gcp/us-central1"] == 394  # Google's figure, not CCF's 456 (docs/methodology.md §4.10 item 6)
     assert "gcp/us-central2" not in y2021
     assert y2021["gcp/northamerica-northeast1"] == 0
     assert (y2021["gcp/europe-west1"], y2024["gcp/europe-west1"]) == (110, 103.37)

@@ -1,4 +1,4 @@
-"""Cloud estimation methodology: worked examples and pitfalls of reference/methodology.md section 4."""
+"""Cloud estimation methodology: worked examples and departures from CCF of docs/methodology.md §4."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from greenesg.footprint.methodology.cloud import (
 )
 from greenesg.footprint.methodology.coefficients import METHODOLOGY_VERSION
 
-SERC = 379.069  # eGRID2020 SERC, g/kWh (methodology 4.9)
+SERC = 379.069  # eGRID2020 SERC, g/kWh (docs/methodology.md §4.9)
 JAN = datetime(2024, 1, 1, tzinfo=UTC)
 APRIL = datetime(2024, 4, 1, tzinfo=UTC)  # a 30-day month
 

@@ -1,4 +1,4 @@
-"""Billing and provider-carbon readers: every variant, plus bad input (reliability.md 2.2-2.3)."""
+"""Billing and provider-carbon readers: every variant, plus bad input (docs/security.md, uploads)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The pure codecarbon reader: every header variant, row problems with exact lines, structural refusals.
 
 No database: plain functions. Fixtures live in tests/fixtures/codecarbon (the 3.3.2 ones are real codecarbon output,
-the older ones are hand-made from the column lists in methodology §2.3).
+the older ones are hand-made from the column lists in docs/methodology.md §2.3).
 """
 
 from __future__ import annotations

@@ -1,16 +1,16 @@
-"""Recompute a codecarbon run with GreenESG's own factor registry and PUE rules (methodology.md §1, §2.8, §4.6).
+"""Recompute a codecarbon run with GreenESG's own factor registry and PUE rules (docs/methodology.md §1, §2.8, §4.6).
 
 Pure functions, no ORM and no Django: the caller supplies the reporting year and a ``lookup(zone)`` that returns
 every vintage of that zone from the *active* factor sets, and writes the RunEstimate to the ledger.
 
 codecarbon's ``energy_consumed`` already includes its ``pue`` (since 2.2.3), so IT energy = energy_consumed / pue
-and GreenESG applies its own PUE choice on top. codecarbon's ``emissions`` is never used as the result (§1 rule 5);
+and GreenESG applies its own PUE choice on top. codecarbon's ``emissions`` is never used as the result (§1.5);
 it is kept, with the implied factor, for audit.
 
 Zone resolution (most specific first, see ``factor_zone_candidates``):
 - cloud run: ``provider/region`` (Azure canonicalised), then the country grid. A cloud run whose region is not in
   the registry falls back to the country grid **with the flag** ``region_unmapped``; it never falls back to the
-  provider's Unknown mean silently (§1 rule 4, §4.10 pitfall 8). The Unknown means are never a candidate.
+  provider's Unknown mean silently (§1.4, §4.10 item 8). The Unknown means are never a candidate.
 - on-prem run: ``ISO3/region`` when codecarbon reported a region (US state, Chinese province, Nordic bidding
   zone), then ``ISO3``. This mirrors codecarbon's own order (§2.8).
 """
@@ -51,7 +51,7 @@ FLAG_PUE_CODECARBON_IGNORED = "pue_codecarbon_ignored"
 FLAG_MB_FALLBACK = "mb_fallback_grid_average"
 FLAG_IMPLIED_OUT_OF_RANGE = "implied_factor_out_of_range"
 
-# §7 tier 5: without contractual instruments or a residual mix, market-based = grid average, flagged.
+# §7.2 tier 5: without contractual instruments or a residual mix, market-based = grid average, flagged.
 MB_BASIS_GRID_FALLBACK = "mb_fallback_grid_average"
 
 
@@ -89,7 +89,7 @@ def decide_scope(*, on_cloud: bool, infrastructure: str) -> tuple[int, str]:
     """(scope, Scope 3 category) of a run.
 
     ``infrastructure`` comes from the asset register (project -> infrastructure) and wins over codecarbon's
-    ``on_cloud``, which is only set when codecarbon detects the provider (§1 rule 6); ``"auto"`` trusts on_cloud.
+    ``on_cloud``, which is only set when codecarbon detects the provider (§1.6); ``"auto"`` trusts on_cloud.
     """
     if infrastructure == INFRA_AUTO:
         infrastructure = INFRA_CLOUD if on_cloud else INFRA_OWN
@@ -162,7 +162,7 @@ def is_cloud_zone(zone: str) -> bool:
 
 
 def _pick_vintage(choices: list[FactorChoice], year: int) -> tuple[FactorChoice, list[str]]:
-    """The vintage matching the year; else the latest earlier (proxy); else the earliest later one (§5)."""
+    """The vintage matching the year; else the latest earlier (proxy); else the earliest later one (§5.3)."""
     for choice in choices:
         if choice.vintage_year == year:
             return choice, []
@@ -225,7 +225,7 @@ def _run_factor(
     )
     factor, flags = resolve_factor(candidates, year, lookup)
     if is_cloud and (factor is None or not is_cloud_zone(factor.zone)):
-        # §1 rule 4, also when codecarbon reported no provider or region for a run the asset register puts on cloud.
+        # §1.4, also when codecarbon reported no provider or region for a run the asset register puts on cloud.
         flags.append(FLAG_REGION_UNMAPPED)
     return factor, flags
 
@@ -251,7 +251,7 @@ def estimate_run(
     1. Scope from the asset register (``infrastructure``), falling back to codecarbon's on_cloud.
     2. IT energy = energy_consumed / codecarbon pue; facility energy = IT energy x the chosen PUE (§4.6).
     3. Factor from the registry for ``year``; kg = facility kWh x g/kWh / 1000.
-    4. Market-based = location-based, flagged, until contractual instruments exist (§7 tier 5).
+    4. Market-based = location-based, flagged, until contractual instruments exist (§7.1).
     """
     if not math.isfinite(energy_consumed_kwh) or energy_consumed_kwh < 0:
         raise ValueError(f"energy_consumed {energy_consumed_kwh} kWh is not a usable energy")

@@ -2,7 +2,7 @@
 
 One table per methodology version: a result records METHODOLOGY_VERSION, so a later change of a coefficient is a
 new version and a signed report can be reproduced with the values it used. Numbers and sources:
-reference/methodology.md §4.6 (PUE) and §2.4 (plausible implied factors).
+docs/methodology.md §4.6 (PUE) and §2.4 (plausible implied factors).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ PUE_TABLES: Mapping[str, PueTable] = MappingProxyType(
 
 PUE: PueTable = PUE_TABLES[METHODOLOGY_VERSION]
 
-# codecarbon rows whose emissions / energy_consumed fall outside this range are suspect (methodology §2.4:
+# codecarbon rows whose emissions / energy_consumed fall outside this range are suspect (docs/methodology.md §2.4:
 # 0-1.2 kg/kWh). It is a flag to look at, not a rejection: a few real grids exceed it (OWID Turkmenistan 1306).
 IMPLIED_FACTOR_MIN_G_PER_KWH = 0.0
 IMPLIED_FACTOR_MAX_G_PER_KWH = 1200.0

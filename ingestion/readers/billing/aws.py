@@ -1,4 +1,4 @@
-"""AWS CUR rows (legacy CSV and CUR 2.0): row filter and classification per methodology 3.1."""
+"""AWS CUR rows (legacy CSV and CUR 2.0): row filter and classification per docs/methodology.md §3.1."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Azure cost-management export rows: row filter and classification per methodology 3.3."""
+"""Azure cost-management export rows: row filter and classification per docs/methodology.md §3.3."""
 
 from __future__ import annotations
 

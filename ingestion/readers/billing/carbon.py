@@ -1,4 +1,4 @@
-"""Providers' own carbon exports, kept as provider-reported (supplier-specific) figures (methodology 6).
+"""Providers' own carbon exports, kept as provider-reported (supplier-specific) figures (docs/methodology.md §6).
 
 Units differ: AWS = metric tonnes (MTCO2e), GCP = kg, Azure REST = kg, Azure MCfS = metric tonnes. Values are
 normalised to kg (t x 1,000) and the original value and unit are kept beside them.

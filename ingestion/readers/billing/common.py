@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
-# Row problems are capped so a file with a million bad rows cannot exhaust worker memory (reliability 2.1).
+# Row problems are capped so a file with a million bad rows cannot exhaust worker memory (docs/security.md, uploads).
 MAX_ROW_PROBLEMS = 1000
 
 
@@ -61,7 +61,7 @@ class ReadReport:
 
 @dataclass(frozen=True)
 class ProviderCarbonRecord:
-    """A provider-reported carbon figure (methodology 6), normalised to kg but keeping the original value/unit."""
+    """A provider-reported carbon figure (docs/methodology.md §6), normalised to kg; the original value/unit kept."""
 
     provider: str
     source_format: str

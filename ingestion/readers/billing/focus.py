@@ -2,7 +2,7 @@
 
 When the provider's own usage-type columns are present (AWS `x_UsageType`, `x_ServiceCode`), rows go through the
 native classifier so a FOCUS file and a CUR of the same month classify alike; otherwise a generic rule on
-ConsumedUnit and the description applies (the same buckets, methodology 3).
+ConsumedUnit and the description applies (the same buckets, docs/methodology.md §3.4).
 """
 
 from __future__ import annotations

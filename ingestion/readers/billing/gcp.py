@@ -1,4 +1,4 @@
-"""GCP billing export rows: row filter and classification per methodology 3.2."""
+"""GCP billing export rows: row filter and classification per docs/methodology.md §3.2."""
 
 from __future__ import annotations
 
