@@ -579,9 +579,10 @@ def billing_inventory_apply(
 
     With "billing" (the default) the project's codecarbon rows of that provider and month leave the inventory,
     but only when that month has billed compute, memory or GPU (a bill of storage or network alone does not
-    describe the measured energy, so the runs stay); with "codecarbon" its billed compute, memory and GPU rows do (storage and network are never measured, so
-    they stay). Excluded rows are kept (in_inventory=False) for the coverage figure. Call it after any import
-    or a change of a project's setting; returns the projects whose rows changed, for the rollup refresh.
+    describe the measured energy, so the runs stay); with "codecarbon" its billed compute, memory and GPU rows
+    do (storage and network are never measured, so they stay) (docs/methodology.md §8.1). Excluded rows are kept
+    (in_inventory=False) for the coverage figure. Call it after any import or a change of a project's setting;
+    returns the projects whose rows changed, for the rollup refresh.
     """
     projects = Project.objects.filter(organisation_id=organisation_id)
     if project_ids is not None:
@@ -632,7 +633,7 @@ def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
     changed = billed.filter(in_inventory=False).update(in_inventory=True)
     if not billed_compute.exists():
         # Only billed compute describes the energy codecarbon measured; storage or network bills do not, so the
-        # runs stay in the inventory beside them (docs/methodology.md, double counting).
+        # runs stay in the inventory beside them (docs/methodology.md §8.1).
         changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
         changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
         ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])

@@ -7,8 +7,8 @@ spelling goes through one table here. A unit the table does not know is reported
 estimator flags (`unit_unknown`) and counts in coverage: it is never read as zero usage.
 
 The pack size is information only: Azure cost exports give Quantity in the distinct unit (hours, GB-months), so
-the estimator uses Quantity unscaled unless an import option says the export counts packs (docs/methodology.md,
-Azure export).
+the estimator uses Quantity unscaled unless an import option says the export counts packs (docs/methodology.md
+§3.3, pack sizes).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def _azure_native(row: dict[str, str]) -> dict[str, object] | None:
 
     The meter category and name drive the Azure classifier, x_SkuDetails is the native AdditionalInfo JSON (VM
     size, vCPUs), and ConsumedQuantity is already in the distinct unit (hours, GB-months), so it is never scaled
-    by the pack size of x_PricingUnitDescription (docs/methodology.md, Azure export).
+    by the pack size of x_PricingUnitDescription (docs/methodology.md §3.3, §3.4).
     """
     meter_name = row.get("azure_meter", "").strip()
     if not meter_name and not row.get("additional_info", "").strip():
