@@ -211,6 +211,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 90},
     },
+    # Every minute: the same for the ESRS other-activities CSV imports (their own job rows).
+    "other-activities-import-reconcile": {
+        "task": "reports.tasks.other_activities_import_reconcile",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 90},
+    },
     # 06:15 UTC on days 1–7 of each month: draft each organisation's last closed fiscal quarter if it has
     # no report yet (fiscal quarters may end in any month; a second run finds the draft and does nothing).
     "esrs-quarter-close-drafts": {
@@ -289,6 +295,14 @@ if PRODUCTION:
 GRID_INTENSITY_API_URL = env_str("GRID_INTENSITY_API_URL", "")
 GRID_INTENSITY_API_TOKEN = env_secret("GRID_INTENSITY_API_TOKEN") or ""
 GRID_INTENSITY_TIMEOUT_S = env_int("GRID_INTENSITY_TIMEOUT_S", 3)
+
+# Budget webhooks (greenesg/steering/webhook.py): plain http only outside production, and an optional
+# allow-list of host names (".example.org" = its subdomains) and IP networks (the only way to let a webhook
+# reach an internal address).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
+if PRODUCTION and WEBHOOK_ALLOW_HTTP:
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_HTTP must be off in production mode: webhooks go over https")
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "greenesg@localhost")

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from greenesg.accounts.models import Project
-from greenesg.steering import budget
+from greenesg.steering import budget, webhook
 from greenesg.steering.models import Basis, TargetSplit
 
 MAX_UNIT_CSV_BYTES = 1024 * 1024
@@ -50,6 +50,15 @@ class ProjectSteeringForm(forms.Form):
     functional_unit = forms.CharField(
         required=False, max_length=100, help_text='SCI functional unit, e.g. "training run" or "1,000 inferences".'
     )
+
+    def clean_webhook_url(self) -> str:
+        # Refuses internal literal addresses, plain http where https is required and hosts off the allow-list;
+        # the send repeats these checks after resolving the name.
+        url = self.cleaned_data["webhook_url"]
+        problem = webhook.webhook_url_problem(url) if url else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
 
 
 class OrgTargetForm(forms.Form):

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
-import urllib.error
-import urllib.request
 from smtplib import SMTPException
 from typing import Any
 
@@ -25,7 +22,7 @@ from greenesg.accounts.access import OrgAccess
 from greenesg.accounts.models import Membership, Organisation, Project, Role
 from greenesg.accounts.services import audit_log_write
 from greenesg.footprint.models import LedgerEntry
-from greenesg.steering import advice, budget, pareto, selectors
+from greenesg.steering import advice, budget, pareto, selectors, webhook
 from greenesg.steering.models import (
     Basis,
     Budget,
@@ -44,7 +41,6 @@ from greenesg.steering.models import (
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_TIMEOUT_S = 5.0
 MAX_UNIT_CSV_ROWS = 1000
 
 
@@ -289,9 +285,13 @@ def _notification_send(note: BudgetNotification, item: Budget, status: budget.Bu
         # Recorded, not raised: the row is claimed, so a retry would not send it anyway.
         logger.warning("budget email failed for %s: %s", project, exc)
         email_failed = True
-    webhook = ProjectSteering.objects.filter(project=project).values_list("webhook_url", flat=True).first() or ""
-    webhook_status = _webhook_post(webhook, _webhook_payload(note, item, status)) if webhook else ""
-    failed = email_failed or webhook_status.startswith("error")
+    url = ProjectSteering.objects.filter(project=project).values_list("webhook_url", flat=True).first() or ""
+    # Checked again at send time, not only when saved: DNS answers and the allow-list may have changed since.
+    hook = webhook.webhook_deliver(url=url, payload=_webhook_payload(note, item, status)) if url else None
+    webhook_status = hook.status if hook else ""
+    if hook is not None and not hook.delivered:
+        logger.warning("budget webhook of %s not delivered: %s", project, hook.status)
+    failed = email_failed or (hook is not None and not hook.delivered)
     BudgetNotification.objects.filter(pk=note.pk).update(
         status=NotificationStatus.FAILED if failed else NotificationStatus.DONE,
         emailed_to=recipients,
@@ -326,20 +326,6 @@ def _webhook_payload(note: BudgetNotification, item: Budget, status: budget.Budg
         "projected_kg": status.projected_kg,
         "verdict": status.verdict,
     }
-
-
-def _webhook_post(url: str, payload: dict[str, Any]) -> str:
-    if not url.startswith(("http://", "https://")):
-        return "error: not an http(s) URL"
-    headers = {"Content-Type": "application/json", "User-Agent": "GreenESG"}
-    data = json.dumps(payload).encode()
-    request = urllib.request.Request(url, data=data, method="POST", headers=headers)  # noqa: S310 (scheme checked)
-    try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:  # noqa: S310 (scheme checked)
-            return f"ok {response.status}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        logger.warning("budget webhook failed for %s: %s", payload.get("project"), exc)
-        return f"error: {exc}"
 
 
 # ---------------------------------------------------------------------------------------------- SCI

@@ -39,8 +39,11 @@ def test_budget_set_replaces_and_audits_before_and_after(project: Project, offic
     assert entry.before["kg"] == 10.0 and entry.after["kg"] == 12.0 and entry.actor_label == "olivia"
 
 
-def test_each_threshold_is_sent_once_by_email_and_webhook(project: Project, officer, engineer, http_server) -> None:
+def test_each_threshold_is_sent_once_by_email_and_webhook(
+    project: Project, officer, engineer, http_server, settings
+) -> None:
     hook = http_server(lambda handler: (200, {"ok": True}))
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the loopback listener stands in for a public receiver
     ProjectSteering.objects.create(project=project, webhook_url=hook.url + "/hook")
     _budget(project, 10.0)
     add_run(project, day=dt.date(2026, 11, 2), kg=5.5)  # 55 %
@@ -59,15 +62,16 @@ def test_each_threshold_is_sent_once_by_email_and_webhook(project: Project, offi
     assert bodies[2]["used_kg"] == pytest.approx(10.5) and bodies[2]["verdict"] == "fail"
 
 
-def test_a_failing_webhook_is_recorded_and_not_resent(project: Project, officer, http_server) -> None:
+def test_a_failing_webhook_is_recorded_and_not_resent(project: Project, officer, http_server, settings) -> None:
     hook = http_server(lambda handler: (500, {"error": "down"}))
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     ProjectSteering.objects.create(project=project, webhook_url=hook.url)
     _budget(project, 1.0)
     add_run(project, day=dt.date(2026, 11, 2), kg=0.6)
     services.budget_check_after_import(project_id=project.pk)
     services.budget_check_after_import(project_id=project.pk)
     note = BudgetNotification.objects.get()
-    assert note.status == "failed" and note.webhook_status.startswith("error")
+    assert note.status == "failed" and note.webhook_status == "failed: HTTP 500"
     assert len(hook.requests) == 1 and len(mail.outbox) == 1
 
 
