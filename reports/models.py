@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from greenesg.accounts.models import Organisation, Project
+from ingestion.models import JobStatus
 
 
 class Consolidation(models.TextChoices):
@@ -267,6 +269,56 @@ class OtherActivity(models.Model):
     @property
     def natural_key(self) -> str:
         return f"other:{self.pk}"
+
+
+class OtherActivityImport(models.Model):
+    """One uploaded CSV of other activities, imported by the worker: all rows or none.
+
+    The request only streams the upload to private storage (ingestion.storage) and creates this row;
+    the task claims it with a conditional update and a lease, as import jobs do (docs/operations.md §4.2).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="other_imports")
+    # Relative to the imports folder under MEDIA_ROOT; emptied once the import has finished.
+    stored_path = models.CharField(max_length=255, blank=True)
+    original_name = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    # [{"line": 5, "column": "category", "message": "…"}], capped; column "" means the whole row or file.
+    errors = models.JSONField(default=list, blank=True)
+    errors_total = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Two uploads of the same bytes cannot both be waiting or running (double click, two tabs);
+            # a finished one is checked by the service, since a failed file may be uploaded again.
+            models.UniqueConstraint(
+                fields=["organisation", "sha256"],
+                condition=Q(status__in=["pending", "running"]),
+                name="otherimport_unique_active_content",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="otherimport_status")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {JobStatus.DONE, JobStatus.FAILED}
 
 
 class ReportStatus(models.TextChoices):

@@ -259,5 +259,31 @@ class OtherActivityForm(OtherActivityRowForm):
         return data
 
 
+CSV_SNIFF_BYTES = 4096
+
+
+def csv_head_problem(head: bytes) -> str | None:
+    """Refuse what is plainly not a UTF-8 CSV from its first bytes, whatever its name says (OWASP)."""
+    if not head.strip():
+        return "The file is empty."
+    if head.startswith((b"PK\x03\x04", b"\x1f\x8b")):
+        return "Compressed files are not accepted: upload the .csv itself."
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "The file is UTF-16 text: save it as CSV UTF-8."
+    if b"\x00" in head:
+        return "The file is binary, not a CSV text file."
+    return None
+
+
 class CsvImportForm(forms.Form):
     file = forms.FileField(help_text="UTF-8 CSV with a header row.")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        # A few KB from the start of the spooled upload, never the whole file (it may be large).
+        upload.seek(0)
+        problem = csv_head_problem(upload.read(CSV_SNIFF_BYTES))
+        upload.seek(0)
+        if problem:
+            raise forms.ValidationError(problem)
+        return upload

@@ -25,15 +25,25 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from greenesg.accounts.models import Organisation
 from greenesg.accounts.services import audit_log_write
+from ingestion import storage
+from ingestion.models import JobStatus
 from reports import report_selectors
 from reports.esrs import exports, facts, periods, render
-from reports.models import ArtifactFormat, OtherActivity, Report, ReportArtifact, ReportStatus
+from reports.models import (
+    ArtifactFormat,
+    OtherActivity,
+    OtherActivityImport,
+    Report,
+    ReportArtifact,
+    ReportStatus,
+)
 
 logger = logging.getLogger(__name__)
 DOCUMENT_NAMES = {
@@ -501,61 +511,316 @@ OTHER_CSV_COLUMNS = (
     "fuel_type",
 )
 MAX_CSV_ROWS = 5000
+# A hand-made activity list never has lines or records this long; stopping at them keeps the worker's
+# memory bounded whatever the upload contains (a quoted field may span lines, hence the record cap).
+MAX_LINE_BYTES = 64 * 1024
+MAX_RECORD_BYTES = 256 * 1024
+MAX_STORED_ERRORS = 1000
+# The lease is renewed every this many rows while the file is read (outside any transaction).
+LEASE_RENEW_ROWS = 500
+REQUIRED_CSV_COLUMNS = frozenset({"description", "scope", "quantity", "unit", "period_start", "period_end"})
+ACTIVE_IMPORT = (JobStatus.PENDING, JobStatus.RUNNING)
+
+
+class CsvRefused(Exception):
+    """The file cannot be read as an activity list (encoding, header, line length): nothing is imported."""
+
+    def __init__(self, message: str, *, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _ClaimLost(Exception):
+    """Another delivery took the job over (our lease expired): stop without touching it."""
+
+
+@dataclass(frozen=True)
+class ImportSubmission:
+    job: OtherActivityImport
+    created: bool  # False: the same bytes are waiting, running or already imported
 
 
 @dataclass
-class CsvImportResult:
-    created: int = 0
-    errors: list[str] = field(default_factory=list)
+class ParsedActivities:
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (line, values) of valid rows
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors_total: int = 0
+    rows_read: int = 0
+    stop_reason: str = ""
+
+    def add_error(self, line: int, column: str, message: str) -> None:
+        self.errors_total += 1
+        if len(self.errors) < MAX_STORED_ERRORS:
+            self.errors.append({"line": line, "column": column, "message": message})
 
 
-def other_activities_import(
-    *, organisation: Organisation, upload: UploadedFile, user: AbstractBaseUser | None
-) -> CsvImportResult:
-    """Import activities from CSV. All rows or none: any invalid row rejects the file, listing the errors.
+class _Lines:
+    """Decoded lines of a binary stream, counted, with the line and record length caps.
 
-    The file's SHA-256 and row number are stored on each activity (and its ledger row) as lineage.
+    Each line is decoded on its own (a UTF-8 multibyte sequence never contains a newline byte), so a
+    decoding error names its real line.
     """
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.number = 0
+        self.record_bytes = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            raise StopIteration
+        self.number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise CsvRefused(f"Line {self.number} is longer than {MAX_LINE_BYTES:,} bytes.", line=self.number)
+        self.record_bytes += len(raw)
+        if self.record_bytes > MAX_RECORD_BYTES:
+            raise CsvRefused(f"A record is longer than {MAX_RECORD_BYTES:,} bytes.", line=self.number)
+        if self.number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # Excel's UTF-8 byte-order mark
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CsvRefused(f"The file is not UTF-8 text (line {self.number}).", line=self.number) from None
+
+
+def other_activities_import_submit(
+    *,
+    organisation: Organisation,
+    stored: storage.StoredFile,
+    original_name: str,
+    user: AbstractBaseUser | None,
+) -> ImportSubmission:
+    """Create the import job of a stored upload and enqueue its task on commit.
+
+    The same bytes are imported once: while a job for them waits or runs, or once their activities exist,
+    the existing job is returned and the new copy discarded. A failed file may be uploaded again.
+    """
+    existing = _import_existing(organisation, stored.sha256)
+    if existing is not None:
+        storage.discard(stored.relative_path)
+        return ImportSubmission(job=existing, created=False)
+    actor = user if user is not None and user.is_authenticated else None
+    try:
+        with transaction.atomic():
+            job = OtherActivityImport.objects.create(
+                organisation=organisation,
+                stored_path=stored.relative_path,
+                original_name=original_name[:255] or "import.csv",
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                created_by=actor,
+            )
+            audit_log_write(
+                organisation=organisation,
+                actor=actor,
+                action="other_activity_import.create",
+                object_type="other_activity_import",
+                object_id=str(job.pk),
+                after={"file": job.original_name, "sha256": job.sha256, "size_bytes": job.size_bytes},
+            )
+            transaction.on_commit(lambda: _import_enqueue(job.pk))
+    except IntegrityError:
+        # A concurrent upload of the same bytes created its job first (the partial unique constraint).
+        storage.discard(stored.relative_path)
+        job = OtherActivityImport.objects.get(organisation=organisation, sha256=stored.sha256, status__in=ACTIVE_IMPORT)
+        return ImportSubmission(job=job, created=False)
+    return ImportSubmission(job=job, created=True)
+
+
+def _import_existing(organisation: Organisation, sha256: str) -> OtherActivityImport | None:
+    jobs = OtherActivityImport.objects.filter(organisation=organisation, sha256=sha256)
+    active = jobs.filter(status__in=ACTIVE_IMPORT).first()
+    if active is not None:
+        return active
+    if OtherActivity.objects.filter(organisation=organisation, import_sha256=sha256).exists():
+        # None for files imported before imports became jobs: the task then finds the activities itself.
+        return jobs.filter(status=JobStatus.DONE).first()
+    return None
+
+
+def _import_enqueue(job_id: int) -> None:
+    from reports.tasks import other_activities_import_process as other_activities_import_process_task
+
+    other_activities_import_process_task.delay(job_id)
+
+
+def other_activities_import_process(*, job_id: int) -> bool:
+    """Claim and run one import job; False if there was nothing to claim (done, running elsewhere, missing).
+
+    1. claim PENDING (or RUNNING with an expired lease) → RUNNING with one conditional update;
+    2. stream the stored CSV through the row form outside any transaction, renewing the lease;
+    3. any invalid row: FAILED with every error (line, column, reason), nothing written;
+    4. otherwise, in one transaction: the activities and their ledger rows, then DONE.
+    """
+    job = _import_claim(job_id)
+    if job is None:
+        return False
+    if job.attempts > settings.IMPORT_MAX_ATTEMPTS or not job.stored_path:
+        reason = f"Gave up after {job.attempts - 1} attempts." if job.stored_path else "The uploaded file is gone."
+        _import_finish(job, status=JobStatus.FAILED, error_message=reason)
+        return True
+    try:
+        parsed = _import_parse(job)
+        if parsed.errors_total:
+            summary = f"{parsed.errors_total} problem(s) found; nothing was imported."
+            _import_finish(
+                job,
+                status=JobStatus.FAILED,
+                rows_read=parsed.rows_read,
+                errors=parsed.errors,
+                errors_total=parsed.errors_total,
+                error_message=" ".join(filter(None, [parsed.stop_reason, summary])),
+            )
+        else:
+            _import_publish(job, parsed)
+    except _ClaimLost:
+        logger.info("other activities import %s: taken over by another delivery", job_id)
+    except OperationalError:
+        raise  # transient: the task retries; the claim keeps a second run from doing the work twice
+    except Exception as exc:
+        logger.exception("other activities import %s failed", job_id)
+        _import_finish(job, status=JobStatus.FAILED, error_message=f"Internal error: {type(exc).__name__}.")
+        raise
+    return True
+
+
+def _import_claim(job_id: int) -> OtherActivityImport | None:
+    now = timezone.now()
+    claimable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, lease_until__lt=now)
+    updated = OtherActivityImport.objects.filter(claimable, pk=job_id).update(
+        status=JobStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        lease_until=now + dt.timedelta(seconds=settings.IMPORT_LEASE_SECONDS),
+        started_at=now,
+    )
+    if updated != 1:
+        return None
+    return OtherActivityImport.objects.select_related("organisation", "created_by").get(pk=job_id)
+
+
+def _import_mine(job: OtherActivityImport) -> Any:
+    # Our claim, identified by the attempt number it set: a later claim increments it.
+    return OtherActivityImport.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts)
+
+
+def _import_renew(job: OtherActivityImport, rows_read: int) -> None:
+    lease = timezone.now() + dt.timedelta(seconds=settings.IMPORT_LEASE_SECONDS)
+    if _import_mine(job).update(lease_until=lease, rows_read=rows_read) != 1:
+        raise _ClaimLost
+
+
+def _import_finish(job: OtherActivityImport, *, status: str, **values: Any) -> None:
+    updated = _import_mine(job).update(
+        status=status, finished_at=timezone.now(), lease_until=None, stored_path="", **values
+    )
+    if updated != 1:
+        raise _ClaimLost
+    path = job.stored_path
+    transaction.on_commit(lambda: storage.discard(path))  # the activities keep the file's SHA-256 as lineage
+    audit_log_write(
+        organisation=job.organisation,
+        actor=None,
+        actor_label="system",
+        action=f"other_activity_import.{status}",
+        object_type="other_activity_import",
+        object_id=str(job.pk),
+        after={key: values[key] for key in ("created_count", "errors_total", "error_message") if key in values},
+    )
+
+
+def _import_parse(job: OtherActivityImport) -> ParsedActivities:
+    """Validate every row with the same form as the web page, keeping only the values of valid rows."""
     import csv
-    import io
 
     from reports.report_forms import OtherActivityRowForm
 
-    raw = upload.read(settings.MAX_UPLOAD_BYTES + 1)
-    digest = hashlib.sha256(raw).hexdigest()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return CsvImportResult(errors=["The file is not UTF-8 text."])
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"description", "scope", "quantity", "unit", "period_start", "period_end"} - set(reader.fieldnames or [])
+    parsed = ParsedActivities()
+    with open(storage.open_stored(job.stored_path), "rb") as stream:
+        lines = _Lines(stream)
+        try:
+            for line, row in _csv_records(lines, csv.reader(lines)):
+                parsed.rows_read += 1
+                if parsed.rows_read > MAX_CSV_ROWS:
+                    parsed.stop_reason = f"More than {MAX_CSV_ROWS} rows: split the file."
+                    parsed.add_error(line, "", parsed.stop_reason)
+                    break
+                values = {k: (row.get(k) or "").strip() for k in OTHER_CSV_COLUMNS}
+                form = OtherActivityRowForm(values, organisation=job.organisation)
+                if form.is_valid():
+                    parsed.rows.append((line, values))
+                for name, messages in form.errors.items():
+                    parsed.add_error(line, "" if name == "__all__" else name, " ".join(messages))
+                if parsed.rows_read % LEASE_RENEW_ROWS == 0:
+                    _import_renew(job, parsed.rows_read)
+        except CsvRefused as exc:
+            parsed.stop_reason = str(exc)
+            parsed.add_error(exc.line, "", str(exc))
+        except csv.Error as exc:
+            parsed.stop_reason = f"Line {lines.number}: {exc}."
+            parsed.add_error(lines.number, "", str(exc))
+    return parsed
+
+
+def _csv_records(lines: _Lines, reader: Any) -> Iterable[tuple[int, dict[str, str]]]:
+    """(first line, values by column) per record; refuses a file whose header lacks a required column."""
+    header = [name.strip() for name in next(reader, [])]
+    if not header:
+        raise CsvRefused("The file is empty.", line=1)
+    missing = REQUIRED_CSV_COLUMNS - set(header)
     if missing:
-        return CsvImportResult(errors=[f"Missing columns: {', '.join(sorted(missing))}."])
-    result, forms = CsvImportResult(), []
-    for number, row in enumerate(reader, start=2):
-        if number > MAX_CSV_ROWS + 1:
-            result.errors.append(f"More than {MAX_CSV_ROWS} rows.")
-            break
-        form = OtherActivityRowForm(
-            {k: (row.get(k) or "").strip() for k in OTHER_CSV_COLUMNS}, organisation=organisation
-        )
-        if form.is_valid():
-            forms.append((number, form))
-        else:
-            for name, messages in form.errors.items():
-                result.errors.append(f"Row {number}, {name}: {' '.join(messages)}")
-    if result.errors:
-        return result
+        raise CsvRefused(f"Missing columns: {', '.join(sorted(missing))}.", line=1)
+    end = lines.number
+    lines.record_bytes = 0
+    for values in reader:
+        # A quoted value may span lines: the record starts on the line after the previous one ended.
+        start, end = end + 1, lines.number
+        lines.record_bytes = 0
+        if values:  # blank lines are skipped, as csv.DictReader does
+            yield start, dict(zip(header, values, strict=False))
+
+
+def _import_publish(job: OtherActivityImport, parsed: ParsedActivities) -> None:
+    from reports.report_forms import OtherActivityRowForm
+
     with transaction.atomic():
-        for number, form in forms:
-            activity = form.save(commit=False)
-            activity.organisation = organisation
-            activity.import_name = (upload.name or "import.csv")[:255]
-            activity.import_sha256 = digest
-            activity.import_row = number
-            other_activity_save(activity=activity, user=user)
-            result.created += 1
-    return result
+        # Lock our job row: a competing claim waits here and then finds it DONE.
+        if _import_mine(job).select_for_update().first() is None:
+            raise _ClaimLost
+        created = 0
+        if not OtherActivity.objects.filter(organisation=job.organisation, import_sha256=job.sha256).exists():
+            for line, values in parsed.rows:
+                form = OtherActivityRowForm(values, organisation=job.organisation)
+                if not form.is_valid():  # the registry changed since the first pass: refuse, roll back
+                    raise ReportError(f"Line {line} is no longer valid: {form.errors.as_text()}")
+                activity = form.save(commit=False)
+                activity.organisation = job.organisation
+                activity.import_name = job.original_name
+                activity.import_sha256 = job.sha256
+                activity.import_row = line
+                other_activity_save(activity=activity, user=job.created_by)
+                created += 1
+        note = "" if created or not parsed.rows else "Already imported by an earlier upload; nothing changed."
+        _import_finish(
+            job, status=JobStatus.DONE, rows_read=parsed.rows_read, created_count=created, error_message=note
+        )
+
+
+def other_activities_import_reconcile() -> list[int]:
+    """Re-publish imports whose message was lost (PENDING too long) or whose worker died (lease expired)."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.IMPORT_STALE_PENDING_SECONDS)
+    ids = list(
+        OtherActivityImport.objects.filter(
+            Q(status=JobStatus.PENDING, created_at__lt=stale) | Q(status=JobStatus.RUNNING, lease_until__lt=now)
+        ).values_list("pk", flat=True)[:100]
+    )
+    for job_id in ids:
+        _import_enqueue(job_id)
+    return ids
 
 
 # ------------------------------------------------------------------------------------------ settings

@@ -14,6 +14,11 @@ urlpatterns = [
     path("o/<slug:org_slug>/esrs/settings/", views.settings_general, name="esrs-settings"),
     path("o/<slug:org_slug>/esrs/settings/scope3/", views.settings_screening, name="esrs-screening"),
     path("o/<slug:org_slug>/esrs/settings/other/import/", views.other_import, name="esrs-other-import"),
+    path(
+        "o/<slug:org_slug>/esrs/settings/other/import/<int:pk>/",
+        views.other_import_detail,
+        name="esrs-other-import-detail",
+    ),
     path("o/<slug:org_slug>/esrs/settings/<slug:section>/", views.settings_section, name="esrs-settings-section"),
     path(
         "o/<slug:org_slug>/esrs/settings/<slug:section>/<int:pk>/delete/",

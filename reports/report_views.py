@@ -13,20 +13,26 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from greenesg.accounts.models import Role
+from ingestion import storage
+from ingestion.forms import LimitedUploadHandler, display_name
+from ingestion.storage import UploadTooLarge
 from reports import report_forms, report_selectors, report_services
 from reports.models import (
     SCOPE3_CATEGORIES,
     ArtifactFormat,
     ContractualInstrument,
     OtherActivity,
+    OtherActivityImport,
     QuarterRevenue,
     ReductionTarget,
     Report,
@@ -302,30 +308,84 @@ def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "reports/esrs/screening.html", context, status=400 if formset.errors else 200)
 
 
+@csrf_exempt  # CSRF is checked by _other_import_post once our upload handlers are installed (Django docs)
 @login_required
 @require_http_methods(["GET", "POST"])
 def other_import(request: HttpRequest, org_slug: str) -> HttpResponse:
+    # Membership and role are checked before a byte of the body is read (docs/security.md, uploads).
     access = _get_reports_access(request, org_slug, manage=True)
-    form = report_forms.CsvImportForm(request.POST or None, request.FILES or None)
-    errors: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        result = report_services.other_activities_import(
-            organisation=access.organisation, upload=form.cleaned_data["file"], user=request.user
-        )
-        if not result.errors:
-            messages.success(request, f"{result.created} activities imported.")
-            return redirect("esrs-settings-section", org_slug=org_slug, section="other")
-        errors = result.errors[:100]
+    if request.method != "POST":
+        return _other_import_page(request, access, report_forms.CsvImportForm())
+    # Stream the body to a temporary file, counting bytes: the file is parsed by the worker, never here.
+    request.upload_handlers = [LimitedUploadHandler(request), TemporaryFileUploadHandler(request)]
+    try:
+        return _other_import_post(request, access)
+    except UploadTooLarge as exc:
+        return _other_import_page(request, access, report_forms.CsvImportForm(), too_large=str(exc), status=413)
+
+
+@csrf_protect
+def _other_import_post(request: HttpRequest, access: OrgAccess) -> HttpResponse:
+    form = report_forms.CsvImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _other_import_page(request, access, form, status=400)
+    upload = form.cleaned_data["file"]
+    stored = storage.store_chunks(upload.chunks())  # streamed and hashed; the cap applies again here
+    submission = report_services.other_activities_import_submit(
+        organisation=access.organisation, stored=stored, original_name=display_name(upload.name), user=request.user
+    )
+    if not submission.created:
+        messages.info(request, "This file was already uploaded; it is not imported twice. Here is that import.")
+    return redirect("esrs-other-import-detail", org_slug=access.organisation.slug, pk=submission.job.pk)
+
+
+def _other_import_page(
+    request: HttpRequest,
+    access: OrgAccess,
+    form: report_forms.CsvImportForm,
+    *,
+    too_large: str = "",
+    status: int = 200,
+) -> HttpResponse:
     context = {
         "access": access,
         "form": form,
-        "errors": errors,
+        "too_large": too_large,
+        "jobs": OtherActivityImport.objects.filter(organisation=access.organisation)[:20],
         "columns": report_services.OTHER_CSV_COLUMNS,
-        "breadcrumbs": _crumbs(
-            access, ("Other activities", reverse("esrs-settings-section", args=[org_slug, "other"]))
-        ),
+        "breadcrumbs": _other_crumbs(access),
     }
-    return render(request, "reports/esrs/other_import.html", context, status=400 if errors or form.errors else 200)
+    return render(request, "reports/esrs/other_import.html", context, status=status)
+
+
+def _other_crumbs(access: OrgAccess, *extra: tuple[str, str | None]) -> list[dict[str, Any]]:
+    slug = access.organisation.slug
+    return _crumbs(
+        access,
+        ("Other activities", reverse("esrs-settings-section", args=[slug, "other"])),
+        ("Import from CSV", reverse("esrs-other-import", args=[slug]) if extra else None),
+        *extra,
+    )
+
+
+def _get_other_import_for_user(access: OrgAccess, pk: int) -> OtherActivityImport:
+    job = OtherActivityImport.objects.filter(organisation=access.organisation, pk=pk).first()
+    if job is None:
+        raise Http404("No such import")
+    return job
+
+
+@login_required
+def other_import_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    access = _get_reports_access(request, org_slug, manage=True)
+    job = _get_other_import_for_user(access, pk)
+    context = {
+        "access": access,
+        "job": job,
+        "working": not job.is_finished,
+        "breadcrumbs": _other_crumbs(access, (job.original_name, None)),
+    }
+    return render(request, "reports/esrs/other_import_detail.html", context)
 
 
 def latest_signed(organisation: Any, period: str) -> Report | None:

@@ -6,6 +6,7 @@ Thin by design (style.md §4): ids in, the service does the work and records FAI
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 
 @shared_task(name="reports.tasks.report_generate", soft_time_limit=240, time_limit=300, ignore_result=True)
@@ -20,3 +21,29 @@ def report_quarter_close_drafts() -> None:
     from reports.report_services import quarter_close_drafts
 
     quarter_close_drafts()
+
+
+@shared_task(
+    name="reports.tasks.other_activities_import_process",
+    # Safe to deliver twice: the job's conditional claim lets one delivery work, the others return.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=1800,
+    time_limit=1900,
+    ignore_result=True,
+)
+def other_activities_import_process(job_id: int) -> None:
+    from reports.report_services import other_activities_import_process as process
+
+    process(job_id=int(job_id))
+
+
+@shared_task(name="reports.tasks.other_activities_import_reconcile", expires=90, ignore_result=True)
+def other_activities_import_reconcile() -> None:
+    from reports.report_services import other_activities_import_reconcile as reconcile
+
+    reconcile()

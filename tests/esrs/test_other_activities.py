@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from greenesg.footprint.models import EmissionFactor, EmissionFactorSet, LedgerDaily, LedgerEntry
 from reports import report_services
-from reports.models import OtherActivity
+from reports.models import OtherActivity, OtherActivityImport
 
 
 @pytest.fixture
@@ -18,18 +18,27 @@ def grid_factor(db) -> EmissionFactor:
     return EmissionFactor.objects.create(factor_set=factor_set, zone="ZZZ", vintage_year=2025, g_co2e_per_kwh=250.0)
 
 
+def _import(org, officer, body: bytes, name: str, capture) -> OtherActivityImport:
+    """The CSV import runs in the worker: store the bytes, submit, run the task on commit (eager)."""
+    from ingestion import storage
+
+    with capture(execute=True):
+        submission = report_services.other_activities_import_submit(
+            organisation=org, stored=storage.store_chunks([body]), original_name=name, user=officer
+        )
+    return OtherActivityImport.objects.get(pk=submission.job.pk)
+
+
 @pytest.mark.django_db
-def test_csv_import_writes_ledger_rows_with_lineage(org, officer, grid_factor) -> None:
+def test_csv_import_writes_ledger_rows_with_lineage(org, officer, grid_factor, django_capture_on_commit_callbacks):
     body = (
         b"description,scope,category,quantity,unit,period_start,period_end,country_iso,factor_zone,stated_kgco2e,"
         b"stated_source,energy_kwh,fuel_type\n"
         b"Office electricity,2,,2,MWh,2026-04-01,2026-06-30,ZZZ,ZZZ,,,,\n"
         b"Train travel,3,6,10,trips,2026-05-01,2026-05-31,,,12.5,Agency report,,\n"
     )
-    result = report_services.other_activities_import(
-        organisation=org, upload=SimpleUploadedFile("other.csv", body), user=officer
-    )
-    assert result.errors == [] and result.created == 2
+    job = _import(org, officer, body, "other.csv", django_capture_on_commit_callbacks)
+    assert job.errors == [] and job.created_count == 2
     office = OtherActivity.objects.get(description="Office electricity")
     row = LedgerEntry.objects.get(organisation=org, natural_key=f"other:{office.pk}")
     assert row.source == "other" and row.scope == 2 and row.energy_facility_kwh == 2000.0
@@ -42,16 +51,14 @@ def test_csv_import_writes_ledger_rows_with_lineage(org, officer, grid_factor) -
 
 
 @pytest.mark.django_db
-def test_a_bad_row_rejects_the_whole_file(org, officer) -> None:
+def test_a_bad_row_rejects_the_whole_file(org, officer, django_capture_on_commit_callbacks) -> None:
     body = (
         b"description,scope,category,quantity,unit,period_start,period_end,stated_kgco2e,stated_source\n"
         b"ok,3,6,1,trip,2026-05-01,2026-05-31,1,agency\n"
         b"=cmd,3,99,1,trip,2026-05-01,2026-04-01,,\n"
     )
-    result = report_services.other_activities_import(
-        organisation=org, upload=SimpleUploadedFile("bad.csv", body), user=officer
-    )
-    assert result.created == 0 and any("Row 3" in e for e in result.errors)
+    job = _import(org, officer, body, "bad.csv", django_capture_on_commit_callbacks)
+    assert job.created_count == 0 and any(e["line"] == 3 for e in job.errors)
     assert not OtherActivity.objects.exists() and not LedgerEntry.objects.exists()
 
 
