@@ -2,7 +2,7 @@
 
 Every coefficient comes from ``greenesg/footprint/data/cloud_coefficients.json`` (versioned), so a figure can
 always name the coefficient set it was computed with. Section numbers refer to
-``docs/methodology.md``.
+``docs/methodology.md`` ("principle 1.n" is its §1.n, "pitfall 4.10.n" item n of its §4.10).
 
 Three measures are kept apart on purpose (methodology 1.1): energy in kWh, operational kg CO2e and embodied
 kg CO2e. Embodied CO2e is never converted to kWh (pitfall 4.10.1).
