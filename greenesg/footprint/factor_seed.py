@@ -256,8 +256,8 @@ def _cloud_factors(filename: str) -> list[FactorSeed]:
 
 
 _EGRID_EEA_CF_NOTES = (
-    "Methodology §5 table. eGRID2020 rows use the NERC-region rates at full precision (SERC 379.069, RFC 410.608, "
-    "WECC 322.167, MRO 426.254, TRE 373.231 g/kWh; the §5 table shows them rounded), vintage 2020. EEA rows: "
+    "See docs/methodology.md §5.1. eGRID2020 rows use the NERC-region rates at full precision (SERC 379.069, RFC "
+    "410.608, WECC 322.167, MRO 426.254, TRE 373.231 g/kWh; tables often round them), vintage 2020. EEA rows: "
     "EEA 'CO2 emission intensity' dataset v9 (mid-2022), vintage 2020, because a mid-2022 release holds final "
     "inventory-based values up to 2020 and early estimates only for 2021; restate in a new set version if shown "
     "otherwise. carbonfootprint.com rows: March 2022 report v1.1, 2021 electricity, vintage 2021. The Unknown mean "
@@ -289,7 +289,7 @@ def _azure_regions() -> FactorSetSeed:
         "Cloud Carbon Footprint Azure region factors (June 2022 refresh): EPA eGRID2020, EEA v9, carbonfootprint.com"
     )
     factors = _cloud_factors("cloud_azure_ccf_2022.csv")
-    notes = _EGRID_EEA_CF_NOTES + " Regions listed together in §5 (e.g. 'East US, East US 2') get one row each."
+    notes = _EGRID_EEA_CF_NOTES + " Regions that share a value (e.g. 'East US, East US 2') get one row each."
     return FactorSetSeed("cloud-azure-ccf-2022", 1, KIND_CLOUD_REGION, source, _CCF_URL, notes, factors)
 
 
