@@ -3,7 +3,7 @@
 Totals by provider, service, region and method come from the daily rollup; the resource-category split,
 coverage and reconciliation need ledger columns the rollup does not keep (resource_category, the account in
 `attributes`), so they group the ledger in SQL. Everything is cached under the organisation's dashboard
-generation (style.md §11), which every import and re-attribution bumps.
+generation (docs/operations.md §11), which every import and re-attribution bumps.
 """
 
 from __future__ import annotations

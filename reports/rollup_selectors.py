@@ -4,7 +4,7 @@ A period such as 2025-01-15 … 2025-04-30 reads 15–31 January from the daily 
 from the monthly one; the parts are summed in pandas. Both rollups carry every dashboard dimension
 (project, source, provider, region, service, scope, category, method, region_unmapped), so every filter
 of `reports.filters` applies without touching the ledger. Results are cached under the organisation's
-dashboard generation (style.md §11), which every import bumps.
+dashboard generation (docs/operations.md §11), which every import bumps.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reads for dashboards, drill-downs, the summary API and the `footprint` command.
 
 Totals come from the daily rollup (`LedgerDaily`, inventory rows only) and are cached under the
-organisation's dashboard generation (style.md §11: the last step of every import bumps it, so a
+organisation's dashboard generation (docs/operations.md §11: the last step of every import bumps it, so a
 cached aggregate never outlives the data it was computed from). Drill-down reads the ledger by index.
 Selectors take the whole `DashboardFilter`, so new filter fields (issue 4) need no new signatures.
 """

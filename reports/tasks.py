@@ -1,6 +1,6 @@
 """Celery tasks of the reports app, routed to the `reports` queue (CELERY_TASK_ROUTES: reports.tasks.*).
 
-Thin by design (style.md §4): ids in, the service does the work and records FAILED itself.
+Thin by design (DEVELOPERS.md): ids in, the service does the work and records FAILED itself.
 """
 
 from __future__ import annotations

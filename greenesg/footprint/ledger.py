@@ -366,7 +366,7 @@ def dashboard_generation(organisation_id: int) -> int:
 
 
 def dashboard_generation_bump(organisation_id: int) -> None:
-    """Invalidate every cached dashboard aggregate of an organisation at once (style.md §11)."""
+    """Invalidate every cached dashboard aggregate of an organisation at once (docs/operations.md §11)."""
 
     def bump() -> None:
         key = _generation_key(organisation_id)
