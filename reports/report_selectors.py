@@ -296,8 +296,9 @@ def _optional_sci(organisation: Organisation, start: dt.date, end: dt.date) -> l
 
 
 def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> list[dict[str, Any]]:
-    """S and G datapoints from the ESG app for calendar-aligned periods, when such data exists."""
-    if period.fiscal_start_month != 1 or period.kind == "ytd":
+    """S and G datapoints from the ESG app for calendar-aligned periods (a year or year to date adds up its
+    quarters by each metric's rule), when such data exists."""
+    if period.fiscal_start_month != 1:
         return []
     try:
         from greenesg.esg.periods import Period
@@ -305,7 +306,8 @@ def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> l
     except ImportError:
         return []
     try:
-        rows = metric_rows(organisation, Period(period.fiscal_year, period.quarter))
+        ytd = period.ytd_quarter if period.kind == "ytd" else None
+        rows = metric_rows(organisation, Period(period.fiscal_year, period.quarter, ytd_through=ytd))
         return [
             {k: r.as_dict()[k] for k in ("code", "name", "pillar", "unit", "value", "status")}
             for r in rows

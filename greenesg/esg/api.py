@@ -71,9 +71,9 @@ def _org(request: Request, org_slug: str, *, write: bool = False) -> OrgAccess:
     return access
 
 
-def _period(value: str | None) -> Period:
+def _period(value: str | None, *, ytd: bool = False) -> Period:
     try:
-        return period_parse(value) if value else period_current(timezone.localdate())
+        return period_parse(value, ytd=ytd) if value else period_current(timezone.localdate())
     except InvalidPeriod as exc:
         raise exceptions.ValidationError({"period": [str(exc)]}) from exc
 
@@ -136,7 +136,7 @@ class ValuesView(APIView):
     )
     def get(self, request: Request, org_slug: str) -> Response:
         access = _org(request, org_slug)
-        period = _period(request.query_params.get("period"))
+        period = _period(request.query_params.get("period"), ytd=True)
         rows = selectors.metric_rows(access.organisation, period)
         lock = selectors.period_lock_row(access.organisation, period)
         return Response(
@@ -340,7 +340,7 @@ class ScorecardView(APIView):
     )
     def get(self, request: Request, org_slug: str, project_slug: str) -> Response:
         project = _ci_project(request, org_slug, project_slug, write=False)
-        period = _period(request.query_params.get("period"))
+        period = _period(request.query_params.get("period"), ytd=True)
         card = selectors.project_scorecard(project, period)
         return Response(
             {

@@ -19,6 +19,8 @@ PILLARS = {"E": "Environment", "S": "Social", "G": "Governance"}
 TYPES = {"count", "percent", "amount", "ratio", "boolean", "days", "hours"}
 SOURCES = {"entered", "computed", "ledger", "scorecard"}
 LEVELS = {"organisation", "project"}
+# How an entered metric's quarters make a year or a year-to-date (see the catalogue's notes).
+AGGREGATES = {"sum", "end", "mean"}
 
 
 class CatalogueError(ValueError):
@@ -42,6 +44,7 @@ class Metric:
     inputs: tuple[str, ...] = ()
     ledger: str = ""
     import_kind: str = ""
+    aggregate: str = ""
 
     @property
     def is_entered(self) -> bool:
@@ -102,6 +105,7 @@ def _metric(raw: dict[str, Any]) -> Metric:
         inputs=tuple(raw.get("inputs", ())),
         ledger=raw.get("ledger", ""),
         import_kind=raw.get("import", ""),
+        aggregate=raw.get("aggregate", ""),
     )
 
 
@@ -113,6 +117,10 @@ def _check_metric(metric: Metric, codes: set[str]) -> None:
         raise CatalogueError(f"{where}: bad type or source")
     if metric.is_computed and (metric.formula not in FORMULAS or not metric.inputs):
         raise CatalogueError(f"{where}: unknown formula {metric.formula!r} or no inputs")
+    if metric.is_entered and metric.level == "organisation" and metric.aggregate not in AGGREGATES:
+        raise CatalogueError(f"{where}: an entered metric must say how quarters aggregate ({sorted(AGGREGATES)})")
+    if metric.aggregate and not metric.is_entered:
+        raise CatalogueError(f"{where}: only entered metrics aggregate; computed and ledger ones are recomputed")
     missing = [code for code in metric.inputs if code not in codes]
     if missing:
         raise CatalogueError(f"{where}: unknown inputs {missing}")

@@ -148,21 +148,67 @@ def _computed_row(metric: Metric, inputs: list[MetricRow]) -> MetricRow:
     value = formulas.FORMULAS[metric.formula](*[row.value for row in inputs])
     if value is None:
         return MetricRow(metric, None, "missing", "computed", note="undefined: the denominator is 0")
-    # A computed figure is only as approved as the least approved of its inputs.
-    status = "approved" if all(row.status == "approved" for row in inputs) else "submitted"
+    # A computed figure is only as approved (and as complete) as the least approved of its inputs.
+    status = min((row.status for row in inputs), key=lambda st: _STATUS_RANK.get(st, 0))
+    if status not in ("partial", "approved"):
+        status = "submitted"
     return MetricRow(metric, value, status, "computed", note=f"= {metric.formula}({', '.join(metric.inputs)})")
+
+
+_STATUS_RANK = {"missing": 0, "partial": 1, "submitted": 2, "approved": 3}
+
+
+def _aggregate(metric: Metric, quarters: list[tuple[str, MetricRow]]) -> MetricRow:
+    """A year or year-to-date value from its quarters, by the metric's catalogue rule (sum, end or mean)."""
+    present = [(key, row) for key, row in quarters if row.value is not None]
+    missing = [key.rsplit("-", 1)[-1] for key, row in quarters if row.value is None]
+    if not present:
+        return MetricRow(metric, None, "missing", "entered", note=f"no quarter entered ({', '.join(missing)})")
+    values = [row.value for _, row in present if row.value is not None]
+    if metric.aggregate == "sum":
+        value = sum(values)
+    elif metric.aggregate == "mean":
+        value = sum(values) / len(values)
+    else:  # "end": the stock at the end of the window, i.e. its last quarter
+        value = present[-1][1].value
+    # "end" needs the window's last quarter; sum and mean need every quarter to be complete.
+    incomplete = missing and (metric.aggregate != "end" or quarters[-1][1].value is None)
+    least = min((row.status for _, row in present), key=lambda status: _STATUS_RANK.get(status, 0))
+    status = "partial" if incomplete else least
+    note = f"{metric.aggregate} of {len(present)} of {len(quarters)} quarters"
+    if missing:
+        note += f"; missing {', '.join(missing)}"
+    return MetricRow(metric, value, status, "entered", note=note)
+
+
+def _entered_rows(organisation: Organisation, period: Period, metrics: list[Metric]) -> dict[str, MetricRow]:
+    """Entered metrics for a quarter or a year as stored; for a year without its own value and for a
+    year to date, aggregated from the quarters (a value entered for the whole year wins over its quarters)."""
+    own = stored_values(organisation, period.key) if not period.is_ytd else {}
+    if period.quarter is not None:
+        return {m.code: _entered_row(m, own.get(m.code)) for m in metrics}
+    by_quarter = {q.key: stored_values(organisation, q.key) for q in period.quarters}
+    rows: dict[str, MetricRow] = {}
+    for metric in metrics:
+        if metric.code in own and own[metric.code].status != ValueStatus.REJECTED:
+            rows[metric.code] = _entered_row(metric, own[metric.code])
+            continue
+        quarters = [(key, _entered_row(metric, values.get(metric.code))) for key, values in by_quarter.items()]
+        rows[metric.code] = _aggregate(metric, quarters)
+    return rows
 
 
 def metric_rows(organisation: Organisation, period: Period) -> list[MetricRow]:
     """Every organisation-level metric of the catalogue for the period, in catalogue order."""
     cat = catalogue()
-    records = stored_values(organisation, period.key)
     ledger = ledger_metrics(organisation, period)
-    rows: dict[str, MetricRow] = {}
+    rows: dict[str, MetricRow] = _entered_rows(
+        organisation, period, [m for m in cat.organisation_metrics() if m.is_entered]
+    )
     for metric in cat.organisation_metrics():
         if metric.is_entered:
-            rows[metric.code] = _entered_row(metric, records.get(metric.code))
-        elif metric.source == "ledger":
+            continue
+        if metric.source == "ledger":
             value = ledger.get(metric.ledger)
             rows[metric.code] = MetricRow(metric, value, "missing" if value is None else LEDGER_STATUS, "ledger")
     for metric in cat.organisation_metrics():
@@ -173,7 +219,8 @@ def metric_rows(organisation: Organisation, period: Period) -> list[MetricRow]:
 
 def completeness(rows: Iterable[MetricRow]) -> dict[str, Any]:
     required = [row for row in rows if row.metric.required]
-    missing = [row for row in required if row.status == "missing"]
+    # A year value built from some of its quarters is not complete yet: it counts as missing here.
+    missing = [row for row in required if row.status in ("missing", "partial")]
     done = len(required) - len(missing)
     return {
         "required": len(required),

@@ -62,11 +62,11 @@ def _officer(request: HttpRequest, org_slug: str) -> OrgAccess:
     return access
 
 
-def _period(value: str | None, default: Period | None = None) -> Period:
+def _period(value: str | None, default: Period | None = None, *, ytd: bool = False) -> Period:
     if not value and default is not None:
         return default
     try:
-        return period_parse(value)
+        return period_parse(value, ytd=ytd)
     except InvalidPeriod as exc:
         raise BadRequest(str(exc)) from exc
 
@@ -87,7 +87,9 @@ def _crumbs(access: OrgAccess, *extra: tuple[str, str]) -> list[dict[str, str]]:
 def _overview_context(access: OrgAccess, period: Period) -> dict[str, Any]:
     org = access.organisation
     rows = selectors.metric_rows(org, period)
-    series = selectors.trends(org, period, count=4 if not period.is_year else 3)
+    series = selectors.trends(org, period, count=4 if period.quarter is not None else 3)
+    # A year to date is computed, never stored: its rows open the metric's page for the year.
+    metric_period = period.year_period if period.is_ytd else period
     cat = catalogue()
     sections = [
         {
@@ -97,7 +99,7 @@ def _overview_context(access: OrgAccess, period: Period) -> dict[str, Any]:
                 {
                     "row": row,
                     "trend": series.get(row.code, []),
-                    "url": reverse("esg-metric", args=[org.slug, period.key, row.code]),
+                    "url": reverse("esg-metric", args=[org.slug, metric_period.key, row.code]),
                 }
                 for row in rows
                 if row.metric.pillar == key
@@ -120,6 +122,7 @@ def _overview_context(access: OrgAccess, period: Period) -> dict[str, Any]:
         "trend_periods": [p.key for p in period.history(4 if not period.is_year else 3)],
         "completeness": selectors.completeness(rows),
         "lock": selectors.period_lock_row(org, period),
+        "metric_period": metric_period,
         "pending": sum(1 for r in rows if r.record and r.record.status == "submitted"),
         "projects": access.visible_projects(),
         "breadcrumbs": _crumbs(access),
@@ -131,7 +134,7 @@ def _overview_context(access: OrgAccess, period: Period) -> dict[str, Any]:
 def esg_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     access = _reader(request, org_slug)
     try:
-        period = _period(request.GET.get("period"), period_current(timezone.localdate()))
+        period = _period(request.GET.get("period"), period_current(timezone.localdate()), ytd=True)
     except BadRequest as exc:
         return _bad(request, str(exc))
     return render(request, "esg/overview.html", _overview_context(access, period))
@@ -432,7 +435,7 @@ def _scorecard_context(access: ProjectAccess, period: Period, form: ReviewForm) 
 def esg_scorecard(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = project_access_for_user(request.user, org_slug, project_slug)
     try:
-        period = _period(request.GET.get("period"), period_current(timezone.localdate()))
+        period = _period(request.GET.get("period"), period_current(timezone.localdate()), ytd=True)
     except BadRequest as exc:
         return _bad(request, str(exc))
     form = ReviewForm(request.POST or None, initial={"reviewed_on": timezone.localdate()})

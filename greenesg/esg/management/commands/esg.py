@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--org", required=True, help="organisation slug")
-        parser.add_argument("--period", required=True, help="2026 or 2026-Q3")
+        parser.add_argument("--period", required=True, help="2026, 2026-Q3 or 2026-YTD")
         parser.add_argument("--json", action="store_true", help="machine-readable output")
         parser.add_argument("--projects", action="store_true", help="add each project's scorecard")
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         if organisation is None:
             raise CommandError(f"No organisation {options['org']!r}.")
         try:
-            period = period_parse(options["period"])
+            period = period_parse(options["period"], ytd=True)
         except InvalidPeriod as exc:
             raise CommandError(str(exc)) from exc
         rows = metric_rows(organisation, period)
