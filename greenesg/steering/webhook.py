@@ -19,6 +19,7 @@ ports answer. So:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json
@@ -26,6 +27,7 @@ import logging
 import re
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +36,8 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT_S = 5.0
+TIMEOUT_S = 5.0  # each connect, send and read
+TOTAL_S = 15.0  # the whole exchange: a receiver trickling bytes just inside TIMEOUT_S would hold a worker for hours
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -257,8 +260,19 @@ def _connect(target: Target, addresses: list[IPAddress], timeout: float) -> http
     raise _Failed(FAILED_NETWORK, f"no connection to {target.host}: {error}")
 
 
+def _cut_off(conn: http.client.HTTPConnection) -> None:
+    # Shut the plain socket down (under TLS too): the blocked read in the sending thread then sees the end.
+    if conn.sock is not None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(conn.sock, socket.SHUT_RDWR)
+
+
 def _post(target: Target, addresses: list[IPAddress], body: bytes, timeout: float) -> int:
     conn = _connect(target, addresses, timeout)
+    # Connecting is bounded by `timeout` per address; from here on the whole exchange is bounded by TOTAL_S.
+    watchdog = threading.Timer(TOTAL_S, _cut_off, args=(conn,))
+    watchdog.daemon = True
+    watchdog.start()
     headers = {"Content-Type": "application/json", "User-Agent": "GreenESG"}
     try:
         # http.client never follows redirects: a 3xx comes back as a status like any other.
@@ -267,6 +281,7 @@ def _post(target: Target, addresses: list[IPAddress], body: bytes, timeout: floa
     except (OSError, http.client.HTTPException) as exc:
         raise _Failed(FAILED_NETWORK, f"no answer from {target.host}: {exc!r}") from exc
     finally:
+        watchdog.cancel()
         conn.close()
 
 

@@ -13,6 +13,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,7 +56,7 @@ class _Server6(ThreadingHTTPServer):
     address_family = socket.AF_INET6
 
 
-def _handler(listener: Listener, answer: Answer) -> type[BaseHTTPRequestHandler]:
+def _handler(listener: Listener, answer: Answer, slow: float = 0.0) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -66,7 +67,13 @@ def _handler(listener: Listener, answer: Answer) -> type[BaseHTTPRequestHandler]
             for name, value in extra.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", "0")
-            self.end_headers()
+            if not slow:
+                self.end_headers()
+                return
+            for byte in b"".join(self._headers_buffer):
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(slow)
 
         do_GET = do_POST
 
@@ -82,11 +89,15 @@ def listen() -> Iterator[Callable[..., Listener]]:
     servers: list[ThreadingHTTPServer] = []
 
     def start(
-        host: str = "127.0.0.1", answer: Answer = lambda: (204, {}), port: int = 0, tls: ssl.SSLContext | None = None
+        host: str = "127.0.0.1",
+        answer: Answer = lambda: (204, {}),
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+        slow: float = 0.0,
     ) -> Listener:
         listener = Listener(host=host, port=0, scheme="https" if tls else "http")
         cls = _Server6 if ":" in host else ThreadingHTTPServer
-        server = cls((host, port), _handler(listener, answer))
+        server = cls((host, port), _handler(listener, answer, slow))
         if tls is not None:
             tls.sni_callback = lambda sock, name, ctx: listener.server_names.append(name)
             server.socket = tls.wrap_socket(server.socket, server_side=True)
@@ -298,6 +309,29 @@ def test_an_allowed_receiver_gets_the_json_post(project: Project, listen, settin
     assert request["headers"]["content-type"] == "application/json"
     assert json.loads(request["body"])["threshold_percent"] == 50
     assert connects == [("127.0.0.1", hook.port)]
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_a_receiver_that_trickles_its_answer_is_cut_off(
+    project: Project, listen, dns: FakeDns, settings, monkeypatch, tmp_path: Path, tls: bool
+) -> None:
+    from greenesg.steering import webhook
+
+    server_tls = None
+    if tls:
+        cert_path, key_path = _certificate(tmp_path, "hooks.test")
+        server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_tls.load_cert_chain(cert_path, key_path)
+        monkeypatch.setattr(webhook, "tls_context", lambda: ssl.create_default_context(cafile=str(cert_path)))
+    # The answer's head goes out one byte every 0.2 s: each read ends well inside the per-read timeout.
+    hook = listen(answer=lambda: (200, {"X-Slow": "a" * 40}), slow=0.2, tls=server_tls)
+    settings.WEBHOOK_ALLOWED_HOSTS = ["hooks.test", "127.0.0.1"]
+    dns.answers["hooks.test"] = [["127.0.0.1"]]
+    monkeypatch.setattr(webhook, "TOTAL_S", 1.0, raising=False)
+    started = time.monotonic()
+    note = _notify(project, f"{hook.scheme}://hooks.test:{hook.port}/hook")
+    assert time.monotonic() - started < 4
+    assert note.webhook_status == "failed: no answer"
 
 
 def _listener_pair(listen) -> tuple[Listener, Listener]:
