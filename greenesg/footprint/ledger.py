@@ -67,18 +67,6 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "attributes",
 )
 _KEY_COLUMNS = ("organisation_id", "natural_key")
-# Columns whose values cannot hold a backslash, tab or newline (keys, codes, numbers as text).
-_SAFE_TEXT_COLUMNS = {
-    "source",
-    "country_iso",
-    "currency",
-    "category",
-    "method",
-    "import_job_id",
-    "usage_unit",
-    "resource_category",
-    "market_basis",
-}
 
 
 @dataclass
@@ -168,6 +156,9 @@ def ledger_write(frame: Any) -> None:
 def _write_sqlite(frame: Any, now: dt.datetime) -> None:
     import uuid
 
+    for column in LEDGER_COLUMNS:
+        if _arrow_type(column) == "string":
+            _refuse_nul(column, _arrow_column(frame[column], column))
     data = frame.copy()
     ops = connection.ops
     # SQLite stores Django's text forms of datetimes, dates and UUIDs; lookups would miss otherwise.
@@ -182,43 +173,89 @@ def _write_sqlite(frame: Any, now: dt.datetime) -> None:
         cursor.executemany(_upsert_sql(None), list(values))
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _arrow_type(column: str) -> Any:
+    """The Arrow type of a ledger column, read from the model so the two can never drift apart."""
+    import pyarrow as pa
+
+    if column == "updated_at":
+        return pa.timestamp("us", tz="UTC")
+    field = LedgerEntry._meta.get_field(column)  # also finds foreign keys by their "_id" column
+    if field.is_relation:
+        field = field.target_field
+    kind = field.get_internal_type()
+    if kind == "FloatField":
+        return pa.float64()
+    if kind.endswith(("AutoField", "IntegerField")):
+        return pa.int64()
+    if kind == "BooleanField":
+        return pa.bool_()
+    if kind == "DateField":
+        return pa.date32()
+    if kind == "DateTimeField":
+        return pa.timestamp("us", tz="UTC")
+    return pa.string()  # CharField, JSONField (already JSON text), UUIDField
 
 
-def _copy_text_column(series: Any, column: str) -> list[str]:
-    """One column as COPY text-format strings; NULL is \\N. Vectorised where numpy can do it."""
-    import numpy as np
+def _arrow_column(series: Any, column: str) -> Any:
+    """One frame column as an Arrow array of its ledger type; NaN and None become null."""
     import pandas as pd
+    import pyarrow as pa
 
-    missing = series.isna().to_numpy()
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        values = np.char.add(np.datetime_as_string(series.dt.tz_convert(None).to_numpy(), unit="us"), "+00")
-    elif series.dtype == bool:
-        values = np.where(series.to_numpy(), "t", "f")
-    elif pd.api.types.is_float_dtype(series.dtype):
-        values = series.to_numpy(dtype=float, na_value=np.nan).astype(str)
-    elif pd.api.types.is_integer_dtype(series.dtype):
-        values = series.to_numpy(dtype="int64", na_value=0).astype(str)
-    else:
-        texts = ["" if v is None else str(v) for v in series.tolist()]
-        if column not in _SAFE_TEXT_COLUMNS:
-            # COPY text format: backslash, tab and newlines must be escaped.
-            texts = [t.translate(_COPY_ESCAPES) for t in texts]
-        values = np.array(texts, dtype=object)
-    if missing.any():
-        values = np.where(missing, "\\N", values)
-    return values.tolist()
+    kind = _arrow_type(column)
+    if pa.types.is_string(kind):
+        try:
+            return pa.array(series, type=kind, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # Mixed objects (UUIDs, numbers): their text form, as the SQLite path binds them.
+            texts = [None if pd.isna(v) else str(v) for v in series.tolist()]
+            return pa.array(texts, type=kind)
+    if pa.types.is_int64(kind):
+        return pa.array(pd.array(series, dtype="Int64"), type=kind)
+    if pa.types.is_float64(kind):
+        return pa.array(pd.to_numeric(series).astype("float64"), type=kind, from_pandas=True)
+    if pa.types.is_timestamp(kind):
+        # Microseconds are the database's precision: truncate as the text writer did.
+        return pa.array(series, from_pandas=True).cast(kind, safe=False)
+    return pa.array(series, type=kind, from_pandas=True)
 
 
-def _copy_text(frame: Any, columns: tuple[str, ...]) -> str:
-    parts = [_copy_text_column(frame[c], c) for c in columns]
-    return "".join(f"{line}\n" for line in map("\t".join, zip(*parts, strict=True)))
+def _ledger_table(frame: Any, columns: tuple[str, ...]) -> Any:
+    """The frame as an Arrow table with the ledger's types; refuses text PostgreSQL cannot store."""
+    import pyarrow as pa
+
+    arrays = [_arrow_column(frame[c], c) for c in columns]
+    for column, array in zip(columns, arrays, strict=True):
+        _refuse_nul(column, array)
+    return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def _refuse_nul(column: str, array: Any) -> None:
+    """PostgreSQL text and jsonb cannot hold NUL. The readers reject such cells as row errors, so one
+    reaching the writer is a bug upstream: say which column, on both databases, instead of a COPY error."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_string(array.type) and pc.any(pc.match_substring(array, "\x00")).as_py():
+        raise ValueError(f"ledger column {column} holds a NUL character; the importer must reject that row")
 
 
 def _copy_chunks(frame: Any, columns: tuple[str, ...], rows: int = 10_000) -> Any:
-    """COPY text in slices, so the server indexes one slice while we format the next (two cores)."""
-    for start in range(0, len(frame), rows):
-        yield _copy_text(frame.iloc[start : start + rows], columns)
+    """CSV for COPY … (FORMAT csv) in slices, so the server indexes one slice while we format the next.
+
+    Every non-null value is quoted (`all_valid`), null is the unquoted empty field: no cell can end its
+    row or column early, whatever it holds (TAB, CR, LF, quotes, backslash, "\\N", "\\."). A row always
+    starts with a quote, so PostgreSQL never reads a cell as the end-of-data marker.
+    """
+    import io
+
+    import pyarrow.csv as pa_csv
+
+    table = _ledger_table(frame, columns)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+    for start in range(0, table.num_rows, rows):
+        out = io.BytesIO()
+        pa_csv.write_csv(table.slice(start, rows), out, options)
+        yield out.getvalue()
 
 
 def _write_copy(frame: Any, now: dt.datetime) -> None:
@@ -232,9 +269,9 @@ def _write_copy(frame: Any, now: dt.datetime) -> None:
         if not _has_existing_keys(frame):
             # All rows are new: straight into the ledger. A concurrent import of the same keys makes
             # this fail on the unique constraint, and the job is retried as an upsert.
-            with raw.copy(f"COPY {LEDGER_TABLE} ({names}) FROM STDIN") as copy:
-                for text in _copy_chunks(data, columns):
-                    copy.write(text)
+            with raw.copy(f"COPY {LEDGER_TABLE} ({names}) FROM STDIN (FORMAT csv)") as copy:
+                for block in _copy_chunks(data, columns):
+                    copy.write(block)
             return
         # CREATE … AS … WITH NO DATA copies the column types but not the NOT NULL on id.
         cursor.execute(
@@ -242,9 +279,9 @@ def _write_copy(frame: Any, now: dt.datetime) -> None:
             f"SELECT {names} FROM {LEDGER_TABLE} WITH NO DATA"
         )
         cursor.execute("TRUNCATE ledger_stage")
-        with raw.copy(f"COPY ledger_stage ({names}) FROM STDIN") as copy:
-            for text in _copy_chunks(data, columns):
-                copy.write(text)
+        with raw.copy(f"COPY ledger_stage ({names}) FROM STDIN (FORMAT csv)") as copy:
+            for block in _copy_chunks(data, columns):
+                copy.write(block)
         cursor.execute(_upsert_sql("ledger_stage"))
         cursor.execute("TRUNCATE ledger_stage")
 

@@ -24,13 +24,21 @@ Choices worth knowing:
 - Besides the documented checks, ``pue <= 0`` is a row problem (``non_positive_pue``): energy / pue is used later.
 - run_id "None" in a task file: one run per project and file, keyed on the start of its first task row.
 - Live records: ``line`` is 0, and run_id "None" is refused (no row sequence to group on, see parse_live_record).
+- Identifier columns are checked against their grammar (row problems, never silently cleaned): country_iso_code is
+  ISO 3166-1 alpha-3, cloud_provider/cloud_region are slugs, region is a place name, run_id/experiment_id are
+  ids (UUIDs as codecarbon writes them, or short tokens; run_id "None" kept, see above). Free text (project_name,
+  task_name, hardware...) may hold any character except NUL: PostgreSQL text cannot store it, so a NUL in a data
+  row rejects that row (a NUL on the header line still refuses the file as binary). Line breaks inside quoted
+  cells read as LF.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -161,7 +169,28 @@ _MESSAGES = {
     "negative_duration": "{col} must not be negative, got {raw!r}",
     "non_positive_pue": "{col} must be greater than 0, got {raw!r}",
     "bad_on_cloud": "{col} must be Y, N or empty, got {raw!r}",
+    "bad_country_code": "{col} must be an ISO 3166-1 alpha-3 code (three letters such as FRA) or empty, got {raw!r}",
+    "bad_region": "{col} must be a region name (letters, digits, spaces and - _ . ' ( ) / ,; at most 64), got {raw!r}",
+    "bad_cloud_provider": "{col} must be a provider slug such as aws, gcp or azure (at most 16), got {raw!r}",
+    "bad_cloud_region": "{col} must be a cloud region slug such as europe-west1 (at most 64), got {raw!r}",
+    "bad_identifier": "{col} must be an id such as 869595a9-7f97-4f6c-bdea-b854a62f3c00 (letters, digits and - _ . :, "
+    "at most 64), got {raw!r}",
+    "too_long": "{col} must be at most 100 characters, got {raw!r}",
+    "nul_character": "{col} contains a NUL character, which cannot be stored, got {raw!r}",
 }
+# codecarbon writes UUIDs (uuid4 run ids, the API's experiment ids); hand-made and CI files use short tokens such as
+# "run-a". Both fit this grammar, which keeps out every separator, quote, backslash and control character.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}", re.ASCII)
+# Grammar of each identifier column, applied to the stripped cell; an empty cell passes unless noted.
+_GRAMMARS: dict[str, tuple[re.Pattern[str], str]] = {
+    "country_iso_code": (re.compile(r"[A-Za-z]{3}", re.ASCII), "bad_country_code"),
+    "region": (re.compile(r"[\w .'()/,-]{1,64}"), "bad_region"),
+    "cloud_provider": (re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}", re.ASCII), "bad_cloud_provider"),
+    "cloud_region": (re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}", re.ASCII), "bad_cloud_region"),
+    "experiment_id": (_ID, "bad_identifier"),
+}
+# Ledger keys are at most 255 characters: a task name or a "None" run key must leave room for the rest.
+_MAX_NAME = 100
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S"
 _TS_PATTERN = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?"
 # datetime64[ns] can only hold these instants; anything outside is a bad timestamp, not an overflow crash.
@@ -290,7 +319,8 @@ class _ByteChecker:
 
     def check(self, piece: bytes) -> bytes:
         nul = piece.find(b"\x00")
-        if nul >= 0:
+        if nul >= 0 and self._newlines == 0 and b"\n" not in piece[:nul]:
+            # On the header line a NUL means a binary file; in a data row it is that row's problem.
             raise CodecarbonFormatError(
                 f"{self._filename}: not a text file: binary content (NUL byte at offset {self._offset + nul})"
             )
@@ -510,6 +540,10 @@ def _process_chunk(rows: _Rows, ctx: _Context) -> CodecarbonChunk:
     good = rows.nfields == len(ctx.names)
     problems = _count_problems(rows.select(~good), len(ctx.names)) if not good.all() else []
     rows = rows.select(good)
+    nul = np.fromiter((b"\x00" in row for row in rows.rows), dtype=bool, count=len(rows))
+    if nul.any():
+        problems += _nul_problems(rows.select(nul), ctx)
+        rows = rows.select(~nul)
     records = _empty_records()
     if len(rows):
         frame, numbers, bad = _parse_rows(rows, ctx)
@@ -525,6 +559,22 @@ def _count_problems(rows: _Rows, expected: int) -> list[RowProblem]:
         raw = row.decode("utf-8")[:_MAX_RAW]
         problems.append(RowProblem(line, "", "wrong_column_count", message, raw))
     return problems
+
+
+def _nul_problems(rows: _Rows, ctx: _Context) -> list[RowProblem]:
+    problems = []
+    for row, line in zip(rows.rows, rows.lines.tolist(), strict=True):
+        cells = next(csv.reader(io.StringIO(row.decode("utf-8"), newline="")), [])
+        position = next((i for i, cell in enumerate(cells) if "\x00" in cell), 0)
+        column, raw = ctx.names[position], _printable(cells[position] if cells else "")
+        message = _MESSAGES["nul_character"].format(col=column, raw=raw[:60])
+        problems.append(RowProblem(line, column, "nul_character", message, raw[:_MAX_RAW]))
+    return problems
+
+
+def _printable(raw: str) -> str:
+    # The error report is stored in PostgreSQL too, which cannot hold NUL: show it as the NUL symbol.
+    return raw.replace("\x00", "\u2400")
 
 
 def _read_frame(data: bytes, ctx: _Context, typed: bool) -> pd.DataFrame:
@@ -599,7 +649,7 @@ class _Checks:
         return [self._problem(int(i), col, code) for mask, col, code in self.found for i in np.flatnonzero(mask)]
 
     def _problem(self, index: int, column: str, code: str) -> RowProblem:
-        raw = self._raw(index, column)
+        raw = _printable(self._raw(index, column))
         message = _MESSAGES[code].format(col=column, raw=raw[:60])
         return RowProblem(int(self.rows.lines[index]), column, code, message, raw[:_MAX_RAW])
 
@@ -668,6 +718,27 @@ def _check_numbers(numbers: dict[str, np.ndarray], bad: dict[str, np.ndarray], c
             checks.add(numbers["pue"] <= 0, "pue", "non_positive_pue")
 
 
+def _grammar_mask(values: np.ndarray, pattern: re.Pattern[str], allow_empty: bool = True) -> np.ndarray:
+    # Identifier columns repeat a few distinct values: match each distinct value once.
+    codes, uniques = pd.factorize(values)
+    bad = [not ((allow_empty and not str(u).strip()) or pattern.fullmatch(str(u).strip())) for u in uniques]
+    return np.array([*bad, False], dtype=bool)[codes]
+
+
+def _check_identifiers(frame: pd.DataFrame, ctx: _Context, checks: _Checks) -> None:
+    """Grammar of the identifier columns (module docstring); an empty run id is reported as missing already."""
+    for column, (pattern, code) in _GRAMMARS.items():
+        if column in frame and not (column == "experiment_id" and ctx.run_column == column):
+            checks.add(_grammar_mask(_text(frame, column), pattern), column, code)
+    checks.add(_grammar_mask(_text(frame, ctx.run_column), _ID), ctx.run_column, "bad_identifier")  # "None" fits
+    if ctx.kind == "task":
+        checks.add(_length_mask(_text(frame, "task_name")), "task_name", "too_long")
+
+
+def _length_mask(values: np.ndarray) -> np.ndarray:
+    return np.fromiter((len(v) > _MAX_NAME for v in values.tolist()), dtype=bool, count=len(values))
+
+
 def _on_cloud(frame: pd.DataFrame, checks: _Checks) -> np.ndarray:
     values = _text(frame, "on_cloud")
     yes = values == "Y"
@@ -686,6 +757,7 @@ def _normalise(
     timestamps = _parse_timestamps(frame, checks)
     _check_numbers(numbers, bad, checks)
     on_cloud = _on_cloud(frame, checks)
+    _check_identifiers(frame, ctx, checks)
     valid = ~checks.invalid()
     columns = {"line": rows.lines, "timestamp_local": timestamps, "on_cloud": on_cloud, "_run_source": run_source}
     columns |= _float_columns(numbers, len(frame), ctx)
@@ -749,10 +821,19 @@ def _none_keys(project: str, index: np.ndarray, columns: dict[str, np.ndarray], 
     first = index[new]
     starts = columns["timestamp_local"][first] - (columns["duration_s"][first] * 1e9).astype("timedelta64[ns]")
     labels = np.datetime_as_string(starts.astype("datetime64[s]"), unit="s")
-    keys = np.array([previous[1] if previous else ""] + [f"none:{project}:{s}" for s in labels], dtype=object)
+    label = _key_label(project)
+    keys = np.array([previous[1] if previous else ""] + [f"none:{label}:{s}" for s in labels], dtype=object)
     segment_keys = keys[np.cumsum(new)]
     ctx.none_state[project] = (float(duration[-1]), str(segment_keys[-1]))
     return segment_keys
+
+
+def _key_label(project: str) -> str:
+    """The project name as it appears in a "None" run key; long names are shortened to a stable digest so the key
+    still fits the ledger's run_id (short names, the usual case, are kept as they always were)."""
+    if len(project) <= 60:
+        return project
+    return "sha1-" + hashlib.sha1(project.encode("utf-8")).hexdigest()  # noqa: S324 - a label, not a secret
 
 
 def _frame(columns: dict[str, np.ndarray], n: int, ctx: _Context) -> pd.DataFrame:
