@@ -36,6 +36,10 @@ PRESETS: dict[str, str] = {
 GRAINS = ("month", "quarter")
 UNALLOCATED = "_unallocated"  # the `project` value of the bucket of billing lines no rule matched
 _TEXT_LIMITS = {"team": 200, "provider": 16, "region": 64, "service": 200}
+# Far wider than any ledger, yet far enough from date.min/date.max that the previous period, month and
+# quarter arithmetic of the pages can never leave the calendar (a 9999-12-31 link used to be a 500).
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
 
 
 class InvalidFilter(ValueError):
@@ -145,9 +149,12 @@ def parse_date(value: str | None, *, name: str) -> dt.date | None:
     if not _DATE.match(value):
         raise InvalidFilter(f"{name} must be a date written YYYY-MM-DD, not {value!r}.")
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidFilter(f"{name} is not a real calendar date: {value!r}.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidFilter(f"{name} must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}.")
+    return day
 
 
 def dashboard_filter_build(*, start: dt.date | None = None, end: dt.date | None = None) -> DashboardFilter:

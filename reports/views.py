@@ -61,6 +61,10 @@ def experiment_slug(experiment: str) -> str:
 
 
 def _experiment_from_slug(slug: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no codecarbon experiment id contains one: name it a bad filter
+    # here rather than let the query fail with a server error.
+    if "\x00" in slug:
+        raise InvalidFilter("experiment must not contain NUL characters.")
     return "" if slug == NO_EXPERIMENT_SLUG else slug
 
 
@@ -78,11 +82,15 @@ def _query(params: QueryDict, **changes: str | None) -> str:
     return "?" + encoded if encoded else ""
 
 
+MAX_PAGE = 1_000_000
+
+
 def _page_number(value: str | None) -> int:
     if value is None or value == "":
         return 1
-    if not value.isdigit() or int(value) < 1:
-        raise InvalidFilter(f"page must be a whole number from 1, not {value!r}.")
+    # isdigit() also accepts other scripts' digits ("²"); the length cap keeps the SQL offset in range.
+    if not (value.isascii() and value.isdigit()) or len(value) > 7 or not 1 <= int(value) <= MAX_PAGE:
+        raise InvalidFilter(f"page must be a whole number from 1 to {MAX_PAGE:,}, not {value[:20]!r}.")
     return int(value)
 
 
@@ -413,7 +421,10 @@ def _source_rows(access: ProjectAccess, flt: DashboardFilter, scope: ProjectScop
 @require_GET
 def experiment_detail(request: HttpRequest, org_slug: str, project_slug: str, experiment: str) -> HttpResponse:
     access = project_access_for_user(request.user, org_slug, project_slug)
-    name = _experiment_from_slug(experiment)
+    try:
+        name = _experiment_from_slug(experiment)
+    except InvalidFilter as error:
+        return _bad_request(request, error)
     if not selectors.run_list(project=access.project, flt=DashboardFilter(), experiment=name).exists():
         raise Http404("No such experiment")
     try:
@@ -628,8 +639,8 @@ def my_projects(request: HttpRequest, org_slug: str) -> HttpResponse:
 @require_GET
 def experiment_compare(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = project_access_for_user(request.user, org_slug, project_slug)
-    names = [_experiment_from_slug(v) for v in dict.fromkeys(request.GET.getlist("experiment")) if v]
     try:
+        names = [_experiment_from_slug(v) for v in dict.fromkeys(request.GET.getlist("experiment")) if v]
         flt = dashboard_filter_parse(request.GET)
         rows = engineer.experiment_compare(project=access.project, flt=flt, names=names)
     except InvalidFilter as error:
