@@ -13,6 +13,7 @@ signed facts as "previously stated" with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -473,6 +474,53 @@ def other_activity_save(
     return activity
 
 
+LEDGER_BATCH_ROWS = 1000
+
+
+@transaction.atomic
+def other_activities_create(
+    *, organisation: Organisation, activities: Iterable[OtherActivity], user: AbstractBaseUser | None
+) -> int:
+    """Create new activities (no evidence yet) with their ledger rows; return how many.
+
+    The bulk counterpart of `other_activity_save` for CSV imports: ledger rows are written in batches and
+    the rollups are refreshed and the dashboard cache bumped once at the end, not once per row (per-row
+    refreshes regrouped a day's growing ledger thousands of times).
+    """
+    from greenesg.footprint.ledger import dashboard_generation_bump, ledger_frame, ledger_write, rollup_refresh
+
+    rows: list[dict[str, Any]] = []
+    days: set[dt.date] = set()
+    projects: set[int | None] = set()
+    created = 0
+    for activity in activities:
+        activity.organisation = organisation
+        activity.created_by = activity.created_by or user
+        activity.save()
+        row = _other_ledger_row(activity)
+        rows.append(row)
+        days.add(row["day"])
+        projects.add(row["project_id"])
+        audit_log_write(
+            organisation=organisation,
+            actor=user,
+            action="other_activity.create",
+            object_type="other_activity",
+            object_id=str(activity.pk),
+            after=_jsonable(model_to_dict(activity, exclude=["evidence"])),
+        )
+        created += 1
+        if len(rows) >= LEDGER_BATCH_ROWS:
+            ledger_write(ledger_frame(rows))
+            rows = []
+    if rows:
+        ledger_write(ledger_frame(rows))
+    if created:
+        rollup_refresh(organisation_id=organisation.pk, project_ids=projects, first_day=min(days), last_day=max(days))
+        dashboard_generation_bump(organisation.pk)
+    return created
+
+
 @transaction.atomic
 def other_activity_delete(*, activity: OtherActivity, user: AbstractBaseUser | None) -> None:
     _ledger_replace(activity.organisation_id, activity.natural_key, None)
@@ -659,33 +707,43 @@ def other_activities_import_process(*, job_id: int) -> bool:
     job = _import_claim(job_id)
     if job is None:
         return False
-    if job.attempts > settings.IMPORT_MAX_ATTEMPTS or not job.stored_path:
-        reason = f"Gave up after {job.attempts - 1} attempts." if job.stored_path else "The uploaded file is gone."
-        _import_finish(job, status=JobStatus.FAILED, error_message=reason)
-        return True
     try:
-        parsed = _import_parse(job)
-        if parsed.errors_total:
-            summary = f"{parsed.errors_total} problem(s) found; nothing was imported."
-            _import_finish(
-                job,
-                status=JobStatus.FAILED,
-                rows_read=parsed.rows_read,
-                errors=parsed.errors,
-                errors_total=parsed.errors_total,
-                error_message=" ".join(filter(None, [parsed.stop_reason, summary])),
-            )
-        else:
-            _import_publish(job, parsed)
+        _import_run(job)
     except _ClaimLost:
         logger.info("other activities import %s: taken over by another delivery", job_id)
     except OperationalError:
         raise  # transient: the task retries; the claim keeps a second run from doing the work twice
     except Exception as exc:
         logger.exception("other activities import %s failed", job_id)
-        _import_finish(job, status=JobStatus.FAILED, error_message=f"Internal error: {type(exc).__name__}.")
+        with contextlib.suppress(_ClaimLost):
+            _import_finish(job, status=JobStatus.FAILED, error_message=f"Internal error: {type(exc).__name__}.")
         raise
     return True
+
+
+def _import_run(job: OtherActivityImport) -> None:
+    if job.attempts > settings.IMPORT_MAX_ATTEMPTS or not job.stored_path:
+        reason = f"Gave up after {job.attempts - 1} attempts." if job.stored_path else "The uploaded file is gone."
+        _import_finish(job, status=JobStatus.FAILED, error_message=reason)
+        return
+    parsed = _import_parse(job)
+    if parsed.errors_total:
+        summary = f"{parsed.errors_total} problem(s) found; nothing was imported."
+        _import_finish(
+            job,
+            status=JobStatus.FAILED,
+            rows_read=parsed.rows_read,
+            errors=parsed.errors,
+            errors_total=parsed.errors_total,
+            error_message=" ".join(filter(None, [parsed.stop_reason, summary])),
+        )
+        return
+    try:
+        _import_publish(job, parsed)
+    except ReportError as exc:  # a row the ledger refuses (rolled back): the file is refused
+        _import_finish(
+            job, status=JobStatus.FAILED, rows_read=parsed.rows_read, error_message=f"{exc} Nothing was imported."
+        )
 
 
 def _import_claim(job_id: int) -> OtherActivityImport | None:
@@ -784,29 +842,34 @@ def _csv_records(lines: _Lines, reader: Any) -> Iterable[tuple[int, dict[str, st
 
 
 def _import_publish(job: OtherActivityImport, parsed: ParsedActivities) -> None:
-    from reports.report_forms import OtherActivityRowForm
-
     with transaction.atomic():
         # Lock our job row: a competing claim waits here and then finds it DONE.
         if _import_mine(job).select_for_update().first() is None:
             raise _ClaimLost
         created = 0
         if not OtherActivity.objects.filter(organisation=job.organisation, import_sha256=job.sha256).exists():
-            for line, values in parsed.rows:
-                form = OtherActivityRowForm(values, organisation=job.organisation)
-                if not form.is_valid():  # the registry changed since the first pass: refuse, roll back
-                    raise ReportError(f"Line {line} is no longer valid: {form.errors.as_text()}")
-                activity = form.save(commit=False)
-                activity.organisation = job.organisation
-                activity.import_name = job.original_name
-                activity.import_sha256 = job.sha256
-                activity.import_row = line
-                other_activity_save(activity=activity, user=job.created_by)
-                created += 1
+            created = other_activities_create(
+                organisation=job.organisation, activities=_import_activities(job, parsed), user=job.created_by
+            )
         note = "" if created or not parsed.rows else "Already imported by an earlier upload; nothing changed."
         _import_finish(
             job, status=JobStatus.DONE, rows_read=parsed.rows_read, created_count=created, error_message=note
         )
+
+
+def _import_activities(job: OtherActivityImport, parsed: ParsedActivities) -> Iterable[OtherActivity]:
+    """Unsaved activities of the valid rows, one at a time, with the file's lineage."""
+    from reports.report_forms import OtherActivityRowForm
+
+    for line, values in parsed.rows:
+        form = OtherActivityRowForm(values, organisation=job.organisation)
+        if not form.is_valid():  # the registry changed since the first pass: refuse, roll back
+            raise ReportError(f"Line {line} is no longer valid: {form.errors.as_text()}")
+        activity = form.save(commit=False)
+        activity.import_name = job.original_name
+        activity.import_sha256 = job.sha256
+        activity.import_row = line
+        yield activity
 
 
 def other_activities_import_reconcile() -> list[int]:

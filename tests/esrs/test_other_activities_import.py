@@ -331,3 +331,45 @@ def test_the_reconciler_republishes_a_lost_job(org, officer, grid_factor, django
     assert report_services.other_activities_import_reconcile() == [submission.job.pk]
     assert OtherActivityImport.objects.get(pk=submission.job.pk).status == JobStatus.DONE
     assert report_services.other_activities_import_reconcile() == []
+
+
+@pytest.mark.django_db
+def test_an_import_refreshes_rollups_once_not_per_row(
+    org, officer, grid_factor, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Per-row refreshes regrouped the day's growing ledger once per row: 5,000 rows took minutes.
+    from greenesg.footprint import ledger
+    from greenesg.footprint.models import LedgerDaily
+
+    calls = {"rollup": 0, "bump": 0}
+    refresh, bump = ledger.rollup_refresh, ledger.dashboard_generation_bump
+
+    def counting_refresh(**kwargs):
+        calls["rollup"] += 1
+        refresh(**kwargs)
+
+    def counting_bump(organisation_id):
+        calls["bump"] += 1
+        bump(organisation_id)
+
+    monkeypatch.setattr(ledger, "rollup_refresh", counting_refresh)
+    monkeypatch.setattr(ledger, "dashboard_generation_bump", counting_bump)
+    rows = b"".join(b"Trip %d,3,6,1,trip,2026-05-01,2026-05-%02d,,,2.5,Agency,,\n" % (i, 10 + i) for i in range(6))
+    job = _submit(org, officer, GOOD + rows, django_capture_on_commit_callbacks)
+    assert job.status == JobStatus.DONE and job.created_count == 8
+    assert calls == {"rollup": 1, "bump": 1}
+    daily = LedgerDaily.objects.filter(organisation=org, source="other")
+    assert daily.count() == 8 and sum(d.kgco2e_location for d in daily) == pytest.approx(500.0 + 12.5 + 6 * 2.5)
+
+
+@pytest.mark.django_db
+def test_a_row_the_ledger_refuses_fails_the_file_and_writes_nothing(
+    org, officer, grid_factor, django_capture_on_commit_callbacks, monkeypatch
+):
+    def refuse(activity):
+        raise report_services.ReportError("An activity needs a stated kgCO2e or a registry factor.")
+
+    monkeypatch.setattr(report_services, "_other_ledger_row", refuse)
+    job = _submit(org, officer, GOOD, django_capture_on_commit_callbacks)
+    assert job.status == JobStatus.FAILED and "Nothing was imported" in job.error_message
+    assert not OtherActivity.objects.exists() and not LedgerEntry.objects.exists()
