@@ -16,11 +16,11 @@ Full precision is kept; rounding happens only when presenting (and in XBRL throu
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
+
+from greenesg.footprint.methodology import market as market_method
 
 SCOPE3_LABELS: dict[str, str] = {
     "1": "1 Purchased goods and services",
@@ -63,9 +63,9 @@ SCOPE3_MEMBERS: dict[str, str] = {
 }
 SCOPE3_AXIS = "Scope3GHGEmissionsCategoryGHGProtocolAxis"
 FUEL_ROWS = ("coal", "oil", "natural_gas", "other_fossil")
-MB_BASIS_INSTRUMENT = "instrument"
-MB_BASIS_RESIDUAL = "residual_mix"
-MB_BASIS_GRID = "grid_average_fallback"
+MB_BASIS_INSTRUMENT = market_method.MB_BASIS_INSTRUMENT
+MB_BASIS_RESIDUAL = market_method.MB_BASIS_RESIDUAL
+MB_BASIS_GRID = market_method.MB_BASIS_GRID
 
 # E1-5 rows: (row id, label, concept, high-impact only).
 E15_ROWS: tuple[tuple[str, str, str, bool], ...] = (
@@ -144,117 +144,22 @@ TARGET_ROWS = {
 }
 
 
-# --------------------------------------------------------------------------------------------- months
-
-
-def _month(day: str | dt.date) -> dt.date:
-    value = dt.date.fromisoformat(day) if isinstance(day, str) else day
-    return value.replace(day=1)
-
-
-def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
-    months, month = [], start.replace(day=1)
-    while month <= end:
-        months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
-    return months
-
-
-def _overlap_fraction(month: dt.date, start: dt.date, end: dt.date) -> float:
-    """Share of a month's days that fall inside [start, end] (inclusive)."""
-    days = calendar.monthrange(month.year, month.month)[1]
-    last = month.replace(day=days)
-    first, final = max(month, start), min(last, end)
-    return max(0, (final - first).days + 1) / days
-
-
 # ------------------------------------------------------------------------------------ Scope 2 market
 
-
-def _scope2_cells(ledger: Iterable[dict[str, Any]]) -> dict[tuple[dt.date, str], dict[str, float]]:
-    cells: dict[tuple[dt.date, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for row in ledger:
-        if int(row["scope"]) != 2:
-            continue
-        cell = cells[(_month(row["month"]), (row.get("country") or "").upper())]
-        cell["kwh"] += float(row.get("energy_kwh") or 0.0)
-        cell["kg_location"] += float(row.get("kg_location") or 0.0)
-        cell["kg_market"] += float(row.get("kg_market") or 0.0)
-    return cells
-
-
-def _allocate_instruments(
-    instruments: list[dict[str, Any]], cells: dict[tuple[dt.date, str], dict[str, float]]
-) -> tuple[dict[tuple[dt.date, str], list[tuple[float, float, int]]], list[str]]:
-    """Spread each instrument's MWh over its consumption months, pro rata to consumption in its market.
-
-    Returns per (month, market) a list of (kWh, g/kWh, instrument id), and notes for unusable instruments.
-    """
-    allocations: dict[tuple[dt.date, str], list[tuple[float, float, int]]] = defaultdict(list)
-    notes = []
-    for item in instruments:
-        start, end = dt.date.fromisoformat(item["consumption_start"]), dt.date.fromisoformat(item["consumption_end"])
-        market = (item.get("market") or "").upper()
-        weights = {}
-        for month in months_between(start, end):
-            kwh = cells.get((month, market), {}).get("kwh", 0.0)
-            weights[month] = kwh * _overlap_fraction(month, start, end)
-        total = sum(weights.values())
-        if total <= 0:
-            notes.append(f"Instrument #{item['id']} ({item['type']}, {market}) matched no consumption in its period.")
-            continue
-        kwh_available = float(item["mwh"]) * 1000.0
-        for month, weight in weights.items():
-            if weight > 0:
-                allocations[(month, market)].append((kwh_available * weight / total, float(item["rate"]), item["id"]))
-    return allocations, notes
-
-
-def _residual_for(residual: list[dict[str, Any]], zone: str, year: int) -> dict[str, Any] | None:
-    """The residual mix of the zone for the year, or the latest earlier one (published with a lag)."""
-    candidates = [r for r in residual if (r.get("zone") or "").upper() == zone and int(r["year"]) <= year]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda r: (int(r["year"]), str(r.get("version", ""))))
+# The market-based method itself lives in greenesg/footprint/methodology/market.py, shared with the dashboards
+# and the summary API (docs/methodology.md §7.2); these names stay for the report's callers.
+_month = market_method.month_of
+months_between = market_method.months_between
+_overlap_fraction = market_method.overlap_fraction
+_scope2_cells = market_method.scope2_cells
+_allocate_instruments = market_method.allocate_instruments
+_residual_for = market_method.residual_for
 
 
 def scope2_market_cells(inputs: dict[str, Any]) -> dict[tuple[dt.date, str], dict[str, Any]]:
     """Market-based Scope 2 and the E1-5 electricity split per (month, market)."""
-    cells = _scope2_cells(inputs.get("ledger", []))
-    allocations, _ = _allocate_instruments(inputs.get("instruments", []), cells)
-    residual = inputs.get("residual_mix", [])
-    result = {}
-    for key, cell in cells.items():
-        month, market = key
-        kwh = cell["kwh"]
-        claimed = sum(a[0] for a in allocations.get(key, []))
-        scale = min(1.0, kwh / claimed) if claimed > 0 else 0.0
-        covered = claimed * scale
-        kg_instrument = sum(a[0] * scale * a[1] for a in allocations.get(key, [])) / 1000.0
-        uncovered = max(0.0, kwh - covered)
-        mix = _residual_for(residual, market, month.year)
-        if uncovered <= 0:
-            kg_rest, basis = 0.0, MB_BASIS_INSTRUMENT
-        elif mix is not None:
-            kg_rest, basis = uncovered * float(mix["g_per_kwh"]) / 1000.0, MB_BASIS_RESIDUAL
-        else:
-            # No residual mix for the market: the ledger's market figure (grid average) for the unclaimed share.
-            share = uncovered / kwh if kwh > 0 else 1.0
-            kg_rest, basis = cell["kg_market"] * share, MB_BASIS_GRID
-        nuclear_share = float(mix.get("nuclear_share") or 0.0) / 100.0 if mix else 0.0
-        result[key] = {
-            "kwh": kwh,
-            "kg_location": cell["kg_location"],
-            "kg_market": kg_instrument + kg_rest,
-            "covered_kwh": covered,
-            "uncovered_kwh": uncovered,
-            "renewable_kwh": covered,
-            "nuclear_kwh": uncovered * nuclear_share,
-            "fossil_kwh": uncovered * (1.0 - nuclear_share),
-            "basis": basis,
-            "residual": mix,
-        }
-    return result
+    cells = market_method.scope2_cells(inputs.get("ledger", []))
+    return market_method.market_cells(cells, inputs.get("instruments", []), inputs.get("residual_mix", []))
 
 
 # --------------------------------------------------------------------------------------------- windows
