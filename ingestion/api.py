@@ -1,7 +1,7 @@
 """Import API: CI posts emissions files with a project token, polls the job, reads its rejected rows;
 codecarbon's HTTP output posts live records to a token URL.
 
-Bodies are streamed to private storage while hashing (docs/security.md, uploads); the size cap holds while
+Bodies are streamed to private storage while hashing (docs/security.md §5); the size cap holds while
 streaming, and project access is settled before the body is read.
 """
 

@@ -672,7 +672,7 @@ BILLING_SUFFIXES = (".csv", ".csv.gz", ".gz", ".zip", ".parquet")
 
 
 def billing_upload_problem(name: str, head: bytes) -> str | None:
-    """Refuse what cannot be a billing export before a job exists (OWASP upload rules, docs/security.md, uploads).
+    """Refuse what cannot be a billing export before a job exists (OWASP upload rules, docs/security.md §5).
 
     The name must end in .csv, .csv.gz, .gz, .zip or .parquet; the bytes must be gzip, zip, Parquet or
     text. The reader checks

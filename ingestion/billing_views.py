@@ -2,7 +2,7 @@
 
 Billing exports cover a whole organisation (accounts, subscriptions, GCP projects), so these pages are
 org-level: officers read and write, auditors read, engineers get 403 and outsiders 404 (the scoped
-fetches below decide it in one place, docs/security.md, tenants and roles). Every rule write is audited and
+fetches below decide it in one place, docs/security.md §2). Every rule write is audited and
 re-attributes.
 """
 
@@ -78,7 +78,7 @@ def _billing_crumb(access: OrgAccess) -> dict[str, Any]:
 def billing_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     if request.method != "POST":
         return _home_page(request, _get_org_for_reader(request, org_slug), BillingUploadForm())
-    # Membership and role are checked before a byte of the body is read (docs/security.md, uploads).
+    # Membership and role are checked before a byte of the body is read (docs/security.md §5).
     access = _get_org_for_officer(request, org_slug)
     request.upload_handlers = [LimitedUploadHandler(request), TemporaryFileUploadHandler(request)]
     try:

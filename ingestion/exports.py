@@ -1,4 +1,4 @@
-"""Formula-safe CSV downloads (docs/security.md, formula injection).
+"""Formula-safe CSV downloads (docs/security.md §6).
 
 Spreadsheets run a cell as a formula when it starts with ``=``, ``+``, ``-``, ``@``, TAB, CR or LF, and
 our exports (error reports echo raw cell values from uploaded files) are opened in Excel by officers.

@@ -74,7 +74,7 @@ class LimitedUploadHandler(FileUploadHandler):
     """Counts the bytes of the request body and stops at the upload cap with UploadTooLarge.
 
     Django has no file-size limit of its own; without this handler a huge upload would be spooled to
-    a temporary file in full before any view code could refuse it (docs/security.md, uploads).
+    a temporary file in full before any view code could refuse it (docs/security.md §5).
     """
 
     def __init__(self, request: Any = None, *, max_bytes: int | None = None) -> None:

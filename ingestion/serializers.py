@@ -1,4 +1,4 @@
-"""API representations of import jobs and row errors. Explicit fields only (docs/security.md, tokens)."""
+"""API representations of import jobs and row errors. Explicit fields only (docs/security.md §3)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Browser pages for imports: upload, job result with live progress, downloads, the project's import list.
 
 Every object is fetched through `_get_project_for_user` / `_get_job_for_user`, which answer 404 to
-outsiders and non-members (docs/security.md, tenants and roles).
+outsiders and non-members (docs/security.md §2).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _crumbs(organisation: Organisation, project: Project | None, *tail: dict[str
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_upload(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
-    # Membership and role are checked before a byte of the body is read (docs/security.md, uploads).
+    # Membership and role are checked before a byte of the body is read (docs/security.md §5).
     access = _get_project_for_ingest(request, org_slug, project_slug)
     if request.method != "POST":
         return _upload_page(request, access, UploadForm())
@@ -197,7 +197,7 @@ def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpR
     path = Path(storage.open_stored(job.stored_path)) if job.stored_path else None
     if path is None or not path.is_file():
         raise Http404("The original file is not stored for this import")
-    # Never inline: the bytes are whatever the uploader sent (docs/security.md, uploads).
+    # Never inline: the bytes are whatever the uploader sent (docs/security.md §5).
     response = FileResponse(
         path.open("rb"),
         as_attachment=True,

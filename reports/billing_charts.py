@@ -1,7 +1,7 @@
 """Billing dashboard figures: rows in, Plotly figure dicts out (JSON-ready; drawn by static/js/billing_dashboard.js).
 
 Service, region and account names come from customer billing files, so every label is `html.escape`d before it
-enters a figure (docs/security.md, escaping), through reports.charts.esc.
+enters a figure (docs/security.md §7), through reports.charts.esc.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Figures reach the page through `json_script` and are drawn by a small per-page script with the
 vendored plotly.js. Plotly renders a pseudo-HTML subset in titles, tick labels, legends and hover
 text, so every user-derived string (project, experiment and run names) is `html.escape`d here
-before it enters a figure (docs/security.md, escaping). Colours are Okabe-Ito, which stays distinguishable
+before it enters a figure (docs/security.md §7). Colours are Okabe-Ito, which stays distinguishable
 for the common colour-vision deficiencies.
 """
 

@@ -1,4 +1,4 @@
-"""CSV downloads of dashboard tables, safe to open in a spreadsheet (docs/security.md, formula injection).
+"""CSV downloads of dashboard tables, safe to open in a spreadsheet (docs/security.md §6).
 
 The neutralising itself (formula triggers prefixed, every text cell quoted, numbers left numeric) is
 the shared rule of `ingestion.exports`; this module adds the dashboards' display conventions (yes/no,

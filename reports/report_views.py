@@ -312,7 +312,7 @@ def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def other_import(request: HttpRequest, org_slug: str) -> HttpResponse:
-    # Membership and role are checked before a byte of the body is read (docs/security.md, uploads).
+    # Membership and role are checked before a byte of the body is read (docs/security.md §5).
     access = _get_reports_access(request, org_slug, manage=True)
     if request.method != "POST":
         return _other_import_page(request, access, report_forms.CsvImportForm())

@@ -20,7 +20,7 @@ SUFFIXES = {".py", ".sh", ".json", ".html", ".js", ".toml"}
 # A document cited by name; "docs/" may or may not precede it.
 CITED_DOC = re.compile(r"(?<![\w/.-])((?:docs/)?(?:methodology|esrs|operations|security|reliability|style)\.md)")
 # A numbered section of an in-repo document: "docs/esrs.md §10.4" or "docs/methodology.md §1, §2.8, §4.6".
-NUMBERED = re.compile(r"docs/(methodology|esrs|operations)\.md((?:[ ,;]*(?:and )?§\d+(?:\.\d+)*)+)")
+NUMBERED = re.compile(r"docs/(methodology|esrs|operations|security)\.md((?:[ ,;]*(?:and )?§\d+(?:\.\d+)*)+)")
 SECTION = re.compile(r"§(\d+(?:\.\d+)*)")
 HEADING = re.compile(r"^#{2,4} (\d+(?:\.\d+)*)\.? ", re.MULTILINE)
 
@@ -56,7 +56,7 @@ def test_every_cited_document_is_in_the_repository() -> None:
     assert outside == []
 
 
-@pytest.mark.parametrize("name", ["methodology", "esrs", "operations"])
+@pytest.mark.parametrize("name", ["methodology", "esrs", "operations", "security"])
 def test_every_cited_section_exists(name: str) -> None:
     headings = _headings(name)
     missing = []

@@ -1,4 +1,4 @@
-"""The authorisation matrix over every URL pattern of the app (docs/security.md, tenants and roles).
+"""The authorisation matrix over every URL pattern of the app (docs/security.md §2).
 
 Patterns are discovered from the URLconf, so a new page or endpoint is covered the day it is added:
 anonymous users never see data (login redirect or 401/403), outsiders and engineers of other

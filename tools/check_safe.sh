@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Review gate for escaping (docs/security.md, escaping): |safe, mark_safe and autoescape off need an allow comment.
+# Review gate for escaping (docs/security.md §7): |safe, mark_safe and autoescape off need an allow comment.
 set -u
 hits=$(grep -rn -E '\|safe|mark_safe\(|autoescape off' templates greenesg ingestion reports --include='*.html' --include='*.py' \
   | grep -v 'safe-reviewed' || true)

@@ -1,7 +1,7 @@
 """Trend figures for the ESG page: plain Plotly figure dicts (no ORM, no plotly import needed).
 
 Labels come from the catalogue, not from users, but are escaped anyway: Plotly renders a
-pseudo-HTML subset in legends and hover text (docs/security.md, escaping).
+pseudo-HTML subset in legends and hover text (docs/security.md §7).
 """
 
 from __future__ import annotations

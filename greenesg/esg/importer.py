@@ -68,7 +68,7 @@ def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
-        # Strict: mojibake must be a visible error, never a silently wrong cell (docs/security.md, uploads).
+        # Strict: mojibake must be a visible error, never a silently wrong cell (docs/security.md §5).
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"The file is not UTF-8 (byte {exc.start}); save it as CSV UTF-8.") from exc

@@ -1,7 +1,7 @@
 """A minimal, read-only XLSX reader for the ESG import templates (standard library only).
 
 Why not openpyxl: it is not a dependency, and the templates need only the first sheet's cell
-values. Why this is safe enough (docs/security.md, uploads): members are read as capped streams (the
+values. Why this is safe enough (docs/security.md §5): members are read as capped streams (the
 declared `file_size` proves nothing), archives with too many members or encrypted/odd paths are
 refused, and any part with a DOCTYPE is refused before parsing, so no entity can be declared or
 expanded (expat ≥ 2.4 also limits amplification). Formulas are never evaluated: a formula cell yields

@@ -2,7 +2,7 @@
 
 Figures reach the page through `json_script` and are drawn by a small per-page script with the vendored
 plotly.js. Every user-derived string (model names, metric names, run ids) is `html.escape`d before it enters
-a figure, because Plotly renders a pseudo-HTML subset in text (docs/security.md, escaping).
+a figure, because Plotly renders a pseudo-HTML subset in text (docs/security.md §7).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Streaming reader for codecarbon emission files and live JSON records.
 
 Pure module: no Django import, no database access. Formats follow docs/methodology.md §2.1-§2.6; the
-refusal rules are those of docs/security.md (uploads) and docs/operations.md §5.
+refusal rules are those of docs/security.md §5 and docs/operations.md §5.
 
 How a file is read (and why it does not use ``read_csv(chunksize=...)`` directly):
 

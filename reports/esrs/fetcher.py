@@ -1,4 +1,4 @@
-"""The only URL fetcher WeasyPrint gets for reports (docs/security.md, PDF URL fetcher; verified against WeasyPrint 70).
+"""The only URL fetcher WeasyPrint gets for reports (docs/security.md §8; verified against WeasyPrint 70).
 
 WeasyPrint 70 takes a `URLFetcher` subclass (`weasyprint.urls.URLFetcher`, an urllib OpenerDirector with
 `timeout`, `allowed_protocols`, `allow_redirects`, `fail_on_errors`). Its default fetches http, https, ftp,

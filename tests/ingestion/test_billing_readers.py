@@ -1,4 +1,4 @@
-"""Billing and provider-carbon readers: every variant, plus bad input (docs/security.md, uploads)."""
+"""Billing and provider-carbon readers: every variant, plus bad input (docs/security.md §5)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
-# Row problems are capped so a file with a million bad rows cannot exhaust worker memory (docs/security.md, uploads).
+# Row problems are capped so a file with a million bad rows cannot exhaust worker memory (docs/security.md §5).
 MAX_ROW_PROBLEMS = 1000
 
 

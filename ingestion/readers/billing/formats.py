@@ -1,6 +1,6 @@
 """Known export formats, header resolution by name, and format detection from the header row.
 
-Columns are always mapped by header name, never by position (docs/methodology.md §3; docs/security.md). Names are
+Columns are always mapped by header name, never by position (docs/methodology.md §3; docs/security.md §5). Names are
 compared after trimming, dropping a BOM, case-folding and reading "." as "_", so GCP dotted and flattened names,
 Azure PascalCase and camelCase, and FOCUS names all resolve to the same logical field.
 """

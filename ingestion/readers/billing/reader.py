@@ -1,7 +1,7 @@
 """Streaming read loop shared by every billing and carbon format.
 
 Files are parsed in pandas chunks (dtype=str, so nothing is guessed and memory stays flat as files grow;
-docs/security.md, uploads), rows are mapped by header name and handed to the format's row parser. A structural problem
+docs/security.md §5), rows are mapped by header name and handed to the format's row parser. A structural problem
 raises BillingFileError, possibly after some chunks were yielded (a truncated gzip is only seen at its end), so
 callers must write inside one transaction and roll back on error: nothing half-written.
 """
@@ -118,7 +118,7 @@ def _chunks(
                 usecols=usecols,
                 chunksize=options.chunksize,
                 encoding=layout.encoding,
-                encoding_errors="strict",  # mojibake must become a visible error (docs/security.md, uploads)
+                encoding_errors="strict",  # mojibake must become a visible error (docs/security.md §5)
             )
             with reader:
                 yield from reader

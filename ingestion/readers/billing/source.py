@@ -1,6 +1,6 @@
 """Opening billing files safely: .csv, .csv.gz (multi-member) and .zip, with decompression-bomb limits.
 
-Upload rules (docs/security.md, uploads): never extract, read members as streams, count the real decompressed bytes
+Upload rules (docs/security.md §5): never extract, read members as streams, count the real decompressed bytes
 and abort past a byte cap or a ratio cap (the sizes an archive declares prove nothing), strict decoding.
 """
 
@@ -103,7 +103,7 @@ def _magic(path: Path) -> bytes:
 
 
 def _check_member(display: str, info: zipfile.ZipInfo) -> None:
-    """Zip member rules (docs/security.md, uploads): plain *.csv / *.csv.gz files only, no paths that could escape."""
+    """Zip member rules (docs/security.md §5): plain *.csv / *.csv.gz files only, no paths that could escape."""
     name = info.filename
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if info.is_dir():
@@ -167,7 +167,7 @@ def new_budget(path: Path, display: str, limits: Limits) -> _Budget:
 
 
 def sniff_layout(path: Path, display: str, member: str, limits: Limits) -> CsvLayout:
-    """Encoding from the BOM, delimiter and header from the first 64 KiB (docs/security.md); Parquet: its schema."""
+    """Encoding from the BOM, delimiter and header from the first 64 KiB (docs/security.md §5); Parquet: its schema."""
     if not member and is_parquet_name(display):
         return CsvLayout("", "", "", parquet_columns(path, display, limits), parquet=True)
     with open_stream(path, display, member, new_budget(path, display, limits)) as stream:
