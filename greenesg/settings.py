@@ -110,7 +110,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Argon2 (memory-hard) for new and upgraded hashes; the PBKDF2 ones still verify and are rehashed on login.
 PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
@@ -124,6 +126,16 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The client address comes from greenesg/accounts/client_ip.py, the same answer the token audit and the
+# bad-token limiter use. Behind the TLS proxy it is the proxy's X-Forwarded-For entry, not REMOTE_ADDR
+# (the proxy itself): otherwise anyone could lock a named account for every user.
+AXES_CLIENT_IP_CALLABLE = "greenesg.accounts.client_ip.client_ip"
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+# How many proxies append to X-Forwarded-For in front of the app (the client is that many from the right).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+# Failed token authentications from one client address per fixed window before answering 429.
+BAD_TOKEN_LIMIT = env_int("BAD_TOKEN_LIMIT", 20)
+BAD_TOKEN_WINDOW_SECONDS = env_int("BAD_TOKEN_WINDOW_SECONDS", 300)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -250,7 +262,13 @@ REST_FRAMEWORK = {
         "greenesg.accounts.authentication.ProjectTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # Project tokens: 404 outside their project, then 403 without the scope (ingest / read / ci-gate).
+        "greenesg.accounts.scopes.TokenScopePermission",
+    ],
+    # DRF's per-address throttles (the live endpoint) read X-Forwarded-For like client_ip() does.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT if BEHIND_TLS_PROXY else 0,
     "DEFAULT_PAGINATION_CLASS": "greenesg.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -268,7 +286,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "greenesg.api.schema_error_responses"],
 }
 
 # Security headers. HSTS starts low (cookiecutter-django's advice) and is raised once proven.
@@ -288,7 +305,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Secure-sessionid"
     CSRF_COOKIE_NAME = "__Secure-csrftoken"
-    if env_bool("BEHIND_TLS_PROXY", False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Optional live grid-intensity provider for region advice (Electricity Maps style API); the factor

@@ -148,4 +148,6 @@ def outsider_client(outsider: User) -> Client:
 
 @pytest.fixture
 def project_token(project: Project, officer: User) -> str:
-    return api_token_create(project=project, name="ci", created_by=officer).raw
+    # Every scope (ingest, read, ci-gate), like tokens created before scopes existed; scope limits are
+    # tested in tests/accounts/test_token_scopes.py.
+    return api_token_create(project=project, name="ci", created_by=officer, scopes=["ingest", "read", "ci-gate"]).raw

@@ -161,3 +161,13 @@ def test_a_project_token_reaches_only_its_own_project(client: Client, objects, p
         if url.startswith("/api/v1/projects/acme/web/"):
             # 404 for the other project, or 403 where the token's scope excludes the route anyway.
             assert client.get(url, **headers).status_code in {403, 404, 405}, (name, url)
+
+
+def test_a_token_without_the_read_scope_reads_nothing_of_its_own_project(client: Client, objects, project, officer):
+    from greenesg.accounts.services import api_token_create
+
+    raw = api_token_create(project=project, name="write only", created_by=officer, scopes=["ingest"]).raw
+    for name, url in _urls("ml", objects):
+        if url.startswith("/api/v1/"):
+            response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
+            assert response.status_code in {403, 405}, (name, url, response.status_code)

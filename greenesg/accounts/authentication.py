@@ -10,7 +10,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from greenesg.accounts.models import ApiToken
-from greenesg.accounts.tokens import token_lookup
+from greenesg.accounts.tokens import token_authenticate
 
 
 class TokenUser(AnonymousUser):
@@ -37,7 +37,7 @@ class ProjectTokenAuthentication(authentication.BaseAuthentication):
         keyword, _, raw = header.partition(" ")
         if keyword != self.keyword or not raw.strip():
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <project token>'.")
-        token = token_lookup(raw.strip())
+        token = token_authenticate(request, raw.strip())
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         return TokenUser(token), token

@@ -78,3 +78,47 @@ def membership_remove(*, membership: Membership, actor: AbstractBaseUser) -> Non
         before=before,
     )
     membership.delete()
+
+
+def lockout_list(*, organisation: Organisation) -> list[dict[str, Any]]:
+    """Failed-login records (django-axes) of this organisation's members, newest first.
+
+    Only members' user names are listed: an officer must not learn who else tried to log in, or from where.
+    """
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.utils import timezone
+
+    usernames = organisation.memberships.values_list("user__username", flat=True)
+    cool_off = get_cool_off()
+    now = timezone.now()
+    rows = []
+    for attempt in AccessAttempt.objects.filter(username__in=list(usernames)).order_by("-attempt_time"):
+        fresh = cool_off is None or attempt.attempt_time + cool_off > now
+        locked = fresh and attempt.failures_since_start >= settings.AXES_FAILURE_LIMIT
+        rows.append({"attempt": attempt, "locked": locked})
+    return rows
+
+
+@transaction.atomic
+def lockout_reset(*, organisation: Organisation, attempt_id: int, actor: AbstractBaseUser) -> bool:
+    """Lift one (user name, address) lock-out of a member; False if there is no such record of a member."""
+    from axes.models import AccessAttempt
+    from axes.utils import reset
+
+    usernames = list(organisation.memberships.values_list("user__username", flat=True))
+    attempt = AccessAttempt.objects.filter(pk=attempt_id, username__in=usernames).first()
+    if attempt is None:
+        return False
+    before = {"username": attempt.username, "ip_address": attempt.ip_address, "failures": attempt.failures_since_start}
+    reset(ip=attempt.ip_address, username=attempt.username)
+    audit_log_write(
+        organisation=organisation,
+        actor=actor,
+        action="lockout.reset",
+        object_type="login_lockout",
+        object_id=str(attempt_id),
+        before=before,
+    )
+    return True

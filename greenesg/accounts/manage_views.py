@@ -6,14 +6,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user, project_access_for_user
 from greenesg.accounts.manage_forms import MemberForm, ProjectSettingsForm
-from greenesg.accounts.manage_services import membership_remove, membership_set, project_save, project_state
+from greenesg.accounts.manage_services import (
+    lockout_list,
+    lockout_reset,
+    membership_remove,
+    membership_set,
+    project_save,
+    project_state,
+)
 from greenesg.accounts.models import Membership, Project
 
 
@@ -98,6 +105,7 @@ def org_members(request: HttpRequest, org_slug: str) -> HttpResponse:
             "access": access,
             "form": form,
             "memberships": memberships.order_by("user__username"),
+            "lockouts": lockout_list(organisation=access.organisation) if access.can_manage else [],
             "breadcrumbs": _crumbs(access, "Members"),
         },
         status=400 if form.errors else 200,
@@ -114,6 +122,20 @@ def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
     else:
         membership_remove(membership=membership, actor=request.user)
         messages.success(request, "Member removed.")
+    return redirect("org-members", org_slug)
+
+
+@login_required
+@require_POST
+def member_unlock(request: HttpRequest, org_slug: str) -> HttpResponse:
+    access = _officer(request, org_slug)
+    try:
+        attempt_id = int(request.POST.get("attempt", ""))
+    except ValueError:
+        raise Http404("No such lock-out") from None
+    if not lockout_reset(organisation=access.organisation, attempt_id=attempt_id, actor=request.user):
+        raise Http404("No such lock-out")  # not a member's record: do not say whether it exists
+    messages.success(request, "Lock-out lifted: that user can log in again from that address.")
     return redirect("org-members", org_slug)
 
 

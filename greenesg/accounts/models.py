@@ -77,6 +77,18 @@ class Membership(models.Model):
         return f"{self.user} in {self.organisation.slug} as {self.role}"
 
 
+class TokenScope(models.TextChoices):
+    # What a CI pipeline may do with a token; tools/greenesg-ci needs ingest + ci-gate.
+    INGEST = "ingest", "ingest: post imports, live records, accessibility reports, reviews, SCI counts"
+    READ = "read", "read: list imports and rejected rows, summary, runs, scorecard, reviews"
+    CI_GATE = "ci-gate", "ci-gate: poll an import job and read the budget verdict"
+
+
+def token_scopes_default() -> list[str]:
+    """What a new token gets unless its creator chooses: exactly what the CI gate client calls."""
+    return [TokenScope.INGEST.value, TokenScope.CI_GATE.value]
+
+
 class ApiToken(models.Model):
     """A per-project token. Only a non-secret prefix and an HMAC of the whole token are stored."""
 
@@ -86,7 +98,10 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    scopes = models.JSONField(default=token_scopes_default, help_text="names from TokenScope")
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    use_count = models.PositiveBigIntegerField(default=0)
     revoked_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
@@ -99,6 +114,9 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
 
 
 class AuditLog(models.Model):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from greenesg.accounts.models import ApiToken, AuditLog, Organisation, Project
+from greenesg.accounts.models import ApiToken, AuditLog, Organisation, Project, TokenScope, token_scopes_default
 from greenesg.accounts.tokens import NewToken, new_raw_token, token_digest
 
 
@@ -39,10 +40,17 @@ def audit_log_write(
 
 
 @transaction.atomic
-def api_token_create(*, project: Project, name: str, created_by: AbstractBaseUser | None) -> NewToken:
+def api_token_create(
+    *, project: Project, name: str, created_by: AbstractBaseUser | None, scopes: Iterable[str] | None = None
+) -> NewToken:
+    """Without `scopes`, the token gets what tools/greenesg-ci needs (ingest + ci-gate)."""
+    chosen = token_scopes_default() if scopes is None else sorted(set(scopes))
+    unknown = set(chosen) - set(TokenScope.values)
+    if unknown or not chosen:
+        raise ValueError(f"Token scopes must be some of {', '.join(TokenScope.values)}; got {sorted(unknown)}.")
     prefix, raw = new_raw_token()
     token = ApiToken.objects.create(
-        project=project, name=name, prefix=prefix, digest=token_digest(raw), created_by=created_by
+        project=project, name=name, prefix=prefix, digest=token_digest(raw), created_by=created_by, scopes=chosen
     )
     audit_log_write(
         organisation=project.organisation,
@@ -50,7 +58,7 @@ def api_token_create(*, project: Project, name: str, created_by: AbstractBaseUse
         action="token.create",
         object_type="api_token",
         object_id=str(token.pk),
-        after={"project": str(project), "name": name, "prefix": prefix},
+        after={"project": str(project), "name": name, "prefix": prefix, "scopes": chosen},
     )
     return NewToken(token=token, raw=raw)
 

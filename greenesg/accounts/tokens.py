@@ -13,9 +13,13 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 
+from greenesg.accounts.client_ip import client_ip
 from greenesg.accounts.models import ApiToken
+from greenesg.accounts.token_limits import bad_token_check, bad_token_record
 
 TOKEN_START = "ges_ci_"  # noqa: S105 - a public prefix, not a secret
 
@@ -53,7 +57,22 @@ def token_lookup(raw_token: str) -> ApiToken | None:
     now = timezone.now()
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
-    # One cheap UPDATE, at most once a minute per token, so a busy CI does not write on every call.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def token_authenticate(request: HttpRequest, raw_token: str) -> ApiToken | None:
+    """Every token check (header or live URL) goes through here: limit bad guesses, look up, audit use.
+
+    Raises DRF's Throttled (429 with Retry-After) when the client address sent too many bad tokens.
+    """
+    ip = client_ip(request)
+    bad_token_check(ip)
+    token = token_lookup(raw_token)
+    if token is None:
+        bad_token_record(ip)
+        return None
+    # One UPDATE per request with F(): the count stays exact under concurrent CI jobs.
+    ApiToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now(), last_used_ip=ip, use_count=F("use_count") + 1
+    )
     return token

@@ -45,7 +45,10 @@ def project_tokens(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
         new_token = None
         if form.is_valid():
             new_token = api_token_create(
-                project=access.project, name=form.cleaned_data["name"], created_by=request.user
+                project=access.project,
+                name=form.cleaned_data["name"],
+                created_by=request.user,
+                scopes=form.cleaned_data["scopes"],
             )
             form = TokenCreateForm()
         return _tokens_page(request, access, form, new_token=new_token, status=200 if new_token else 400)

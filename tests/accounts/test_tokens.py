@@ -24,7 +24,7 @@ def test_the_url_names_resolve():
 @pytest.mark.parametrize("persona", ["officer_client", "engineer_client"])
 def test_officers_and_engineers_create_a_token_shown_once(request, persona, project):
     client = request.getfixturevalue(persona)
-    response = client.post(TOKENS, {"name": "GitHub Actions"})
+    response = client.post(TOKENS, {"name": "GitHub Actions", "scopes": ["ingest", "ci-gate"]})
 
     assert response.status_code == 200
     token = ApiToken.objects.get()
@@ -38,7 +38,7 @@ def test_officers_and_engineers_create_a_token_shown_once(request, persona, proj
 
 
 def test_a_created_token_works_as_bearer(officer_client, project):
-    raw = officer_client.post(TOKENS, {"name": "ci"}).context["new_token"].raw
+    raw = officer_client.post(TOKENS, {"name": "ci", "scopes": ["read"]}).context["new_token"].raw
     response = Client().get("/api/v1/projects/acme/ml/imports", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.status_code == 200
 
@@ -122,7 +122,7 @@ def test_forms_need_the_csrf_token(officer, project_token):
 
 def test_create_token_prints_only_a_usable_token(project):
     out, err = StringIO(), StringIO()
-    call_command("create_token", "acme/ml", "--name", "deploy", stdout=out, stderr=err)
+    call_command("create_token", "acme/ml", "--name", "deploy", "--scope", "read", stdout=out, stderr=err)
 
     raw = out.getvalue().strip()
     assert "\n" not in raw and raw.startswith("ges_ci_")

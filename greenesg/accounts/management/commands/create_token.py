@@ -1,4 +1,7 @@
-"""`python manage.py create_token ORG/PROJECT [--name NAME]`: print a new project token for automation.
+"""`python manage.py create_token ORG/PROJECT [--name NAME] [--scope S ...]`: print a new project token.
+
+Without --scope the token gets ingest + ci-gate, what tools/greenesg-ci needs; add `--scope read` for
+scripts that read imports, the summary or runs.
 
 Only the token goes to stdout, so `TOKEN=$(python manage.py create_token acme/ml)` captures it.
 """
@@ -9,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from greenesg.accounts.models import Project
+from greenesg.accounts.models import Project, TokenScope
 from greenesg.accounts.services import api_token_create
 
 
@@ -31,10 +34,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("project", metavar="ORG/PROJECT")
         parser.add_argument("--name", default="created from the command line", help="Label shown in the UI.")
+        parser.add_argument(
+            "--scope",
+            action="append",
+            choices=TokenScope.values,
+            dest="scopes",
+            help="Repeat for several; default: ingest and ci-gate (what the CI gate client needs).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = project_from_label(options["project"])
-        new = api_token_create(project=project, name=options["name"][:100], created_by=None)
+        new = api_token_create(
+            project=project, name=options["name"][:100], created_by=None, scopes=options["scopes"] or None
+        )
         self.stdout.write(new.raw)
         # A note for humans on stderr, unstyled (stderr defaults to the error colour).
-        self.stderr.write(f"Token {new.token.prefix}… created for {project}; it is not shown again.", style_func=str)
+        scopes = ", ".join(new.token.scopes)
+        self.stderr.write(
+            f"Token {new.token.prefix}… ({scopes}) created for {project}; it is not shown again.", style_func=str
+        )
