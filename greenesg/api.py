@@ -21,6 +21,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    411: "length_required",
     413: "too_large",
     415: "unsupported_media_type",
     422: "unprocessable",
@@ -76,9 +77,87 @@ def api_server_error(request: HttpRequest) -> JsonResponse:
 
 
 class Pagination(pagination.PageNumberPagination):
+    """Page numbers from 1 and sizes from 1 to 500, checked as the schema declares them.
+
+    DRF quietly falls back to the default size for `page_size=null` or `0`; a client that asked for
+    something else should hear that it was not understood (400). A page past the end stays a 404.
+    """
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    last_page_strings = ()
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not _whole_number(raw) or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None:
+            if not _whole_number(raw) or int(raw) < 1:
+                raise exceptions.ValidationError({self.page_query_param: ["A whole number from 1."]})
+            if len(raw) > MAX_PAGE_DIGITS:
+                raise exceptions.NotFound("Invalid page.")  # past the end of any list we could hold
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.page_query_param: {"minimum": 1}, self.page_size_query_param: {"minimum": 1, "maximum": 500}}
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
+
+MAX_PAGE_DIGITS = 12
+
+
+def _whole_number(raw: str) -> bool:
+    # str.isdigit() alone also takes other scripts' digits ("²", "٣"), which int() may refuse.
+    return raw.isascii() and raw.isdigit() and len(raw) <= 4000
+
+
+class StrictJSONTypes:
+    """Serializer mixin: JSON values must have the type the schema gives them.
+
+    DRF converts freely (0 → False, "1.5" → 1.5, 7 → "7"), so a client's mistyped value would be
+    stored as something it never sent, and the schema would promise a type the view does not check.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            wrong = {
+                name: [f"Must be {kind}."]
+                for name, field in self.fields.items()  # type: ignore[attr-defined]
+                if name in data and data[name] is not None and (kind := _json_type_problem(field, data[name]))
+            }
+            if wrong:
+                raise serializers.ValidationError(wrong)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def _json_type_problem(field: serializers.Field, value: Any) -> str:
+    if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+        return "true or false"
+    if isinstance(field, serializers.IntegerField) and (isinstance(value, bool) or not isinstance(value, int)):
+        return "a whole number"
+    if isinstance(field, serializers.FloatField) and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return "a number"
+    if isinstance(field, serializers.CharField) and not isinstance(value, str):
+        return "a string"
+    return ""
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = 411
+    default_detail = "Send the body with a Content-Length header; chunked uploads are not accepted."
+    default_code = "length_required"
 
 
 def api_project_access(request: Request, org_slug: str, project_slug: str, *, write: bool = False) -> Project:
@@ -92,3 +171,52 @@ def api_project_access(request: Request, org_slug: str, project_slug: str, *, wr
     if write and not access.can_ingest:
         raise exceptions.PermissionDenied("Your role cannot import into this project.")
     return access.project
+
+
+# ---------------------------------------------------------------------------------------------- schema
+
+_GENERIC_ERRORS = {
+    400: "Invalid parameters or body (error shape).",
+    401: "No, invalid, expired or revoked credentials.",
+    403: "Authenticated, but this token or role may not do this (scope, role, CSRF).",
+    404: "No such object, or not visible to you.",
+    429: "Too many requests (rate limit, or repeated bad tokens).",
+}
+_METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
+
+
+def _needs_credentials(operation: dict[str, Any]) -> bool:
+    security = operation.get("security")
+    return bool(security) and all(requirement for requirement in security)
+
+
+def _require_non_empty_body(operation: dict[str, Any]) -> None:
+    # A body schema that demands content (minProperties) makes no sense as an optional body.
+    body = operation.get("requestBody")
+    if body and not body.get("required"):
+        schemas = [media.get("schema", {}) for media in body.get("content", {}).values()]
+        if any(schema.get("minProperties") for schema in schemas):
+            body["required"] = True
+
+
+def schema_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular hook: every operation documents the error answers any endpoint can give.
+
+    Authentication, roles and token scopes, scoped 404s and throttles live in shared code, not in the
+    views, so listing them per view would drift; responses a view documents itself are kept as they are.
+    """
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    if "Error" not in components:
+        components["Error"] = {"type": "object", "properties": {"error": {"type": "object"}}, "required": ["error"]}
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            _require_non_empty_body(operation)
+            responses = operation.setdefault("responses", {})
+            for code, description in _GENERIC_ERRORS.items():
+                if code == 401 and not _needs_credentials(operation):
+                    continue
+                responses.setdefault(str(code), {"description": description, "content": content})
+    return result

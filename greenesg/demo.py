@@ -143,8 +143,59 @@ def demo_load(*, today: dt.date | None = None) -> list[str]:
             f"{project}: {submission.job.status}, {submission.job.records_accepted} runs"
             + ("" if submission.created else " (already loaded)")
         )
+    lines.append(_demo_market_inputs(org, start.date()))
     lines.extend(_optional_demo_data(org))
     return lines
+
+
+# Contractual instruments and a residual mix, so the market-based figures differ from the location-based ones
+# and show all three bases (docs/methodology.md §7.2): Sweden fully covered by a PPA (more MWh than consumed,
+# cut back), Germany partly covered by guarantees of origin with a residual mix for the rest, France neither
+# (grid-average fallback). Volumes fit the demo's small Scope 2 consumption; the factor is illustrative.
+DEMO_INSTRUMENTS = (
+    ("PPA", "SWE", 0.1, "DEMO-PPA-SWE", "Demo wind farm AB"),
+    ("GO", "DEU", 0.05, "DEMO-GO-DEU", "Demo Ökostrom GmbH"),
+)
+DEMO_RESIDUAL_MIX = (("DEU", 600.0, 5.0),)  # zone, g CO2e/kWh, nuclear share %
+
+
+def _demo_market_inputs(org: Organisation, first: dt.date) -> str:
+    from reports.models import ContractualInstrument, ResidualMixFactor
+    from reports.report_services import settings_object_save
+
+    last = first.replace(year=first.year + 1) - dt.timedelta(days=1)
+    created = 0
+    for kind, market, mwh, registry, supplier in DEMO_INSTRUMENTS:
+        if ContractualInstrument.objects.filter(organisation=org, registry_ids=registry).exists():
+            continue
+        instrument = ContractualInstrument(
+            instrument_type=kind,
+            mwh=mwh,
+            market=market,
+            generation_start=first,
+            generation_end=last,
+            consumption_start=first,
+            consumption_end=last,
+            emission_rate_g_per_kwh=0.0,
+            registry_ids=registry,
+            supplier=supplier,
+        )
+        settings_object_save(instance=instrument, user=None, organisation=org)
+        created += 1
+    for zone, g_per_kwh, nuclear in DEMO_RESIDUAL_MIX:
+        if ResidualMixFactor.objects.filter(organisation=org, zone=zone, year=first.year, version="demo").exists():
+            continue
+        factor = ResidualMixFactor(
+            zone=zone,
+            year=first.year,
+            g_co2e_per_kwh=g_per_kwh,
+            nuclear_share_percent=nuclear,
+            source="Demo value (illustrative, not a published residual mix)",
+            version="demo",
+        )
+        settings_object_save(instance=factor, user=None, organisation=org)
+        created += 1
+    return f"Market-based inputs: {created} added" + ("" if created else " (already loaded)")
 
 
 def _optional_demo_data(org: Organisation) -> list[str]:

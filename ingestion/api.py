@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +30,7 @@ from rest_framework.views import APIView
 from greenesg.accounts.models import ApiToken, Project, TokenScope
 from greenesg.accounts.scopes import token_scope_require
 from greenesg.accounts.tokens import token_authenticate
-from greenesg.api import ErrorSerializer, api_project_access
+from greenesg.api import ErrorSerializer, LengthRequired, api_project_access
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, content_problem, display_name, name_problem, stored_head
 from ingestion.models import IdempotencyKey, ImportJob, JobKind, JobOrigin, RowError
@@ -48,6 +49,23 @@ LIVE_MAX_BYTES = 64 * 1024
 RAW_CHUNK_BYTES = 256 * 1024
 DEFAULT_RAW_NAME = "emissions.csv"
 MAX_IDEMPOTENCY_KEY = 200
+# Integers beyond 2**53 lose precision as floats and a 401-digit one overflows them: no codecarbon
+# field (seconds, kWh, kg, counts) comes near, so a number of such magnitude is a broken or hostile record.
+MAX_LIVE_NUMBER = 2**53
+# Any flat object codecarbon sends is taken (its fields vary by version), but an empty one is no record.
+LIVE_RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "string"},
+            {"type": "number", "minimum": -MAX_LIVE_NUMBER, "maximum": MAX_LIVE_NUMBER},
+            {"type": "boolean"},
+        ],
+        "nullable": True,
+    },
+    "description": "One codecarbon emissions record, as its HTTPOutput posts it: field names to plain values.",
+}
 
 _ERROR_TEXT = {
     400: "Invalid request (error shape).",
@@ -55,6 +73,7 @@ _ERROR_TEXT = {
     403: "Your role cannot do this (auditors are read-only).",
     404: "No such project or job, or not yours.",
     409: "Idempotency-Key reused with a different body.",
+    411: "No Content-Length (chunked bodies are not accepted).",
     413: "Body larger than the upload limit.",
     415: "Unsupported Content-Type.",
     429: "Too many requests.",
@@ -121,13 +140,28 @@ class LiveJSONParser(parsers.BaseParser):
         if len(body) > LIVE_MAX_BYTES:
             raise PayloadTooLarge(f"A live record is at most {LIVE_MAX_BYTES:,} bytes.")
         try:
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            return json.loads(
+                body.decode("utf-8"), parse_constant=_reject_constant, parse_int=_bounded_int, parse_float=_finite_float
+            )
         except (UnicodeDecodeError, ValueError) as exc:
             raise exceptions.ParseError(f"JSON parse error: {exc}") from exc
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 16 or abs(int(text)) > MAX_LIVE_NUMBER:
+        raise ValueError(f"the number {text[:20]}… is out of range")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number) or abs(number) > MAX_LIVE_NUMBER:
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return number
 
 
 class ProjectScopedRateThrottle(ScopedRateThrottle):
@@ -141,6 +175,10 @@ class ProjectScopedRateThrottle(ScopedRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _is_chunked(request: Request) -> bool:
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
 def _content_length(request: Request) -> int:
@@ -165,6 +203,14 @@ class StreamedUploadMixin:
 
     def get_throttles(self) -> list[BaseThrottle]:
         return [ProjectScopedRateThrottle()] if self.request.method == "POST" else []  # type: ignore[attr-defined]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # Django reads a body up to Content-Length, so a chunked one (no length) arrives empty and would
+        # surface as a misleading "no file" 400: name the real problem instead. (No length and no
+        # chunking is simply an empty body, RFC 9110 §6.3.)
+        if request.method == "POST" and _is_chunked(request):
+            raise LengthRequired()
 
 
 class ProjectImportsView(StreamedUploadMixin, generics.ListAPIView):
@@ -206,7 +252,7 @@ class ProjectImportsView(StreamedUploadMixin, generics.ListAPIView):
         responses={
             202: OpenApiResponse(ImportJobSubmitSerializer, description="New import queued."),
             200: OpenApiResponse(ImportJobSubmitSerializer, description="Already imported, or a replay."),
-            **_errors(400, 401, 403, 404, 409, 413, 415, 429),
+            **_errors(400, 401, 403, 404, 409, 411, 413, 415, 429),
         },
     )
     def post(self, request: Request, org_slug: str, project_slug: str) -> Response:
@@ -357,7 +403,7 @@ class LiveRecordView(APIView):
             "for an exact repeat (`already_imported: true`), since codecarbon treats anything else as an "
             "error. An unknown or revoked token is a 404."
         ),
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": LIVE_RECORD_SCHEMA},
         tags=["live"],
         responses={201: LiveRecordResponseSerializer, **_errors(400, 404, 413, 415, 429)},
         examples=[
@@ -390,6 +436,10 @@ class LiveRecordView(APIView):
         payload = request.data
         if not isinstance(payload, dict) or not payload:
             raise exceptions.ParseError("The body must be a JSON object: one codecarbon emissions record.")
+        if any(isinstance(value, dict | list) for value in payload.values()):
+            raise exceptions.ParseError(
+                "A codecarbon record is flat: every field is a string, number, boolean or null."
+            )
         # Canonical form, so the same record re-sent (or re-serialised in another key order) is one job.
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         submission = import_job_submit(

@@ -107,7 +107,7 @@ class BillingImportsView(StreamedUploadMixin, generics.ListAPIView):
         responses={
             202: OpenApiResponse(ImportJobSubmitSerializer, description="New import queued."),
             200: OpenApiResponse(ImportJobSubmitSerializer, description="Already imported."),
-            **_errors(400, 401, 403, 404, 413, 429),
+            **_errors(400, 401, 403, 404, 411, 413, 429),
         },
     )
     def post(self, request: Request, org_slug: str) -> Response:

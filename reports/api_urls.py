@@ -10,5 +10,6 @@ urlpatterns = [
         api.ProjectSummaryView.as_view(),
         name="api-project-summary",
     ),
+    path("orgs/<slug:org_slug>/summary", api.OrgSummaryView.as_view(), name="api-org-summary"),
     path("projects/<slug:org_slug>/<slug:project_slug>/runs", api.ProjectRunsView.as_view(), name="api-project-runs"),
 ]

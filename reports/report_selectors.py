@@ -18,16 +18,15 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.models import EmissionFactor, LedgerEntry
+from reports import market_inputs
 from reports.esrs import periods
 from reports.models import (
-    ContractualInstrument,
     OtherActivity,
     QuarterRevenue,
     ReductionTarget,
     Report,
     ReportingSettings,
     ReportStatus,
-    ResidualMixFactor,
     Scope3Screening,
 )
 
@@ -248,25 +247,7 @@ def _settings_dict(organisation: Organisation) -> tuple[dict[str, Any], dict[str
 
 
 def _instrument_dicts(organisation: Organisation) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": i.id,
-            "type": i.instrument_type,
-            "type_label": i.get_instrument_type_display(),
-            "mwh": i.mwh,
-            "market": i.market.upper(),
-            "generation_start": i.generation_start.isoformat(),
-            "generation_end": i.generation_end.isoformat(),
-            "consumption_start": i.consumption_start.isoformat(),
-            "consumption_end": i.consumption_end.isoformat(),
-            "rate": i.emission_rate_g_per_kwh,
-            "registry_ids": i.registry_ids,
-            "supplier": i.supplier,
-            "evidence_name": i.evidence_name,
-            "evidence_sha256": i.evidence_sha256,
-        }
-        for i in ContractualInstrument.objects.filter(organisation=organisation).order_by("id")
-    ]
+    return market_inputs.instrument_dicts(organisation_id=organisation.pk)
 
 
 def _optional_sci(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
@@ -361,17 +342,7 @@ def report_inputs(
             for s in Scope3Screening.objects.filter(organisation=organisation)
         ],
         "instruments": instruments,
-        "residual_mix": [
-            {
-                "zone": r.zone.upper(),
-                "year": r.year,
-                "g_per_kwh": r.g_co2e_per_kwh,
-                "nuclear_share": r.nuclear_share_percent,
-                "source": r.source,
-                "version": r.version,
-            }
-            for r in ResidualMixFactor.objects.filter(organisation=organisation)
-        ],
+        "residual_mix": market_inputs.residual_mix_dicts(organisation_id=organisation.pk),
         "ledger": _ledger_rows(organisation, min(starts), max(ends)),
         "projects": {str(p.id): p.name for p in organisation.projects.all()},
         "factors": _factors(organisation, period.start, period.end),

@@ -905,6 +905,7 @@ def settings_object_save(
         instance.created_by = user
     instance.organisation = organisation
     instance.save()
+    _market_inputs_changed(model, organisation)
     audit_log_write(
         organisation=organisation,
         actor=user,
@@ -929,6 +930,17 @@ def settings_object_delete(*, instance: Any, user: AbstractBaseUser | None, orga
         before=_jsonable(model_to_dict(instance, exclude=["evidence"])),
     )
     instance.delete()
+    _market_inputs_changed(model, organisation)
+
+
+def _market_inputs_changed(model: type, organisation: Organisation) -> None:
+    """Dashboards and the summary API show market-based figures computed from instruments and residual mixes
+    (reports/totals.py), cached per generation: a change to either must drop those caches like an import does."""
+    from greenesg.footprint.ledger import dashboard_generation_bump
+    from reports.models import ContractualInstrument, ResidualMixFactor
+
+    if model in (ContractualInstrument, ResidualMixFactor):
+        dashboard_generation_bump(organisation.pk)
 
 
 def scope3_screening_save(

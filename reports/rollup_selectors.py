@@ -139,14 +139,26 @@ def _rows(queryset: QuerySet[Any], dims: list[str], month: Any) -> list[tuple]:
 
 
 def rollup_group(
-    *, organisation_id: int, scope: ProjectScope, flt: DashboardFilter, dims: list[str], extra: Q | None = None
+    *,
+    organisation_id: int,
+    scope: ProjectScope,
+    flt: DashboardFilter,
+    dims: list[str],
+    extra: Q | None = None,
+    market: bool = True,
 ) -> pd.DataFrame:
-    """Inventory sums grouped by `dims` (any of the rollup dimensions and "month") for the filter's period."""
+    """Inventory sums grouped by `dims` (any of the rollup dimensions and "month") for the filter's period.
+
+    Market-based kg follow the report's method (reports/totals.py), except for the rollup-only `extra`
+    conditions (the unmapped-region signal, which shows location-based figures only).
+    """
     import pandas as pd
 
     unknown = set(dims) - _DIMENSIONS - {"month"}
     if unknown:
         raise ValueError(f"not a rollup dimension: {sorted(unknown)}")
+    if market and extra is None and "region_unmapped" not in dims:
+        return _with_market(organisation_id=organisation_id, scope=scope, flt=flt, dims=dims)
     months, days = period_parts(flt.start, flt.end)
     base = Q(organisation_id=organisation_id, in_inventory=True) & (extra or Q())
     parts: list[list[tuple]] = []
@@ -165,6 +177,16 @@ def rollup_group(
     columns = [*dims, *aggregation.ROLLUP_SUMS]
     frames = [pd.DataFrame(rows, columns=columns) for rows in parts if rows]
     return aggregation.rollup_merge(frames, dims)
+
+
+def _with_market(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter, dims: list[str]) -> pd.DataFrame:
+    # Market-based Scope 2 differs from the rollup's figure by scope, so group by scope too, then regroup.
+    from reports.totals import market_apply, regroup
+
+    grouped = dims if "scope" in dims else [*dims, "scope"]
+    frame = rollup_group(organisation_id=organisation_id, scope=scope, flt=flt, dims=grouped, market=False)
+    frame = market_apply(frame, organisation_id=organisation_id, scope=scope, flt=flt, dims=grouped)
+    return frame if grouped == dims else regroup(frame, dims)
 
 
 @dataclass(frozen=True)

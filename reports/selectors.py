@@ -119,18 +119,23 @@ def footprint_summary(
 ) -> dict[str, Any]:
     """The summary object shared by the API and `manage.py footprint --json` (JSON-ready values).
 
+    Figures come from the one totals route (reports/totals.py), so they match the dashboards and the report.
     Raises InvalidFilter when start is after end.
     """
+    from reports.rollup_selectors import ProjectScope
+    from reports.totals import footprint_totals
+
     flt = dashboard_filter_build(start=start, end=end)
-    project_ids = None if project is None else [project.id]
-    frame = footprint_frame(organisation=organisation, project_ids=project_ids, flt=flt)
+    if project is None:
+        scope = ProjectScope(ids=None, unallocated=True)
+    else:
+        scope = ProjectScope(ids=(project.id,), unallocated=False, projects=(project,))
     return {
         "organisation": organisation.slug,
         "project": project.slug if project is not None else None,
         "start": flt.start.isoformat() if flt.start else None,
         "end": flt.end.isoformat() if flt.end else None,
-        **aggregation.totals(frame),
-        "by_scope": aggregation.by_scope_dict(frame),
+        **footprint_totals(organisation_id=organisation.id, scope=scope, flt=flt),
     }
 
 

@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import serializers
 
 from greenesg.footprint.models import LedgerEntry
+from reports.filters import FIRST_DAY, LAST_DAY
+
+FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The days the API accepts, for the schema: 1970-01-01 to 2999-12-31 (reports.filters.FIRST_DAY/LAST_DAY).
+DAY_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
 
 
 class PeriodQuerySerializer(serializers.Serializer):
     start = serializers.DateField(
-        required=False, allow_null=True, input_formats=["%Y-%m-%d"], help_text="First UTC day, YYYY-MM-DD (inclusive)."
+        required=False, input_formats=["%Y-%m-%d"], help_text="First UTC day, YYYY-MM-DD (inclusive)."
     )
     end = serializers.DateField(
-        required=False, allow_null=True, input_formats=["%Y-%m-%d"], help_text="Last UTC day, YYYY-MM-DD (inclusive)."
+        required=False, input_formats=["%Y-%m-%d"], help_text="Last UTC day, YYYY-MM-DD (inclusive)."
     )
 
     def to_internal_value(self, data: Any) -> Any:
-        # A blank value means "no bound", as in the dashboard filter form.
-        cleaned = {key: data.get(key) for key in ("start", "end") if data.get(key) not in (None, "")}
+        # Only the two bounds: a client leaves a parameter out for "no bound"; `start=` is no date (400),
+        # as the schema's `format: date` says. (The HTML form's blank fields go through reports.filters.)
+        cleaned = {key: data.get(key) for key in ("start", "end") if data.get(key) is not None}
+        # strptime would also take "2026-1-1"; the schema's full-date does not.
+        wrong = {key: ["A date written YYYY-MM-DD."] for key, value in cleaned.items() if not FULL_DATE.match(value)}
+        if wrong:
+            raise serializers.ValidationError(wrong)
         return super().to_internal_value(cleaned)
+
+    def _in_range(self, value: Any) -> Any:
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise serializers.ValidationError(f"A day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}.")
+        return value
+
+    def validate_start(self, value: Any) -> Any:
+        return self._in_range(value)
+
+    def validate_end(self, value: Any) -> Any:
+        return self._in_range(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("start"), attrs.get("end")

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from greenesg.accounts.models import ApiToken, Project
-from greenesg.api import api_project_access, error_body
+from greenesg.api import StrictJSONTypes, api_project_access, error_body
 from greenesg.esg import selectors, services
 from greenesg.esg.accessibility import ReportError
 from greenesg.esg.catalogue import catalogue
@@ -120,7 +120,7 @@ class CatalogueView(APIView):
 # --------------------------------------------------------------------------------------------- values
 
 
-class ValuesIn(serializers.Serializer):
+class ValuesIn(StrictJSONTypes, serializers.Serializer):
     period = serializers.CharField(max_length=7)
     values = serializers.DictField(child=serializers.JSONField(), allow_empty=False)
     evidence = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
@@ -285,7 +285,7 @@ class AccessibilityReportsView(APIView):
         )
 
 
-class ReviewIn(serializers.Serializer):
+class ReviewIn(StrictJSONTypes, serializers.Serializer):
     subject = serializers.CharField(max_length=200)
     reviewed = serializers.BooleanField()
     reviewed_on = serializers.DateField(required=False, allow_null=True, default=None)
@@ -356,7 +356,7 @@ class ScorecardView(APIView):
 # ------------------------------------------------------------------------------- factor-set changes
 
 
-class FactorIn(serializers.Serializer):
+class FactorIn(StrictJSONTypes, serializers.Serializer):
     zone = serializers.CharField(max_length=80)
     vintage_year = serializers.IntegerField(min_value=1990, max_value=2100)
     g_co2e_per_kwh = serializers.FloatField(min_value=0, max_value=3000)
@@ -365,7 +365,7 @@ class FactorIn(serializers.Serializer):
     source = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class FactorSetChangeIn(serializers.Serializer):
+class FactorSetChangeIn(StrictJSONTypes, serializers.Serializer):
     name = serializers.CharField(max_length=100)
     # A plain string, validated below: a second "kind" enum would collide in the schema's enum names.
     kind = serializers.CharField(max_length=20, help_text=f"one of {', '.join(FactorKind.values)}")

@@ -7,24 +7,32 @@ projects are 404); setting budgets needs an officer's session. Errors use greene
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, parsers, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from greenesg.accounts.access import project_access_for_user
 from greenesg.accounts.models import ApiToken, Project
-from greenesg.api import api_project_access
+from greenesg.api import StrictJSONTypes, api_project_access
 from greenesg.steering import budget, selectors, services
 from greenesg.steering.models import Basis, Budget
 from ingestion.models import ImportJob, JobStatus
 
 MAX_CANDIDATES = 30
+# A region id as the providers spell them (us-east-1, europe-west4, westeurope, "West Europe"): this also
+# keeps NUL and other control characters, which PostgreSQL text refuses, away from the queries.
+REGION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$"
+# Budget periods the API takes: a year, quarter or month from 1970 to 2999 (year 0000 is no date at all).
+PERIOD_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})(-[Qq][1-4]|-(0[1-9]|1[0-2]))?$"
+PERIOD_HELP = "2026 | 2026-Q4 | 2026-11 (years 1970 to 2999)"
+CANDIDATES_PATTERN = rf"^{REGION_PATTERN[1:-1]}(,{REGION_PATTERN[1:-1]}){{0,{MAX_CANDIDATES - 1}}}$"
 
 
 class InvalidInput(exceptions.APIException):
@@ -67,9 +75,12 @@ def _validated(serializer: serializers.Serializer) -> dict[str, Any]:
 
 def _period(value: str | None) -> budget.Period:
     try:
-        return budget.period_parse(value or "")
-    except budget.InvalidPeriod as exc:
+        period = budget.period_parse(value or "")
+    except (budget.InvalidPeriod, ValueError) as exc:  # ValueError: year 0000 is no date
         raise InvalidInput(f"period: {exc}") from exc
+    if not re.match(PERIOD_PATTERN, value or ""):
+        raise InvalidInput(f"period must be {PERIOD_HELP}.")
+    return period
 
 
 def _number(name: str, value: str) -> float:
@@ -85,7 +96,7 @@ def _number(name: str, value: str) -> float:
 # ---------------------------------------------------------------------------------------------- budget
 
 
-class BudgetWriteSerializer(serializers.Serializer):
+class BudgetWriteSerializer(StrictJSONTypes, serializers.Serializer):
     kg = serializers.FloatField(min_value=0)
     basis = serializers.ChoiceField(choices=Basis.choices, default=Basis.LOCATION)
     run_limit_kg = serializers.FloatField(min_value=0, required=False, allow_null=True, default=None)
@@ -124,6 +135,8 @@ def budget_payload(
 class ProjectBudgetView(APIView):
     token_ci_gate = True  # the CI gate's verdict (scope ci-gate); writes still need an officer session
 
+    parser_classes = [parsers.JSONParser]  # CI clients send JSON; form-encoded types have no schema
+
     @extend_schema(
         summary="Budget verdict for CI: budget, used, remaining, projected, pass/fail",
         tags=["steering"],
@@ -131,7 +144,7 @@ class ProjectBudgetView(APIView):
         "checks one run against the per-run limit; `job` checks the largest run of that import job instead. "
         "The verdict fails when the period's use exceeds the budget or the run exceeds the limit.",
         parameters=[
-            OpenApiParameter("period", OpenApiTypes.STR, description="2026 | 2026-Q4 | 2026-11"),
+            OpenApiParameter("period", OpenApiTypes.STR, pattern=PERIOD_PATTERN, description=PERIOD_HELP),
             OpenApiParameter("run_kg", OpenApiTypes.NUMBER, description="kgCO2e of one run"),
             OpenApiParameter("job", OpenApiTypes.UUID, description="an import job of this project"),
         ],
@@ -150,7 +163,9 @@ class ProjectBudgetView(APIView):
     @extend_schema(
         summary="Set the project's budget for a period (officers, session)",
         tags=["steering"],
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR, required=True)],
+        parameters=[
+            OpenApiParameter("period", OpenApiTypes.STR, required=True, pattern=PERIOD_PATTERN, description=PERIOD_HELP)
+        ],
         request=BudgetWriteSerializer,
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -211,7 +226,13 @@ class RegionAdviceView(APIView):
         tags=["steering"],
         parameters=[
             OpenApiParameter("provider", OpenApiTypes.STR, required=True, enum=list(selectors.PROVIDERS)),
-            OpenApiParameter("candidates", OpenApiTypes.STR, required=True, description="us-east-1,eu-north-1"),
+            OpenApiParameter(
+                "candidates",
+                OpenApiTypes.STR,
+                required=True,
+                pattern=CANDIDATES_PATTERN,
+                description=f"1 to {MAX_CANDIDATES} region ids, comma-separated: us-east-1,eu-north-1",
+            ),
             OpenApiParameter("live", OpenApiTypes.BOOL, description="false: registry only"),
         ],
         responses={200: OpenApiTypes.OBJECT},
@@ -220,12 +241,28 @@ class RegionAdviceView(APIView):
         provider = (request.query_params.get("provider") or "").strip().lower()
         if provider not in selectors.PROVIDERS:
             raise InvalidInput(f"provider must be one of {', '.join(selectors.PROVIDERS)}.")
-        candidates = [c.strip() for c in (request.query_params.get("candidates") or "").split(",") if c.strip()]
-        if not candidates or len(candidates) > MAX_CANDIDATES or any(len(c) > 64 for c in candidates):
-            raise InvalidInput(f"candidates must list 1 to {MAX_CANDIDATES} regions, comma-separated.")
-        live = request.query_params.get("live", "true").lower() not in {"0", "false", "no"}
+        candidates = _candidates(request.query_params.get("candidates") or "")
+        live = _flag("live", request.query_params.get("live", "true"))
         result = selectors.region_advice(provider=provider, candidates=candidates, live=live)
         return Response(region_advice_payload(result))
+
+
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _candidates(raw: str) -> list[str]:
+    candidates = raw.split(",")  # as the schema's pattern: no blank items, no padding
+    if not 1 <= len(candidates) <= MAX_CANDIDATES or not all(re.match(REGION_PATTERN, c) for c in candidates):
+        raise InvalidInput(
+            f"candidates must list 1 to {MAX_CANDIDATES} region ids (letters, digits, space . _ -), comma-separated."
+        )
+    return candidates
+
+
+def _flag(name: str, raw: str) -> bool:
+    if raw.lower() not in _FLAGS:
+        raise InvalidInput(f"{name} must be true or false.")
+    return _FLAGS[raw.lower()]
 
 
 def region_advice_payload(result: selectors.RegionAdvice) -> dict[str, Any]:
@@ -247,9 +284,14 @@ def region_advice_payload(result: selectors.RegionAdvice) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- SCI
 
 
-class UnitCountSerializer(serializers.Serializer):
-    period = serializers.CharField(max_length=10)
-    count = serializers.FloatField(min_value=0)
+@extend_schema_field({"type": "number", "format": "double", "minimum": 0, "exclusiveMinimum": True})
+class PositiveFloatField(serializers.FloatField):
+    """A count of functional units: SCI divides by it, so it must be above zero."""
+
+
+class UnitCountSerializer(StrictJSONTypes, serializers.Serializer):
+    period = serializers.RegexField(PERIOD_PATTERN, max_length=7, help_text=PERIOD_HELP)
+    count = PositiveFloatField()
 
     def validate_period(self, value: str) -> budget.Period:
         try:
@@ -278,6 +320,8 @@ def sci_payload(project: Project) -> list[dict[str, Any]]:
 
 
 class SciUnitsView(APIView):
+    parser_classes = [parsers.JSONParser]  # CI clients send JSON; form-encoded types have no schema
+
     @extend_schema(
         summary="SCI per period (E × I + M) / R; never part of scope totals",
         tags=["steering"],
@@ -306,7 +350,7 @@ class SciUnitsView(APIView):
 # ---------------------------------------------------------------------------------------------- run models
 
 
-class RunModelSerializer(serializers.Serializer):
+class RunModelSerializer(StrictJSONTypes, serializers.Serializer):
     model = serializers.CharField(max_length=200)
     metric_name = serializers.CharField(max_length=100)
     metric_value = serializers.FloatField()
@@ -319,6 +363,8 @@ class RunModelSerializer(serializers.Serializer):
 
 
 class RunModelView(APIView):
+    parser_classes = [parsers.JSONParser]  # CI clients send JSON; form-encoded types have no schema
+
     @extend_schema(
         summary="Tag a run with its model and quality metric",
         tags=["steering"],

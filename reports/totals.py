@@ -1,0 +1,156 @@
+"""The one totals route: location- and market-based totals for an organisation and a dashboard filter.
+
+Used by the summary API (project and organisation), `manage.py footprint`, the overview (KPI cards and every
+breakdown with a market-based column) and the project and records pages, so they all agree with the ESRS
+report for the same period:
+
+- location-based (and energy, water, runs) come from the rollups (`reports.rollup_selectors.rollup_group`);
+- market-based Scope 2 comes from the shared method (greenesg/footprint/methodology/market.py), the one the
+  report uses: per (month, market) cell of the whole organisation, instruments, then residual mix, then grid
+  average (docs/methodology.md §7.2);
+- market-based Scope 1 and 3 (cloud included) equal their location-based figures, as in the report
+  (docs/methodology.md §7.3).
+
+Attribution to a part of the organisation (some projects, a provider, a day range inside a month): the cell is
+computed for the whole organisation first, and a part gets the instrument and residual-mix kg pro rata to its
+share of the cell's kWh, plus the grid-average share of its own ledger figure (`market.cell_part`). Instruments
+therefore cover every project's consumption in their market and month in the same proportion, and the parts
+(projects + the unallocated bucket, or the days of a month) add up to the organisation's figure exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from greenesg.footprint.methodology import market as market_method
+from reports import aggregation, market_inputs
+from reports.filters import DashboardFilter
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reports.rollup_selectors import ProjectScope
+
+Cells = dict[tuple[dt.date, str], dict[str, Any]]
+# Ledger columns a market-based part can be grouped by (the rollup's dimensions, except the rollup-only flag).
+LEDGER_DIMS = {"project_id", "source", "provider", "region", "service", "scope", "category", "method"}
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _cell_range(flt: DashboardFilter, instruments: list[dict[str, Any]]) -> tuple[dt.date | None, dt.date | None]:
+    """Whole months of the filter, widened to the instruments' consumption periods: an instrument's share of
+    a month depends on the consumption of every month of its period."""
+    first = flt.start.replace(day=1) if flt.start else None
+    last = _month_end(flt.end) if flt.end else None
+    if instruments and first is not None:
+        first = min(first, *(dt.date.fromisoformat(i["consumption_start"]) for i in instruments))
+    if instruments and last is not None:
+        last = max(last, *(dt.date.fromisoformat(i["consumption_end"]) for i in instruments))
+    return first, last
+
+
+def market_cells_for(*, organisation_id: int, flt: DashboardFilter) -> Cells:
+    """Market-based Scope 2 per (month, market) of the whole organisation, cached until the next change."""
+    from reports.selectors import _cached
+
+    def compute() -> Cells:
+        instruments = market_inputs.instrument_dicts(organisation_id=organisation_id)
+        residual = market_inputs.residual_mix_dicts(organisation_id=organisation_id)
+        first, last = _cell_range(flt, instruments)
+        rows = market_inputs.scope2_sums(
+            market_inputs.scope2_ledger(organisation_id=organisation_id, first=first, last=last), []
+        )
+        return market_method.market_cells(market_method.scope2_cells(rows), instruments, residual)
+
+    key = f"market-cells:{flt.start}:{flt.end}"
+    return _cached(organisation_id, key, compute)
+
+
+def _key(dims: list[str], values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A grouping key comparable between rollup frames (pandas values) and ledger rows (Python values)."""
+    out: list[Any] = []
+    for dim, value in zip(dims, values, strict=True):
+        if dim == "project_id":
+            out.append(aggregation._as_id(value))
+        elif dim == "month":
+            out.append(value.date() if isinstance(value, dt.datetime) else value)
+        elif dim == "scope":
+            out.append(int(value))
+        else:
+            out.append("" if value is None else str(value))
+    return tuple(out)
+
+
+def scope2_market_parts(
+    *, organisation_id: int, scope: ProjectScope, flt: DashboardFilter, dims: list[str]
+) -> dict[tuple[Any, ...], float]:
+    """Market-based Scope 2 kg of the filter's rows, grouped by `dims` (rollup dimensions and "month")."""
+    from reports.selectors import dimension_filtered
+
+    cells = market_cells_for(organisation_id=organisation_id, flt=flt)
+    rows = market_inputs.scope2_ledger(organisation_id=organisation_id, first=flt.start, last=flt.end)
+    rows = dimension_filtered(rows, flt)
+    ledger_dims = [d for d in dims if d in LEDGER_DIMS]
+    parts: dict[tuple[Any, ...], float] = defaultdict(float)
+    for row in market_inputs.scope2_sums(rows, ledger_dims, where=scope.q()):
+        cell = cells.get((row["month"], row["country"].upper()))
+        kg = (
+            market_method.cell_part(cell, kwh=row["energy_kwh"], kg_market=row["kg_market"])
+            if cell is not None
+            else row["kg_market"]  # not reachable: the cells cover every month of the filter
+        )
+        parts[_key(dims, tuple(row[d] for d in dims))] += kg
+    return parts
+
+
+def market_apply(
+    frame: pd.DataFrame, *, organisation_id: int, scope: ProjectScope, flt: DashboardFilter, dims: list[str]
+) -> pd.DataFrame:
+    """Replace the rollup's market-based kg of a frame grouped by `dims` (which include "scope")."""
+    if frame.empty:
+        return frame
+    parts = scope2_market_parts(organisation_id=organisation_id, scope=scope, flt=flt, dims=dims)
+    market = []
+    for values, location, is_scope2 in zip(
+        zip(*(frame[d] for d in dims), strict=True), frame["kgco2e_location"], frame["scope"] == 2, strict=True
+    ):
+        market.append(parts.get(_key(dims, values), 0.0) if is_scope2 else float(location))
+    return frame.assign(kgco2e_market=market)
+
+
+def footprint_totals(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> dict[str, Any]:
+    """Totals and `by_scope` (the summary object's figures) for a reader's scope and a filter."""
+    from reports.rollup_selectors import rollup_group
+    from reports.selectors import _cached
+
+    def compute() -> dict[str, Any]:
+        frame = rollup_group(
+            organisation_id=organisation_id, scope=scope, flt=flt, dims=["source", "scope", "category"]
+        )
+        totals = aggregation.rollup_totals(frame)
+        keys = [aggregation.scope_key(s, c) for s, c in zip(frame["scope"], frame["category"], strict=True)]
+        return {
+            **{metric: totals[metric] for metric in aggregation.METRICS},
+            "by_scope": aggregation.by_scope_dict(frame.assign(scope_key=keys)),
+        }
+
+    return _cached(organisation_id, f"totals-route:{scope.key}:{flt.cache_part}", compute)
+
+
+def regroup(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    """Sum a merged rollup frame over the dimensions not in `dims` (keeps `runs` and `records`)."""
+    import pandas as pd
+
+    columns = [c for c in ("records", "runs", *aggregation.SUM_COLUMNS.values()) if c in frame]
+    if frame.empty:
+        return frame[[*dims, *columns]]
+    grouped = frame.groupby(dims, as_index=False, dropna=False)[columns].sum()
+    if "project_id" in grouped:
+        ids = [aggregation._as_id(v) for v in grouped["project_id"]]
+        grouped["project_id"] = pd.Series(ids, dtype="object", index=grouped.index)
+    return grouped
