@@ -86,18 +86,25 @@ def _key(dims: list[str], values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _scope2_rows(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> list[dict[str, Any]]:
+    """The filter's Scope 2 ledger sums by every dimension, month and market: one ledger read per filter and
+    reader, from which each breakdown of a page is grouped (the overview asks for about eight)."""
+    from reports.selectors import _cached, dimension_filtered
+
+    def compute() -> list[dict[str, Any]]:
+        rows = market_inputs.scope2_ledger(organisation_id=organisation_id, first=flt.start, last=flt.end)
+        return market_inputs.scope2_sums(dimension_filtered(rows, flt), sorted(LEDGER_DIMS), where=scope.q())
+
+    return _cached(organisation_id, f"scope2-rows:{scope.key}:{flt.cache_part}", compute)
+
+
 def scope2_market_parts(
     *, organisation_id: int, scope: ProjectScope, flt: DashboardFilter, dims: list[str]
 ) -> dict[tuple[Any, ...], float]:
     """Market-based Scope 2 kg of the filter's rows, grouped by `dims` (rollup dimensions and "month")."""
-    from reports.selectors import dimension_filtered
-
     cells = market_cells_for(organisation_id=organisation_id, flt=flt)
-    rows = market_inputs.scope2_ledger(organisation_id=organisation_id, first=flt.start, last=flt.end)
-    rows = dimension_filtered(rows, flt)
-    ledger_dims = [d for d in dims if d in LEDGER_DIMS]
     parts: dict[tuple[Any, ...], float] = defaultdict(float)
-    for row in market_inputs.scope2_sums(rows, ledger_dims, where=scope.q()):
+    for row in _scope2_rows(organisation_id=organisation_id, scope=scope, flt=flt):
         cell = cells.get((row["month"], row["country"].upper()))
         kg = (
             market_method.cell_part(cell, kwh=row["energy_kwh"], kg_market=row["kg_market"])
