@@ -257,6 +257,10 @@ else:
         }
     }
 
+# Signing an ESRS report lists, among its open items, a share of billed cloud cost above this that could not be
+# estimated (percent).
+REPORT_SIGN_UNESTIMATED_COST_LIMIT_PERCENT = env_int("REPORT_SIGN_UNESTIMATED_COST_LIMIT_PERCENT", 5)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "greenesg.accounts.authentication.ProjectTokenAuthentication",

@@ -18,8 +18,9 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.models import EmissionFactor, LedgerEntry
+from ingestion.billing_coverage import billing_coverage_for
 from reports import market_inputs
-from reports.esrs import periods
+from reports.esrs import periods, signoff
 from reports.models import (
     OtherActivity,
     QuarterRevenue,
@@ -348,6 +349,7 @@ def report_inputs(
         "factors": _factors(organisation, period.start, period.end),
         "sources": _sources(organisation, period.start, period.end),
         "flags": _flags(organisation, period.start, period.end),
+        "billing_coverage": billing_coverage_for(organisation_id=organisation.pk, start=period.start, end=period.end),
         "sci": _optional_sci(organisation, period.start, period.end),
         "esg": _optional_esg(organisation, period),
         "restatements": [
@@ -373,3 +375,15 @@ def latest_signed_report(*, organisation: Organisation, period_label: str) -> Re
         .order_by("-signed_at", "-id")
         .first()
     )
+
+
+def report_open_items(*, report: Report) -> list[signoff.OpenItem]:
+    """The sign-off list of a generated report, from the snapshot its documents were computed from."""
+    from django.conf import settings
+
+    from reports.esrs import facts
+
+    if not report.inputs:
+        return []
+    limit = settings.REPORT_SIGN_UNESTIMATED_COST_LIMIT_PERCENT
+    return signoff.open_items(report.inputs, facts.compute(report.inputs), unestimated_cost_limit_percent=limit)

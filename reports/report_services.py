@@ -101,6 +101,7 @@ def report_meta(report: Report | None, inputs: dict[str, Any]) -> dict[str, Any]
     if report is None:
         return {
             "status": "live",
+            "signed": False,
             "status_label": "Live extract (not stored, not signed)",
             "version": "–",
             "generated_at": now,
@@ -109,6 +110,7 @@ def report_meta(report: Report | None, inputs: dict[str, Any]) -> dict[str, Any]
     label = "Restated draft" if report.restates_id else "Draft for sign-off"
     return {
         "status": report.status,
+        "signed": report.is_signed,
         "status_label": "Signed" if report.is_signed else label,
         "version": report.version,
         "restates": report.restates.version if report.restates_id else None,
@@ -136,9 +138,9 @@ def report_document(built: Built, fmt: str) -> bytes:
     if fmt == "html":
         return render.render_html(render.report_context(built.inputs, built.computed, built.meta)).encode("utf-8")
     if fmt == "csv":
-        return exports.csv_bytes(built.inputs, built.computed)
+        return exports.csv_bytes(built.inputs, built.computed, built.meta)
     if fmt == "xlsx":
-        return exports.xlsx_bytes(built.inputs, built.computed)
+        return exports.xlsx_bytes(built.inputs, built.computed, built.meta)
     if fmt == "json":
         return exports.json_bytes(built.inputs, built.computed, built.meta)
     if fmt == "ixbrl":
@@ -282,20 +284,56 @@ def manifest_sha256(report: Report) -> str:
     return sha256_bytes("\n".join(lines).encode("utf-8"))
 
 
+# Documents that state the report's status. The inputs snapshot and the lineage list are evidence: their bytes
+# are the same before and after signing, and the signature covers them through the manifest.
+STATUS_FORMATS = (
+    ArtifactFormat.PDF,
+    ArtifactFormat.XLSX,
+    ArtifactFormat.CSV,
+    ArtifactFormat.JSON,
+    ArtifactFormat.IXBRL,
+)
+
+
 @transaction.atomic
-def report_sign(*, report: Report, user: AbstractBaseUser) -> Report:
-    """Freeze a READY report: the signature covers the inputs hash and every document's hash."""
-    locked = Report.objects.select_for_update().get(pk=report.pk)
+def report_sign(*, report: Report, user: AbstractBaseUser, acknowledged: Iterable[str] = ()) -> Report:
+    """Freeze a READY report under a signature that its documents carry.
+
+    1. lock the row, check it is ready, verify every stored document against its SHA-256;
+    2. recompute the facts from the stored inputs snapshot: they must be the draft's facts exactly;
+    3. re-render every status-bearing document with the signature block (who, when, the inputs' SHA-256) into a
+       folder of its own, so the draft's files stay intact if anything below fails; a signed document never
+       shares a hash with its draft, which carries a DRAFT watermark;
+    4. point the artifacts at the signed files and sign the manifest of all of them; the open items the officer
+       acknowledged (signoff.open_items) go into the audit trail with the signature.
+    """
+    locked = Report.objects.select_for_update().select_related("restates").get(pk=report.pk)
     if locked.status != ReportStatus.READY:
         raise ReportError(
             f"Only a report ready for sign-off can be signed (this one is {locked.get_status_display()})."
         )
-    for artifact in locked.artifacts.all():
+    artifacts = {a.format: a for a in locked.artifacts.all()}
+    for artifact in artifacts.values():
         artifact_verify(artifact)
+    computed = facts.compute(locked.inputs)
+    if computed["facts"] != (locked.facts or {}).get("facts"):
+        raise ReportError("The stored inputs no longer reproduce the draft's figures: generate the report again.")
+    locked.status, locked.signed_by, locked.signed_at = ReportStatus.SIGNED, user, timezone.now()
+    built = Built(inputs=locked.inputs, computed=computed, meta=report_meta(locked, locked.inputs))
+    if locked.generated_at:
+        built.meta["generated_at"] = locked.generated_at.isoformat(timespec="seconds")
+    folder = _artifact_dir(locked).with_name(f"v{locked.version}-signed")
+    folder.mkdir(parents=True, exist_ok=True)
+    for fmt in STATUS_FORMATS:
+        if fmt not in artifacts:
+            continue
+        data = report_document(built, fmt)
+        path = folder / DOCUMENT_NAMES[fmt]
+        path.write_bytes(data)
+        ReportArtifact.objects.filter(pk=artifacts[fmt].pk).update(
+            path=str(path.relative_to(settings.MEDIA_ROOT)), sha256=sha256_bytes(data), size=len(data)
+        )
     locked.manifest_sha256 = manifest_sha256(locked)
-    locked.status = ReportStatus.SIGNED
-    locked.signed_by = user
-    locked.signed_at = timezone.now()
     locked.save(update_fields=["manifest_sha256", "status", "signed_by", "signed_at"])
     audit_log_write(
         organisation=locked.organisation,
@@ -303,7 +341,12 @@ def report_sign(*, report: Report, user: AbstractBaseUser) -> Report:
         action="report.sign",
         object_type="esrs_report",
         object_id=str(locked.pk),
-        after={"period": locked.period, "version": locked.version, "manifest_sha256": locked.manifest_sha256},
+        after={
+            "period": locked.period,
+            "version": locked.version,
+            "manifest_sha256": locked.manifest_sha256,
+            "open_items_acknowledged": list(acknowledged),
+        },
     )
     return locked
 

@@ -113,18 +113,47 @@ def report_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     return render(request, "reports/esrs/report_detail.html", context)
 
 
+def _fix_url(org_slug: str, fix: str) -> str:
+    """Where an open item of the sign-off list is fixed."""
+    if fix == "esg":
+        return reverse("esg-overview", args=[org_slug])
+    if fix == "billing":
+        return reverse("billing-home", args=[org_slug])
+    if fix == "instruments":
+        return reverse("esrs-settings-section", args=[org_slug, "residual-mix"])
+    if fix == "factors":
+        return reverse("esg-factor-requests", args=[org_slug])
+    return reverse("esrs-settings", args=[org_slug])
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def report_sign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """GET: what is still open, and a confirmation; POST with the confirmation: sign (see report_services)."""
     access = _get_reports_access(request, org_slug, manage=True)
     report = _get_report_for_user(access, pk)
-    try:
-        report_services.report_sign(report=report, user=request.user)
-    except (report_services.ReportError, report_services.ArtifactTampered) as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Report {report.period} v{report.version} signed and frozen.")
-    return redirect("esrs-report-detail", org_slug=org_slug, pk=pk)
+    items = report_selectors.report_open_items(report=report)
+    confirmed = request.POST.get("confirm") == "yes"
+    if request.method == "POST" and confirmed:
+        try:
+            report_services.report_sign(report=report, user=request.user, acknowledged=[i.code for i in items])
+        except (report_services.ReportError, report_services.ArtifactTampered) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Report {report.period} v{report.version} signed and frozen.")
+        return redirect("esrs-report-detail", org_slug=org_slug, pk=pk)
+    context = {
+        "access": access,
+        "report": report,
+        "items": [{"item": i, "url": _fix_url(org_slug, i.fix)} for i in items],
+        "unconfirmed": request.method == "POST",
+        "breadcrumbs": _crumbs(
+            access,
+            (f"{report.period} v{report.version}", reverse("esrs-report-detail", args=[org_slug, pk])),
+            ("Sign off", None),
+        ),
+    }
+    return render(request, "reports/esrs/report_sign.html", context, status=400 if request.method == "POST" else 200)
 
 
 @login_required

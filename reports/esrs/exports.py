@@ -175,10 +175,21 @@ def _currency(inputs: dict[str, Any]) -> str:
     return inputs["organisation"].get("currency") or "EUR"
 
 
-def csv_bytes(inputs: dict[str, Any], computed: dict[str, Any]) -> bytes:
+def document_status(meta: dict[str, Any] | None) -> str:
+    """What every document says of itself: a draft must never pass for the signed version (nor share its hash)."""
+    meta = meta or {}
+    if meta.get("signed"):
+        who, when, inputs = meta.get("signed_by"), meta.get("signed_at"), meta.get("inputs_sha256")
+        return f"Signed by {who} at {when}; inputs SHA-256 {inputs}"
+    return f"DRAFT, not signed: {meta.get('status_label') or 'draft'}"
+
+
+def csv_bytes(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str, Any] | None = None) -> bytes:
     from ingestion.exports import safe_csv_lines
 
-    return "".join(safe_csv_lines(LONG_HEADER, long_rows(inputs, computed))).encode("utf-8")
+    status = document_status(meta)
+    rows = [[*row, status] for row in long_rows(inputs, computed)]
+    return "".join(safe_csv_lines([*LONG_HEADER, "document_status"], rows)).encode("utf-8")
 
 
 # ------------------------------------------------------------------------------------------------ XLSX
@@ -190,7 +201,7 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
-def xlsx_bytes(inputs: dict[str, Any], computed: dict[str, Any]) -> bytes:
+def xlsx_bytes(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str, Any] | None = None) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -201,6 +212,7 @@ def xlsx_bytes(inputs: dict[str, Any], computed: dict[str, Any]) -> bytes:
     for table in computed["tables"]:
         sheet = workbook.add_worksheet(table["id"][:31])
         sheet.write_string(0, 0, _xlsx_cell(table["title"]), bold)
+        sheet.write_string(1, 0, _xlsx_cell(document_status(meta)))
         header = ["Ref", "Row", *[c["label"] for c in table["columns"]]]
         for col, name in enumerate(header):
             sheet.write_string(2, col, _xlsx_cell(name), bold)

@@ -292,6 +292,41 @@ def _quality(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any]
     }
 
 
+COVERAGE_LABELS = {
+    "modelled": "Modelled from usage",
+    "extrapolated": "Extrapolated from modelled lines",
+    "unestimated": "Not estimated (not in the figures)",
+    "excluded": "Unsupported: fees, licences (excluded)",
+}
+
+
+def _coverage(inputs: dict[str, Any]) -> dict[str, Any] | None:
+    """The billing coverage of the period, or None when no bill was imported for it."""
+    cov = inputs.get("billing_coverage")
+    if not cov or not cov.get("billed_lines"):
+        return None
+    currency = inputs["organisation"].get("currency") or ""
+    money = lambda value: f"{value:,.2f} {currency}".strip()  # noqa: E731 - two uses, one line each
+    estimated = cov.get("estimated_cost_share_percent")
+    unestimated = cov["cost_share_percent"].get("unestimated")
+    return {
+        "billed": money(cov["billed_cost"]),
+        "estimated": "–" if estimated is None else f"{estimated:.1f} %",
+        "unestimated": "–" if unestimated is None else f"{unestimated:.1f} %",
+        "unestimated_cost": money(cov["cost"]["unestimated"]) if cov["cost"]["unestimated"] else "",
+        "rows": [
+            {
+                "label": label,
+                "lines": cov["lines"][method],
+                "lines_percent": cov["lines_share_percent"][method],
+                "cost": cov["cost"][method],
+                "cost_percent": cov["cost_share_percent"][method],
+            }
+            for method, label in COVERAGE_LABELS.items()
+        ],
+    }
+
+
 def _restatement(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any] | None:
     restated = inputs.get("restated_from")
     if not restated:
@@ -350,6 +385,7 @@ def report_context(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[
         "factors": inputs.get("factors", []),
         "residual_mix": inputs.get("residual_mix", []),
         "quality": _quality(inputs, computed),
+        "coverage": _coverage(inputs),
         "restatement": _restatement(inputs, computed),
         "restatements": inputs.get("restatements", []),
         "charts": {

@@ -32,7 +32,12 @@ def test_officer_generates_and_signs(acme, officer_client, django_capture_on_com
     assert report.status == ReportStatus.READY
     page = officer_client.get(reverse("esrs-report-detail", args=["acme", report.pk]))
     assert page.status_code == 200 and b"Sign off" in page.content
-    officer_client.post(reverse("esrs-report-sign", args=["acme", report.pk]))
+    confirmation = officer_client.get(reverse("esrs-report-sign", args=["acme", report.pk]))
+    assert confirmation.status_code == 200 and b"Still open" in confirmation.content
+    unconfirmed = officer_client.post(reverse("esrs-report-sign", args=["acme", report.pk]))
+    report.refresh_from_db()
+    assert unconfirmed.status_code == 400 and report.status == ReportStatus.READY
+    officer_client.post(reverse("esrs-report-sign", args=["acme", report.pk]), {"confirm": "yes"})
     report.refresh_from_db()
     assert report.status == ReportStatus.SIGNED
     download = officer_client.get(reverse("esrs-report-download", args=["acme", report.pk, "pdf"]))

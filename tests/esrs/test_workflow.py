@@ -113,3 +113,62 @@ def test_the_task_is_routed_to_the_reports_queue() -> None:
     assert report_generate.name.startswith("reports.tasks.") and "reports.tasks.*" in routes
     assert routes["reports.tasks.*"] == {"queue": "reports"}
     assert report_quarter_close_drafts.name == "reports.tasks.report_quarter_close_drafts"
+
+
+# ---------------------------------------------------------------------------------------- sign-off (issue 12)
+
+
+@pytest.mark.django_db
+def test_a_draft_says_draft_and_the_signed_pdf_carries_the_signature(
+    acme, officer, django_capture_on_commit_callbacks
+) -> None:
+    report = _generate(acme, officer, django_capture_on_commit_callbacks)
+    draft = {a.format: a.sha256 for a in report.artifacts.all()}
+    draft_text = pdf_text(_bytes(report, "pdf"))
+    # The DRAFT watermark is drawn rotated on every page; its box on the cover is the text pdftotext reads.
+    assert "Draft — not signed" in draft_text and "Signed by" not in draft_text
+    assert b"DRAFT, not signed" in _bytes(report, "csv")
+
+    signed = report_services.report_sign(report=report, user=officer)
+
+    signed_hashes = {a.format: a.sha256 for a in signed.artifacts.all()}
+    for fmt in ("pdf", "csv", "json", "ixbrl"):
+        assert signed_hashes[fmt] != draft[fmt], f"the signed {fmt} must not share the draft's hash"
+    assert signed_hashes["inputs"] == draft["inputs"] and signed_hashes["lineage"] == draft["lineage"]
+    text = " ".join(pdf_text(_bytes(signed, "pdf")).split())
+    assert "Draft — not signed" not in text
+    assert f"Signed by {officer.get_username()}" in text
+    assert signed.inputs_sha256[:16] in text.replace(" ", "")
+    assert b"Signed by" in _bytes(signed, "csv") and b"DRAFT" not in _bytes(signed, "csv")
+
+
+@pytest.mark.django_db
+def test_signing_refuses_inputs_that_no_longer_reproduce_the_figures(
+    acme, officer, django_capture_on_commit_callbacks
+) -> None:
+    report = _generate(acme, officer, django_capture_on_commit_callbacks)
+    inputs = report.inputs
+    inputs["ledger"] = inputs["ledger"][1:]
+    Report.objects.filter(pk=report.pk).update(inputs=inputs)
+    report.refresh_from_db()
+
+    with pytest.raises(report_services.ReportError, match="reproduce"):
+        report_services.report_sign(report=report, user=officer)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.READY
+
+
+@pytest.mark.django_db
+def test_the_open_items_are_listed_and_kept_in_the_audit_trail(
+    acme, officer, django_capture_on_commit_callbacks
+) -> None:
+    from greenesg.accounts.models import AuditLog
+    from reports import report_selectors
+
+    report = _generate(acme, officer, django_capture_on_commit_callbacks)
+    codes = [item.code for item in report_selectors.report_open_items(report=report)]
+
+    report_services.report_sign(report=report, user=officer, acknowledged=codes)
+
+    entry = AuditLog.objects.get(action="report.sign", object_id=str(report.pk))
+    assert entry.after["open_items_acknowledged"] == codes
