@@ -149,3 +149,15 @@ def test_tokens_that_existed_before_scopes_keep_every_right():
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert sorted(ApiToken.objects.get(prefix="abc").scopes) == ["ci-gate", "ingest", "read"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ci_client_runs_with_a_default_token_that_cannot_read(live_server, project, officer, tmp_path):
+    from tests.steering.test_ci_client import _budget, _csv, _row, _run
+
+    raw = api_token_create(project=project, name="ci", created_by=officer).raw
+    assert Client().get(f"{ML}/summary", **_bearer(raw)).status_code == 403
+    _budget(project, 1000.0, run_limit_kg=100.0)
+    result = _run(_csv(tmp_path, _row("run-a", 0.5)), live_server.url, raw, GREENESG_PERIOD="2026-11")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("greenesg: PASS acme/ml 2026-11")
