@@ -217,7 +217,11 @@ def experiment_list(*, project: Project, flt: DashboardFilter) -> list[dict[str,
             )
             .order_by("-last_end", "experiment")
         )
-        return list(rows)
+        # Market-based kg as on every other page: the totals route's method (reports/totals.py).
+        from reports.totals import experiment_market
+
+        market = experiment_market(runs=queryset, organisation_id=project.organisation_id, flt=flt)
+        return [{**row, "kgco2e_market": market.get(row["experiment"], 0.0)} for row in rows]
 
     return _cached(project.organisation_id, f"experiments:{project.id}:{flt.cache_part}", compute)
 

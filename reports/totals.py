@@ -30,7 +30,9 @@ from reports.filters import DashboardFilter
 
 if TYPE_CHECKING:
     import pandas as pd
+    from django.db.models import QuerySet
 
+    from greenesg.footprint.models import LedgerEntry
     from reports.rollup_selectors import ProjectScope
 
 Cells = dict[tuple[dt.date, str], dict[str, Any]]
@@ -161,3 +163,31 @@ def regroup(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
         ids = [aggregation._as_id(v) for v in grouped["project_id"]]
         grouped["project_id"] = pd.Series(ids, dtype="object", index=grouped.index)
     return grouped
+
+
+def experiment_market(*, runs: QuerySet[LedgerEntry], organisation_id: int, flt: DashboardFilter) -> dict[str, float]:
+    """Market-based kg per experiment of a project's runs (the experiments table and experiment pages).
+
+    Inventory runs follow the totals route (Scope 2 by the report's method, Scope 1 and 3 at location); runs
+    another source already counts are outside the inventory and its cells, so they keep the ledger's figure.
+    """
+    from django.db.models import Sum
+    from django.db.models.functions import Coalesce
+
+    cells = market_cells_for(organisation_id=organisation_id, flt=flt)
+    out: dict[str, float] = defaultdict(float)
+    scope2 = runs.filter(in_inventory=True, scope=2)
+    for row in market_inputs.scope2_sums(scope2, ["experiment"]):
+        cell = cells.get((row["month"], row["country"].upper()))
+        kwh, kg_market = row["energy_kwh"], row["kg_market"]
+        kg = kg_market if cell is None else market_method.cell_part(cell, kwh=kwh, kg_market=kg_market)
+        out[row["experiment"]] += kg
+    others = (
+        runs.exclude(in_inventory=True, scope=2)
+        .values("experiment", "in_inventory")
+        .annotate(loc=Sum(Coalesce("kgco2e_location", 0.0)), mkt=Sum(Coalesce("kgco2e_market", 0.0)))
+        .order_by()
+    )
+    for row in others:
+        out[row["experiment"]] += float(row["loc"] if row["in_inventory"] else row["mkt"])
+    return dict(out)

@@ -13,6 +13,7 @@ import re
 import pytest
 
 from reports import selectors
+from reports.filters import DashboardFilter
 from reports.models import ContractualInstrument, ResidualMixFactor
 from reports.report_services import settings_object_delete, settings_object_save
 
@@ -78,3 +79,14 @@ def test_a_day_range_gets_its_share_of_the_month(org, ledger):
     month = selectors.footprint_summary(organisation=org, start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 31))
     assert first["kgco2e_market"] + rest["kgco2e_market"] == pytest.approx(month["kgco2e_market"])
     assert first["by_scope"]["scope2"]["kgco2e_market"] == pytest.approx(0.75)  # w1 on 5 March
+
+
+def test_experiments_show_the_market_based_figure_of_the_totals_route(org, project, officer_client, ledger):
+    ContractualInstrument.objects.create(organisation=org, **_instrument(1.0))
+    rows = {row["experiment"]: row for row in selectors.experiment_list(project=project, flt=DashboardFilter())}
+    # "train" is r1 + r2, Scope 2 FRA, fully covered at 0 g/kWh; "" is r3, Scope 3 cloud, market = location.
+    assert rows["train"]["kgco2e_market"] == pytest.approx(0.0)
+    assert rows[""]["kgco2e_market"] == pytest.approx(1.1)
+    page = officer_client.get("/o/acme/p/ml/experiments/train/")
+    assert page.status_code == 200
+    assert float(KPI_MARKET.search(page.content.decode())[1]) == pytest.approx(0.0)
