@@ -4,6 +4,7 @@ A bill is counted in full only if every line is estimated. Lines are modelled fr
 file's modelled ratios (docs/methodology.md, unknown usage), left unestimated (no ratio to extrapolate with, or an
 unknown unit) or excluded as unsupported (fees, licences). Coverage states the share of billed cost and of lines
 in each of these, from the active deliveries only, so a restated month is never counted twice.
+Everything but `billing_coverage_for` is pure.
 """
 
 from __future__ import annotations
@@ -12,17 +13,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Count, Sum
-
-from ingestion.models import BillingAggregate, DeliveryStatus
-
 METHODS = ("modelled", "extrapolated", "unestimated", "excluded")
 # Plain-language names: "excluded" rows are the unsupported ones (fees, licences, support plans).
 METHOD_LABELS = {
-    "modelled": "modelled from usage",
-    "extrapolated": "extrapolated",
-    "unestimated": "not estimated",
-    "excluded": "unsupported (excluded)",
+    "modelled": "Modelled from usage",
+    "extrapolated": "Extrapolated from modelled lines",
+    "unestimated": "Not estimated (not in the figures)",
+    "excluded": "Unsupported: fees, licences (excluded)",
 }
 
 
@@ -49,8 +46,29 @@ def coverage_summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def coverage_rows(summary: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """One table row per method, for pages and the report: lines and cost with their shares."""
+    if not summary:
+        return []
+    return [
+        {
+            "label": label,
+            "lines": summary["lines"][method],
+            "lines_percent": summary["lines_share_percent"][method],
+            "cost": summary["cost"][method],
+            "cost_percent": summary["cost_share_percent"][method],
+        }
+        for method, label in METHOD_LABELS.items()
+    ]
+
+
 def billing_coverage_for(*, organisation_id: int, start: dt.date, end: dt.date) -> dict[str, Any]:
     """Coverage of the organisation's active billing deliveries for the days start..end (inclusive)."""
+    # Imported here so that the summary and the table rows above stay usable by pure code (the report renderer).
+    from django.db.models import Count, Sum
+
+    from ingestion.models import BillingAggregate, DeliveryStatus
+
     rows = (
         BillingAggregate.objects.filter(
             delivery__organisation_id=organisation_id,

@@ -20,6 +20,7 @@ from django.db.models.functions import TruncMonth
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
+from ingestion.billing_coverage import billing_coverage_for
 from ingestion.billing_import import COMPUTE_CATEGORIES, OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
 from reports.filters import DashboardFilter
@@ -100,6 +101,8 @@ class BillingDashboard:
     by_method: list[dict[str, Any]]
     coverage: list[dict[str, Any]]
     not_estimated: dict[str, float]
+    # Share of billed cost and lines modelled, extrapolated, not estimated, unsupported (ingestion.billing_coverage).
+    estimation: dict[str, Any] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -139,6 +142,9 @@ def billing_dashboard(*, organisation: Organisation, flt: DashboardFilter) -> Bi
             by_method=_method_shares(organisation, flt),
             coverage=billing_coverage(organisation=organisation, flt=flt),
             not_estimated=_not_estimated(organisation, flt),
+            estimation=billing_coverage_for(
+                organisation_id=organisation.id, start=flt.start or dt.date.min, end=flt.end or dt.date.max
+            ),
         )
 
     return _cached(organisation.id, f"dashboard:{flt.cache_part}", compute)

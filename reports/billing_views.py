@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
+from ingestion.billing_coverage import coverage_rows
 from reports import billing_charts
 from reports.billing_selectors import billing_dashboard
 from reports.filters import InvalidFilter, dashboard_filter_parse
@@ -47,6 +48,7 @@ def billing_dashboard_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         "flt": flt,
         "board": board,
         "figures": figures,
+        "coverage_rows": coverage_rows(board.estimation),
         "breadcrumbs": [
             {"label": access.organisation.name, "url": reverse("org-overview", args=[org_slug])},
             {"label": "Billing dashboard", "url": ""},

@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ingestion.billing_coverage import coverage_rows
 from reports.esrs import svg
 from reports.esrs.facts import SCOPE3_LABELS, months_between
 
@@ -292,14 +293,6 @@ def _quality(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any]
     }
 
 
-COVERAGE_LABELS = {
-    "modelled": "Modelled from usage",
-    "extrapolated": "Extrapolated from modelled lines",
-    "unestimated": "Not estimated (not in the figures)",
-    "excluded": "Unsupported: fees, licences (excluded)",
-}
-
-
 def _coverage(inputs: dict[str, Any]) -> dict[str, Any] | None:
     """The billing coverage of the period, or None when no bill was imported for it."""
     cov = inputs.get("billing_coverage")
@@ -314,16 +307,7 @@ def _coverage(inputs: dict[str, Any]) -> dict[str, Any] | None:
         "estimated": "–" if estimated is None else f"{estimated:.1f} %",
         "unestimated": "–" if unestimated is None else f"{unestimated:.1f} %",
         "unestimated_cost": money(cov["cost"]["unestimated"]) if cov["cost"]["unestimated"] else "",
-        "rows": [
-            {
-                "label": label,
-                "lines": cov["lines"][method],
-                "lines_percent": cov["lines_share_percent"][method],
-                "cost": cov["cost"][method],
-                "cost_percent": cov["cost_share_percent"][method],
-            }
-            for method, label in COVERAGE_LABELS.items()
-        ],
+        "rows": coverage_rows(cov),
     }
 
 

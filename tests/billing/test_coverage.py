@@ -56,3 +56,26 @@ def test_a_restated_month_counts_only_its_newest_delivery(org, write_cur) -> Non
     coverage = billing_coverage_for(organisation_id=org.pk, start=JANUARY[0], end=JANUARY[1])
 
     assert coverage["billed_cost"] == pytest.approx(3.84)
+
+
+@pytest.mark.django_db
+def test_the_billing_dashboard_shows_the_coverage_of_billed_cost(org, write_cur, officer_client) -> None:
+    from bs4 import BeautifulSoup
+    from django.urls import reverse
+
+    rows = [
+        cur_row(amount=10, cost=1.92),
+        cur_row("USE1-Requests-Tier1", 1000, 3.0, unit="Requests", hour=1, service="AmazonS3"),
+    ]
+    import_file(org, write_cur(rows))
+
+    page = officer_client.get(reverse("billing-dashboard", args=["acme"]))
+
+    table = BeautifulSoup(page.content, "html.parser").find(id="billing-coverage")
+    assert table is not None
+    cells = {
+        tr.th.get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
+        for tr in table.tbody.find_all("tr")
+    }
+    assert cells["Not estimated (not in the figures)"][3] == "61.0 %"  # 3.00 of 4.92
+    assert cells["Modelled from usage"][3] == "39.0 %"
