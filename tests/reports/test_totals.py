@@ -12,10 +12,12 @@ import re
 
 import pytest
 
+from greenesg.accounts.access import org_access_for_user
 from reports import selectors
 from reports.filters import DashboardFilter
 from reports.models import ContractualInstrument, ResidualMixFactor
 from reports.report_services import settings_object_delete, settings_object_save
+from reports.rollup_selectors import org_overview_data
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,14 @@ def test_experiments_show_the_market_based_figure_of_the_totals_route(org, proje
     page = officer_client.get("/o/acme/p/ml/experiments/train/")
     assert page.status_code == 200
     assert float(KPI_MARKET.search(page.content.decode())[1]) == pytest.approx(0.0)
+
+
+def test_every_overview_breakdown_adds_up_to_the_market_based_kpi(org, officer, ledger):
+    ContractualInstrument.objects.create(organisation=org, **_instrument(0.00975, dt.date(2025, 3, 31)))
+    ResidualMixFactor.objects.create(organisation=org, zone="FRA", year=2025, g_co2e_per_kwh=100.0, source="test")
+    flt = DashboardFilter(start=dt.date(2025, 1, 15), end=dt.date(2025, 3, 31))  # a partial first month
+    _, overview = org_overview_data(access=org_access_for_user(officer, "acme"), flt=flt)
+    # r2 (Feb, 3.0 kWh) and w1 (Mar, 15 kWh): half covered at 0 g, half at 100 g/kWh → 0.15 + 0.75 kg; + 31.1 kg.
+    assert overview.totals["kgco2e_market"] == pytest.approx(0.9 + 31.1)
+    for frame in (overview.by_scope, overview.trend, overview.by_project, overview.by_provider, overview.by_region):
+        assert frame["kgco2e_market"].sum() == pytest.approx(overview.totals["kgco2e_market"])
