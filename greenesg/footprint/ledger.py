@@ -67,6 +67,7 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "attributes",
 )
 _KEY_COLUMNS = ("organisation_id", "natural_key")
+_JSON_COLUMNS = frozenset({"flags", "attributes"})
 
 
 @dataclass
@@ -235,7 +236,13 @@ def _refuse_nul(column: str, array: Any) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_string(array.type) and pc.any(pc.match_substring(array, "\x00")).as_py():
+    if not pa.types.is_string(array.type):
+        return
+    found = pc.any(pc.match_substring(array, "\x00")).as_py()
+    if column in _JSON_COLUMNS:
+        # JSON text spells NUL as the escape \u0000 (an odd number of backslashes before "u0000").
+        found = found or pc.any(pc.match_substring_regex(array, r"(^|[^\\])(\\\\)*\\u0000")).as_py()
+    if found:
         raise ValueError(f"ledger column {column} holds a NUL character; the importer must reject that row")
 
 

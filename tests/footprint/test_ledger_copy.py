@@ -283,19 +283,17 @@ FREE_TEXT = ["project_name", "country_name", "os", "cpu_model", "gpu_model", "py
 IDENTIFIERS = ["country_iso_code", "region", "cloud_provider", "cloud_region", "experiment_id", "run_id"]
 
 
-def _expected_problem(row: dict[str, str]) -> str | None:
-    """The column whose cell rejects the row under the reader's rule, or None when the row is kept."""
+def _expected_problems(row: dict[str, str]) -> set[str]:
+    """The columns whose cells reject the row under the reader's rule (empty when the row is kept)."""
     from ingestion.readers.codecarbon import _GRAMMARS, _ID
 
-    for column, value in row.items():
-        if "\x00" in value:
-            return column
+    bad = {column for column, value in row.items() if "\x00" in value}
     for column in IDENTIFIERS:
         value = row[column].replace("\r\n", "\n").replace("\r", "\n").strip()
         pattern = _ID if column == "run_id" else _GRAMMARS[column][0]
         if (value or column == "run_id") and not pattern.fullmatch(value):
-            return column
-    return None
+            bad.add(column)
+    return bad
 
 
 @PROPERTY_SETTINGS
@@ -315,14 +313,42 @@ def test_any_cell_of_a_codecarbon_file_round_trips_or_is_a_row_error(
     job = _import(target, _csv(header, [run], lineterminator="\r\n"))
     assert job.status in (JobStatus.DONE, JobStatus.FAILED), job.error_message
     assert not LedgerEntry.objects.exclude(project__organisation=project.organisation).exists()
-    bad = _expected_problem(run)
+    bad = _expected_problems(run)
     entries = list(LedgerEntry.objects.filter(import_job_id=job.pk))
     assert all(e.project_id == target.pk for e in entries)
-    if bad is not None:
+    if bad:
+        # The only row is rejected, so the job fails and names the first problem of line 2.
         assert job.status == JobStatus.FAILED and entries == []
-        assert f"{bad}:" in job.error_message or f"{bad} " in job.error_message
+        assert "line 2, " in job.error_message
+        assert any(f"line 2, {column}:" in job.error_message for column in bad), (bad, job.error_message)
         return
     assert job.status == JobStatus.DONE, job.error_message
     (entry,) = entries
     for column in FREE_TEXT:
         assert entry.attributes[column] == run[column].replace("\r\n", "\n").replace("\r", "\n"), column
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(team=HOSTILE)
+def test_a_billing_tag_round_trips_into_the_ledger_or_is_a_row_error(
+    org, foreign_project: Project, tmp_path_factory: pytest.TempPathFactory, team: str
+) -> None:
+    from tests.billing.conftest import CUR_HEADER, cur_row, import_file
+
+    LedgerEntry.objects.filter(organisation=org).delete()
+    path = tmp_path_factory.mktemp("cur") / "cur.csv"
+    path.write_bytes(_csv(CUR_HEADER, [cur_row(hour=0, team="plain"), cur_row(hour=1, team=team)], "\r\n"))
+    job = import_file(org, path)
+    assert not LedgerEntry.objects.exclude(organisation=org).exists()
+    tags = [e.attributes["tags"] for e in LedgerEntry.objects.filter(organisation=org, import_job_id=job.pk)]
+    stored = {v for t in tags for v in t.values()}
+    if "\x00" in team:
+        # One bad row of two is over the billing error threshold: the file is refused, nothing written.
+        assert job.status == JobStatus.FAILED and "tags must not contain a NUL character" in job.error_message
+        assert stored == set()
+        return
+    assert job.status == JobStatus.DONE, job.error_message
+    if team.strip():
+        assert team.replace("\r\n", "\n").replace("\r", "\n") in stored or team in stored

@@ -155,3 +155,55 @@ def test_a_live_record_with_a_bad_country_is_refused() -> None:
     payload = dict(rows[1]) | {"country_iso_code": "FRA\n1\t2"}
     with pytest.raises(CodecarbonFormatError, match="country_iso_code must be an ISO 3166-1 alpha-3 code"):
         parse_live_record(payload)
+
+
+# ------------------------------------------------------------------------------------------ billing
+
+
+def _billing_lines(tmp_path: Path, rows: list[dict[str, str]]) -> tuple[list, list]:
+    from ingestion.readers.billing.common import ReadReport
+    from ingestion.readers.billing.reader import read_billing_lines
+    from tests.billing.conftest import cur_text
+
+    path = tmp_path / "cur.csv"
+    path.write_text(cur_text(rows), encoding="utf-8")
+    report = ReadReport(path.name)
+    lines = list(read_billing_lines(path, report=report))
+    assert report.rows_read == report.rows_kept + report.rows_rejected + sum(report.filtered.values())
+    return lines, report.problems
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "column", "code"),
+    [
+        ("region", "us-east-1\n2,3", "product/region", "bad_region"),
+        ("region", "us-\teast-1", "product/region", "bad_region"),
+        ("region", "us\\east", "product/region", "bad_region"),
+        ("account", "1111\n22223333", "lineItem/UsageAccountId", "bad_account"),
+        ("currency", "US\tD", "lineItem/CurrencyCode", "bad_currency"),
+        ("currency", "USDX", "lineItem/CurrencyCode", "bad_currency"),
+        ("service", "Amazon\x00EC2", "lineItem/ProductCode", "nul_character"),
+        ("usage_type", "USE1-BoxUsage:m5.xlarge\x00", "lineItem/UsageType", "nul_character"),
+    ],
+)
+def test_a_billing_identifier_outside_its_grammar_is_a_row_problem(
+    tmp_path: Path, field: str, value: str, column: str, code: str
+) -> None:
+    from tests.billing.conftest import cur_row
+
+    bad = (
+        cur_row(hour=1) | {"lineItem/CurrencyCode": value} if field == "currency" else cur_row(hour=1, **{field: value})
+    )
+    lines, problems = _billing_lines(tmp_path, [cur_row(hour=0), bad, cur_row(hour=2)])
+    assert [(p.line, p.column, p.code) for p in problems] == [(3, column, code)]
+    assert "\x00" not in problems[0].raw_value and column in problems[0].message
+    assert [ln.source_line for ln in lines] == [2, 4]
+
+
+def test_real_billing_identifiers_pass(tmp_path: Path) -> None:
+    from tests.billing.conftest import cur_row
+
+    rows = [cur_row(hour=0, account="012345678901", region="eu-west-3"), cur_row(hour=1, service="Amazon EC2 (été)")]
+    lines, problems = _billing_lines(tmp_path, rows)
+    assert problems == []
+    assert [ln.region for ln in lines] == ["eu-west-3", "us-east-1"]

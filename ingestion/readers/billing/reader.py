@@ -23,6 +23,7 @@ from ingestion.readers.billing.common import BillingFileError, ProviderCarbonRec
 from ingestion.readers.billing.focus import parse_focus_row
 from ingestion.readers.billing.formats import FORMATS_BY_KEY, FormatSpec, detect_billing_format, resolve, tag_columns
 from ingestion.readers.billing.gcp import parse_gcp_chunk, parse_gcp_row
+from ingestion.readers.billing.grammar import keep_valid_lines
 from ingestion.readers.billing.parquet import iter_parquet_frames
 from ingestion.readers.billing.source import (
     CsvLayout,
@@ -187,14 +188,15 @@ def iter_billing_chunks(
         fast = _chunk_parser(plan.spec.key, opts)
         if fast is not None:
             chunk = Chunk(frame, mapping, tags)
-            yield run_fast(fast(chunk, first_line, plan.spec.key), chunk, parser, first_line, rep, plan.spec.key)
+            lines = run_fast(fast(chunk, first_line, plan.spec.key), chunk, parser, first_line, rep, plan.spec.key)
+            yield keep_valid_lines(lines, rep, mapping)
             continue
         sink = RowSink(rep, mapping)
         out: list[NormalisedBillingLine] = []
         for offset, (row, row_tags) in enumerate(_rows(frame, mapping, tags)):
             sink.failed = False
             _account(rep, parser(row, row_tags, first_line + offset, sink, plan.spec.key), out)
-        yield out
+        yield keep_valid_lines(out, rep, mapping)
 
 
 def read_billing_lines(
