@@ -124,11 +124,10 @@ def _whole_number(raw: str) -> bool:
 
 
 class StrictJSONTypes:
-    """Serializer mixin: JSON values must have the type the schema gives them.
-
-    DRF converts freely (0 → False, "1.5" → 1.5, 7 → "7"), so a client's mistyped value would be
-    stored as something it never sent, and the schema would promise a type the view does not check.
-    """
+    # Serializer mixin: JSON values must have the type the schema gives them. DRF converts freely
+    # (0 → False, "1.5" → 1.5, 7 → "7"), so a mistyped value would be stored as something the client
+    # never sent, and the schema would promise a type the view does not check. (A comment, not a
+    # docstring: drf-spectacular would copy a docstring into every request schema.)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -183,6 +182,8 @@ _GENERIC_ERRORS = {
     429: "Too many requests (rate limit, or repeated bad tokens).",
 }
 _METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
+NO_NUL_PATTERN = r"^[^\x00]*$"
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 def _needs_credentials(operation: dict[str, Any]) -> bool:
@@ -199,6 +200,18 @@ def _require_non_empty_body(operation: dict[str, Any]) -> None:
             body["required"] = True
 
 
+def _no_nul_in_request_strings(components: dict[str, Any]) -> None:
+    # DRF's CharField refuses NUL ("Null characters are not allowed"), which PostgreSQL text cannot hold;
+    # the request schemas say so, or a client (and schemathesis) would take NUL for a valid character.
+    for name, component in components.items():
+        if not name.endswith("Request"):
+            continue
+        for field in component.get("properties", {}).values():
+            if field.get("type") == "string" and not ({"format", "pattern", "enum"} & set(field)):
+                # minLength 1 is DRF's allow_blank=False, which also refuses whitespace only (it strips).
+                field["pattern"] = NOT_BLANK_PATTERN if field.get("minLength") else NO_NUL_PATTERN
+
+
 def schema_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular hook: every operation documents the error answers any endpoint can give.
 
@@ -208,6 +221,7 @@ def schema_error_responses(result: dict[str, Any], generator: Any, request: Any,
     components = result.setdefault("components", {}).setdefault("schemas", {})
     if "Error" not in components:
         components["Error"] = {"type": "object", "properties": {"error": {"type": "object"}}, "required": ["error"]}
+    _no_nul_in_request_strings(components)
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for item in result.get("paths", {}).values():
         for method, operation in item.items():

@@ -89,7 +89,7 @@ def _credential_for(path: str, method: str) -> str:
 
 
 @schema.parametrize()
-@hypothesis_settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@hypothesis_settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 def test_api_conforms_to_its_schema(case: Any, full_token: str, session_cookies: dict) -> None:
     if "token" in (case.path_parameters or {}):
         case.path_parameters["token"] = full_token
