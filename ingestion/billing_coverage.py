@@ -1,7 +1,7 @@
 """How much of the billed cost GreenESG could estimate: the coverage every billing figure must carry.
 
 A bill is counted in full only if every line is estimated. Lines are modelled from usage, extrapolated from the
-file's modelled ratios (docs/methodology.md, unknown usage), left unestimated (no ratio to extrapolate with, or an
+file's modelled ratios (docs/methodology.md §4.8), left unestimated (no ratio to extrapolate with, or an
 unknown unit) or excluded as unsupported (fees, licences). Coverage states the share of billed cost and of lines
 in each of these, from the active deliveries only, so a restated month is never counted twice.
 Everything but `billing_coverage_for` is pure.

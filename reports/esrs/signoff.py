@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Fallback flags on ledger rows: the factor is not the one for the row's place and year (docs/methodology.md).
+# Fallback flags on ledger rows: the factor is not the one of the row's place and year (docs/methodology.md §5).
 FALLBACK_FLAGS = ("region_unmapped", "proxy_vintage", "future_vintage", "no_factor")
 GRID_FALLBACK_BASIS = "grid_average_fallback"
 
