@@ -45,6 +45,8 @@ class Period:
 def period_parse(text: str) -> Period:
     """Parse "2026-11" (month), "2026-Q4" (quarter) or "2026" (year); raise InvalidPeriod otherwise."""
     value = (text or "").strip()
+    if value.startswith("0000"):  # every form starts with the year, and there is no year 0 (a 500 before)
+        raise InvalidPeriod(f"the year must be 0001 or later, not {value[:4]!r}")
     if match := _MONTH.match(value):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
