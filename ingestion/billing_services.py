@@ -169,7 +169,7 @@ def _billing_parse(job: ImportJob, path: Path) -> ParsedBilling:
         exc.rows_read = report.rows_read  # type: ignore[attr-defined]
         raise
     _heartbeat(str(job.pk), rows=report.rows_read, stage="estimating")
-    resolve = factor_resolver(factor_lookup())
+    resolve = factor_resolver(factor_lookup(job.organisation_id))
     return ParsedBilling(report=report, estimated=estimate_groups(aggregator, resolve=resolve))
 
 

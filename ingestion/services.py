@@ -295,7 +295,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         site_pue=project.site_pue,
     )
     _heartbeat(str(job.pk), rows=parsed.rows_read, stage="estimating")
-    frame = ledger_frame_from_records(records, ctx=ctx, job_id=str(job.pk), lookup=factor_lookup())
+    frame = ledger_frame_from_records(records, ctx=ctx, job_id=str(job.pk), lookup=factor_lookup(job.organisation_id))
     _heartbeat(str(job.pk), rows=parsed.rows_read, stage="writing")
     with transaction.atomic():
         to_write, counts, old_days = ledger.classify_rows(job.organisation_id, frame)

@@ -148,14 +148,14 @@ def _estimate(entry: LedgerEntry, zone: str, choice: Any, flags: list[str]) -> W
     )
 
 
-def _zone_factors(prefix: str, year: int) -> list[tuple[str, Any, list[str]]]:
+def _zone_factors(prefix: str, year: int, organisation_id: int) -> list[tuple[str, Any, list[str]]]:
     """(zone, factor, flags) of every zone of a provider (or every grid) for a year, lowest first.
 
     Resolved once per (provider, year) and cached: the registry changes only with a new factor set.
     """
 
     def compute() -> list[tuple[str, Any, list[str]]]:
-        lookup = factor_lookup()
+        lookup = factor_lookup(organisation_id)
         pool = [z for z, _ in zone_choices() if (z.startswith(prefix) if prefix else "/" not in z)]
         found = []
         for zone in pool:
@@ -164,7 +164,8 @@ def _zone_factors(prefix: str, year: int) -> list[tuple[str, Any, list[str]]]:
                 found.append((zone, choice, flags))
         return sorted(found, key=lambda item: (item[1].g_co2e_per_kwh, item[0]))
 
-    return _cached(0, f"zone-factors:{prefix or 'grid'}:{year}", compute)
+    # Per organisation: its own factor sets override the global ones (docs/methodology.md §5).
+    return _cached(organisation_id, f"zone-factors:{prefix or 'grid'}:{year}", compute)
 
 
 def run_what_if(*, entry: LedgerEntry, zone: str | None) -> tuple[WhatIf | None, list[WhatIf]]:
@@ -177,8 +178,8 @@ def run_what_if(*, entry: LedgerEntry, zone: str | None) -> tuple[WhatIf | None,
     if zone:
         if not _ZONE.match(zone) or zone not in dict(zone_choices()):
             raise InvalidFilter(f"zone must be a zone of the factor registry, such as aws/eu-north-1, not {zone!r}.")
-        choice, flags = resolve_factor([zone], year, factor_lookup())
+        choice, flags = resolve_factor([zone], year, factor_lookup(entry.organisation_id))
         chosen = _estimate(entry, zone, choice, flags) if choice is not None else None
     prefix = f"{entry.provider}/" if entry.provider else ""
-    best = _zone_factors(prefix, year)[:ALTERNATIVES]
+    best = _zone_factors(prefix, year, entry.organisation_id)[:ALTERNATIVES]
     return chosen, [_estimate(entry, z, choice, flags) for z, choice, flags in best]

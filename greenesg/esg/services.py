@@ -565,14 +565,21 @@ def factor_set_change_submit(
     source_url: str = "",
     notes: str = "",
 ) -> FactorSetChangeRequest:
-    """Load a new version of a factor set as *pending*: factor lookups use active sets only, so nothing
-    changes until a second officer approves."""
+    """Load a new version of the organisation's own factor set as *pending*: factor lookups use active sets only,
+    so nothing changes until a second officer approves, and then only for this organisation (its set overrides
+    the global factors of the same zone and year; global sets change only by `manage.py factor_set_global`)."""
     _require_officer(organisation, actor, "propose factor-set changes")
     reason = _require_reason(reason, "A factor-set change")
     if not factors:
         raise EsgConflict("A factor-set version needs at least one factor.")
-    latest = EmissionFactorSet.objects.select_for_update().filter(name=name).order_by("-version").first()
+    latest = (
+        EmissionFactorSet.objects.select_for_update()
+        .filter(organisation=organisation, name=name)
+        .order_by("-version")
+        .first()
+    )
     factor_set = EmissionFactorSet.objects.create(
+        organisation=organisation,
         name=name,
         version=(latest.version + 1) if latest else 1,
         kind=kind,
@@ -612,7 +619,12 @@ def factor_set_change_approve(
     if request.requested_by_id == actor.pk:
         raise PermissionDenied("You proposed this change; another officer must approve it (four-eyes).")
     new = request.factor_set
-    previous = list(EmissionFactorSet.objects.select_for_update().filter(name=new.name, status=FactorSetStatus.ACTIVE))
+    # Only this organisation's own earlier versions are superseded: global sets and other tenants' are untouched.
+    previous = list(
+        EmissionFactorSet.objects.select_for_update().filter(
+            organisation=request.organisation, name=new.name, status=FactorSetStatus.ACTIVE
+        )
+    )
     EmissionFactorSet.objects.filter(pk__in=[p.pk for p in previous]).update(status=FactorSetStatus.SUPERSEDED)
     before = [_set_state(p) for p in previous] + [_set_state(new)]
     new.status = FactorSetStatus.ACTIVE

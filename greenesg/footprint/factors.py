@@ -5,23 +5,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
+from django.db.models import F, Q, QuerySet
+
 from greenesg.footprint.methodology.codecarbon import FactorChoice
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus
 
 
-def factor_lookup() -> Callable[[str], list[FactorChoice]]:
-    """A memoised zone → vintages lookup over the active factor sets, for one import."""
+def factor_lookup(organisation_id: int | None) -> Callable[[str], list[FactorChoice]]:
+    """A memoised zone → vintages lookup over the active factor sets an organisation sees, for one import.
+
+    Those are the global sets and the organisation's own: an own set's factor wins over a global one for the
+    same zone and year, so one organisation's override never reaches another (docs/methodology.md §5).
+    """
+    visible = Q(factor_set__organisation=None)
+    if organisation_id is not None:
+        visible |= Q(factor_set__organisation_id=organisation_id)
 
     @lru_cache(maxsize=4096)
     def lookup(zone: str) -> list[FactorChoice]:
         rows = (
-            EmissionFactor.objects.filter(zone=zone, factor_set__status=FactorSetStatus.ACTIVE)
+            EmissionFactor.objects.filter(visible, zone=zone, factor_set__status=FactorSetStatus.ACTIVE)
             .select_related("factor_set")
-            .order_by("vintage_year", "-factor_set__version")
+            .order_by("vintage_year", F("factor_set__organisation").desc(nulls_last=True), "-factor_set__version")
         )
         latest: dict[int, FactorChoice] = {}
         for row in rows:
-            # One factor per vintage: the newest version of the set wins.
+            # One factor per vintage: the organisation's own set first, then the newest version of the set.
             latest.setdefault(
                 row.vintage_year,
                 FactorChoice(
@@ -35,3 +44,11 @@ def factor_lookup() -> Callable[[str], list[FactorChoice]]:
         return [latest[year] for year in sorted(latest)]
 
     return lookup
+
+
+def visible_factors(organisation_id: int | None) -> QuerySet[EmissionFactor]:
+    """Active factors an organisation's figures may use: global ones and its own overrides."""
+    visible = Q(factor_set__organisation=None)
+    if organisation_id is not None:
+        visible |= Q(factor_set__organisation_id=organisation_id)
+    return EmissionFactor.objects.filter(visible, factor_set__status=FactorSetStatus.ACTIVE)

@@ -26,8 +26,16 @@ class FactorSetStatus(models.TextChoices):
 
 
 class EmissionFactorSet(models.Model):
-    """One version of one dataset. A new vintage or correction is a new version, never an overwrite."""
+    """One version of one dataset. A new vintage or correction is a new version, never an overwrite.
 
+    A set without an organisation is global: every organisation's lookups see it, and only a platform
+    administrator changes it (`manage.py factor_set_global`). A set owned by an organisation overrides the global
+    factors for the same zone and year in that organisation's lookups only, after four-eyes approval.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=FactorKind.choices)
@@ -39,7 +47,16 @@ class EmissionFactorSet(models.Model):
 
     class Meta:
         ordering = ["name", "-version"]
-        constraints = [models.UniqueConstraint(fields=["name", "version"], name="factorset_unique_version")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "version"], condition=models.Q(organisation=None), name="factorset_unique_version"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "name", "version"],
+                condition=models.Q(organisation__isnull=False),
+                name="factorset_unique_org_version",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"

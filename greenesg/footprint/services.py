@@ -13,8 +13,11 @@ def factor_sets_load(seeds: list[FactorSetSeed], *, set_model: Any, factor_model
     Takes the model classes so the data migration can pass its historical models.
     """
     created = 0
+    # Seeds are global sets. The data migration's historical model predates organisation-owned sets.
+    owner = {"organisation": None} if any(f.name == "organisation" for f in set_model._meta.fields) else {}
     for seed in seeds:
         factor_set, new = set_model.objects.get_or_create(
+            **owner,
             name=seed.name,
             version=seed.version,
             defaults={"kind": seed.kind, "source": seed.source, "source_url": seed.source_url, "notes": seed.notes},
@@ -36,3 +39,31 @@ def factor_sets_load(seeds: list[FactorSetSeed], *, set_model: Any, factor_model
         )
         created += 1
     return created
+
+
+def global_factor_set_publish(
+    *, name: str, kind: str, source: str, factors: list[dict[str, Any]], source_url: str = "", notes: str = ""
+) -> Any:
+    """A new active version of a global factor set, superseding the earlier active one (a platform decision:
+    every organisation's new figures use it). Organisation-owned sets are never touched."""
+    from django.db import transaction
+
+    from greenesg.footprint.models import EmissionFactor, EmissionFactorSet, FactorSetStatus
+
+    if not factors:
+        raise ValueError("A factor set needs at least one factor.")
+    with transaction.atomic():
+        earlier = EmissionFactorSet.objects.select_for_update().filter(organisation=None, name=name)
+        latest = earlier.order_by("-version").first()
+        earlier.filter(status=FactorSetStatus.ACTIVE).update(status=FactorSetStatus.SUPERSEDED)
+        factor_set = EmissionFactorSet.objects.create(
+            name=name,
+            version=(latest.version + 1) if latest else 1,
+            kind=kind,
+            source=source,
+            source_url=source_url,
+            notes=notes,
+            status=FactorSetStatus.ACTIVE,
+        )
+        EmissionFactor.objects.bulk_create(EmissionFactor(factor_set=factor_set, **row) for row in factors)
+    return factor_set

@@ -11,12 +11,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 
 from greenesg.accounts.access import OrgAccess
 from greenesg.accounts.models import Project
 from greenesg.footprint.factor_seed import canonical_azure_region
+from greenesg.footprint.factors import visible_factors
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerDaily, LedgerEntry
 from greenesg.steering import advice, budget, pareto, sci
 from greenesg.steering.grid_intensity import LiveProviderError, live_factors, live_provider_configured
@@ -133,18 +134,20 @@ def region_zone(provider: str, region: str) -> str:
     return f"{provider}/{name.lower()}"
 
 
-def registry_factors(*, provider: str, regions: list[str]) -> dict[str, advice.RegionFactor]:
-    """Latest vintage per zone from the active sets (newest set version first within a vintage).
+def registry_factors(
+    *, provider: str, regions: list[str], organisation_id: int | None = None
+) -> dict[str, advice.RegionFactor]:
+    """Latest vintage per zone from the active sets the organisation sees (its own overrides first, then the
+    newest set version within a vintage); without an organisation, the global sets only.
 
     Provider "Unknown" means are never offered: ranking against an average would hide an unmapped region.
     """
     zones = {region_zone(provider, region): region for region in regions}
     rows = (
-        EmissionFactor.objects.filter(
-            zone__in=list(zones), factor_set__status=FactorSetStatus.ACTIVE, is_fallback_mean=False
-        )
+        visible_factors(organisation_id)
+        .filter(zone__in=list(zones), is_fallback_mean=False)
         .select_related("factor_set")
-        .order_by("zone", "-vintage_year", "-factor_set__version")
+        .order_by("zone", "-vintage_year", F("factor_set__organisation").desc(nulls_last=True), "-factor_set__version")
     )
     found: dict[str, advice.RegionFactor] = {}
     for row in rows:
@@ -176,7 +179,8 @@ def project_region_comparison(
     for usage in project_cloud_usage(project=project, period=period):
         provider, energy, actual = usage["provider"], float(usage["energy_kwh"] or 0.0), float(usage["kg"] or 0.0)
         regions = registry_regions(provider=provider)
-        ranking = advice.rank_regions(regions, registry_factors(provider=provider, regions=regions))
+        factors = registry_factors(provider=provider, regions=regions, organisation_id=project.organisation_id)
+        ranking = advice.rank_regions(regions, factors)
         options = advice.counterfactuals(energy_kwh=energy, actual_kg=actual, ranking=ranking)
         rows.append(
             {

@@ -407,7 +407,9 @@ def region_move_record(
 
     The energy is what the project actually ran in the new region during the period (the runs that moved).
     """
-    factors = selectors.registry_factors(provider=provider, regions=[from_region, to_region])
+    factors = selectors.registry_factors(
+        provider=provider, regions=[from_region, to_region], organisation_id=project.organisation_id
+    )
     missing = [r for r in (from_region, to_region) if r not in factors]
     if missing:
         raise SteeringError(f"Not in the factor registry for {provider}: {', '.join(missing)}.")

@@ -176,15 +176,21 @@ def _factor_change(org, officer, name="test-grid"):
 
 
 def test_a_factor_set_change_waits_for_a_second_officer(org, officer, second_officer) -> None:
-    old = EmissionFactorSet.objects.create(name="test-grid", version=1, kind="grid_country", source="v1")
+    # The global set of the same name stays active: an organisation's change is an override of its own (issue 12).
+    global_set = EmissionFactorSet.objects.create(name="test-grid", version=1, kind="grid_country", source="v1")
+    first = _factor_change(org, officer)
+    services.factor_set_change_approve(request=first, actor=second_officer, reason="Checked against source")
     change = _factor_change(org, officer)
     assert change.factor_set.version == 2 and change.factor_set.status == FactorSetStatus.PENDING
+    assert change.factor_set.organisation_id == org.pk
     with pytest.raises(PermissionDenied, match="four-eyes"):
         services.factor_set_change_approve(request=change, actor=officer)
     services.factor_set_change_approve(request=change, actor=second_officer, reason="Checked against source")
-    old.refresh_from_db()
-    change.factor_set.refresh_from_db()
+    old = first.factor_set
+    for item in (global_set, old, change.factor_set):
+        item.refresh_from_db()
     assert (old.status, change.factor_set.status, change.status) == ("superseded", "active", ChangeStatus.APPROVED)
+    assert global_set.status == "active"
     with pytest.raises(services.EsgConflict, match="already approved"):
         services.factor_set_change_reject(request=change, actor=second_officer, reason="too late now")
 
