@@ -58,13 +58,14 @@ LIVE_RECORD_SCHEMA: dict[str, Any] = {
     "minProperties": 1,
     "additionalProperties": {
         "anyOf": [
-            {"type": "string"},
+            {"type": "string", "pattern": "^[^\\x00]*$"},
             {"type": "number", "minimum": -MAX_LIVE_NUMBER, "maximum": MAX_LIVE_NUMBER},
             {"type": "boolean"},
         ],
         "nullable": True,
     },
-    "description": "One codecarbon emissions record, as its HTTPOutput posts it: field names to plain values.",
+    "description": "One codecarbon emissions record, as its HTTPOutput posts it: field names to plain values "
+    "(no NUL character in names or texts).",
 }
 
 _ERROR_TEXT = {
@@ -436,6 +437,9 @@ class LiveRecordView(APIView):
         payload = request.data
         if not isinstance(payload, dict) or not payload:
             raise exceptions.ParseError("The body must be a JSON object: one codecarbon emissions record.")
+        if any("\x00" in text for key, value in payload.items() for text in (key, value) if isinstance(text, str)):
+            # PostgreSQL's jsonb refuses \u0000: such a record could not even be queued (a 500 before).
+            raise exceptions.ParseError("A codecarbon record contains no NUL characters.")
         if any(isinstance(value, dict | list) for value in payload.values()):
             raise exceptions.ParseError(
                 "A codecarbon record is flat: every field is a string, number, boolean or null."

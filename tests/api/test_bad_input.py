@@ -92,3 +92,11 @@ def test_a_chunked_upload_is_a_411(api):
     )
     error = _error(response, 411)
     assert "Content-Length" in error["message"]
+
+
+@pytest.mark.parametrize("body", ['{"run_id": "a\\u0000b", "duration": 1}', '{"a\\u0000": 1}'])
+def test_a_live_record_with_nul_is_a_400(client, full_token, body):
+    # PostgreSQL's jsonb refuses \u0000, so such a record cannot even be queued.
+    client.raise_request_exception = False
+    response = client.post(f"/api/v1/live/{full_token}", body, content_type="application/json")
+    _error(response, 400)
