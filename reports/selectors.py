@@ -22,6 +22,7 @@ from greenesg.accounts.access import OrgAccess
 from greenesg.accounts.models import Organisation, Project
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
+from ingestion.billing_coverage import billing_coverage_for
 from reports import aggregation
 from reports.filters import DashboardFilter, InvalidFilter, dashboard_filter_build
 
@@ -136,6 +137,13 @@ def footprint_summary(
         "start": flt.start.isoformat() if flt.start else None,
         "end": flt.end.isoformat() if flt.end else None,
         **footprint_totals(organisation_id=organisation.id, scope=scope, flt=flt),
+        # Billing is covered per organisation: lines are estimated before they are attributed to projects.
+        "coverage": {
+            "scope": "organisation",
+            **billing_coverage_for(
+                organisation_id=organisation.id, start=flt.start or dt.date.min, end=flt.end or dt.date.max
+            ),
+        },
     }
 
 

@@ -60,6 +60,33 @@ class FootprintTotalsSerializer(serializers.Serializer):
     water_l = serializers.FloatField(help_text="Water, litres")
 
 
+class _MethodFloats(serializers.Serializer):
+    modelled = serializers.FloatField(allow_null=True)
+    extrapolated = serializers.FloatField(allow_null=True)
+    unestimated = serializers.FloatField(allow_null=True)
+    excluded = serializers.FloatField(allow_null=True, help_text="unsupported lines: fees, licences")
+
+
+class _MethodCounts(serializers.Serializer):
+    modelled = serializers.IntegerField()
+    extrapolated = serializers.IntegerField()
+    unestimated = serializers.IntegerField()
+    excluded = serializers.IntegerField()
+
+
+class BillingCoverageSerializer(serializers.Serializer):
+    scope = serializers.CharField(help_text='"organisation": bills are covered before they are attributed to projects')
+    billed_cost = serializers.FloatField(help_text="Billed cost of the usage lines of active deliveries in the period")
+    billed_lines = serializers.IntegerField()
+    cost = _MethodFloats()
+    lines = _MethodCounts()
+    cost_share_percent = _MethodFloats()
+    lines_share_percent = _MethodFloats()
+    estimated_cost_share_percent = serializers.FloatField(
+        allow_null=True, help_text="Modelled + extrapolated share of the billed cost; null when nothing was billed"
+    )
+
+
 class FootprintSummarySerializer(FootprintTotalsSerializer):
     organisation = serializers.CharField(help_text="Organisation slug")
     project = serializers.CharField(allow_null=True, help_text="Project slug, null for the whole organisation")
@@ -69,6 +96,7 @@ class FootprintSummarySerializer(FootprintTotalsSerializer):
         child=FootprintTotalsSerializer(),
         help_text='The same figures per scope/category, keyed "scope1", "scope2", "scope3.cat1.1", …',
     )
+    coverage = BillingCoverageSerializer(help_text="How much of the period's billed cloud cost could be estimated")
 
 
 class RunSerializer(serializers.ModelSerializer):

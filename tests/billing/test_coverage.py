@@ -79,3 +79,31 @@ def test_the_billing_dashboard_shows_the_coverage_of_billed_cost(org, write_cur,
     }
     assert cells["Not estimated (not in the figures)"][3] == "61.0 %"  # 3.00 of 4.92
     assert cells["Modelled from usage"][3] == "39.0 %"
+
+
+@pytest.mark.django_db
+def test_the_footprint_command_and_the_summary_api_carry_the_coverage(org, write_cur, officer_client) -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    import_file(
+        org,
+        write_cur(
+            [
+                cur_row(amount=10, cost=1.92),
+                cur_row("USE1-Requests-Tier1", 1000, 3.0, unit="Requests", hour=1, service="AmazonS3"),
+            ]
+        ),
+    )
+    out = StringIO()
+
+    call_command("footprint", "--org", "acme", "--json", stdout=out)
+    api = officer_client.get("/api/v1/orgs/acme/summary").json()
+
+    coverage = json.loads(out.getvalue())["coverage"]
+    assert coverage == api["coverage"]
+    assert coverage["scope"] == "organisation"
+    assert coverage["cost"]["unestimated"] == pytest.approx(3.0)
+    assert coverage["estimated_cost_share_percent"] == pytest.approx(1.92 / 4.92 * 100)
