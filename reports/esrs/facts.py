@@ -204,7 +204,10 @@ def window_figures(inputs: dict[str, Any], start: dt.date, end: dt.date, market:
         energy["purchased_renewable"] += cell["renewable_kwh"]
         energy["electricity"] += cell["kwh"]
         energy["covered"] += cell["covered_kwh"]
-        bases[cell["basis"]] += cell["kwh"]
+        # Each kWh by the basis it was valued on: instrument-covered volume never counts as grid or residual mix.
+        bases[MB_BASIS_INSTRUMENT] += cell["covered_kwh"]
+        if cell["uncovered_kwh"] > 0:
+            bases[cell["basis"]] += cell["uncovered_kwh"]
     t = {k: v / 1000.0 for k, v in kg.items()}
     s3 = {k: v / 1000.0 for k, v in scope3.items()}
     s3_total = sum(v for k, v in s3.items() if k != "1.1")

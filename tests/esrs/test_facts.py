@@ -116,3 +116,30 @@ def test_cloud_is_scope3_1_1_and_never_energy() -> None:
     assert n["scope3"] == pytest.approx(2.0)
     assert n["energy"]["total"] == pytest.approx(5.0)
     assert n["total_location"] == pytest.approx(0.58 + 2.0)
+
+
+def test_the_grid_average_sentence_counts_only_electricity_without_instrument_or_residual_mix() -> None:
+    """DEU 38 kWh in January, 20 kWh of it covered by a GO, no residual mix: 18 kWh = 0.018 MWh use the grid
+    average (the sentence used to count all 38 kWh of the cell, instrument-covered volume included)."""
+    inputs = _inputs()
+    inputs["ledger"] = [_row("2026-01-01", "DEU", 38.0, 14.4, 14.4)]
+    inputs["instruments"] = [
+        {
+            "id": 7,
+            "type": "GO",
+            "mwh": 0.020,
+            "market": "DEU",
+            "consumption_start": "2026-01-01",
+            "consumption_end": "2026-01-31",
+            "rate": 0.0,
+        }
+    ]
+    inputs["residual_mix"] = []
+
+    result = facts.compute(inputs)
+
+    bases = result["figures"]["N"]["market_basis_mwh"]
+    assert bases["grid_average_fallback"] == pytest.approx(0.018)
+    assert bases["instrument"] == pytest.approx(0.020)
+    sentence = next(note for note in result["notes"] if "grid average" in note)
+    assert sentence.startswith("0.018 MWh")
