@@ -14,6 +14,7 @@ Parsing is pure (no ORM): project slugs and teams are resolved against what the 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import re
@@ -125,10 +126,22 @@ class DashboardFilter:
         return (self.end - self.start).days + 1
 
     def previous(self) -> DashboardFilter | None:
-        """The period of equal length just before this one (same dimensions), or None when unbounded."""
+        """The period to compare with (same dimensions), or None when unbounded; the report compares alike.
+
+        A month, a quarter or a year compares with the one before it, as the report does; a year to date with the
+        same days a year earlier; other whole months with as many months just before; any other range with the
+        range of equal length just before it.
+        """
         days = self.days
-        if days is None or self.start is None:
+        if days is None or self.start is None or self.end is None:
             return None
+        months = _whole_months(self.start, self.end)
+        year_to_date = (self.start.month, self.start.day) == (1, 1) and self.end.year == self.start.year
+        if months in (1, 3, 12) or (months and not year_to_date):
+            start = _add_months(self.start, -months)
+            return replace(self, start=start, end=self.start - dt.timedelta(days=1), period="")
+        if year_to_date:
+            return replace(self, start=_add_months(self.start, -12), end=_add_months(self.end, -12), period="")
         end = self.start - dt.timedelta(days=1)
         return replace(self, start=end - dt.timedelta(days=days - 1), end=end, period="")
 
@@ -140,6 +153,20 @@ class DashboardFilter:
         end = self.end.isoformat() if self.end else "today"
         prefix = f"{PRESETS[self.period].lower()}, " if self.period in PRESETS else ""
         return f"{prefix}{start} to {end}"
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (earlier if negative), clamped to the month's length (29 Feb → 28 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _whole_months(start: dt.date, end: dt.date) -> int:
+    """How many whole calendar months start..end spans (inclusive), or 0 if it is not whole months."""
+    if start.day != 1 or (end + dt.timedelta(days=1)).day != 1:
+        return 0
+    return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
 def parse_date(value: str | None, *, name: str) -> dt.date | None:

@@ -68,3 +68,30 @@ def test_filters_parse_and_round_trip():
 def test_bad_filters_raise_a_clear_message(params, message):
     with pytest.raises(InvalidFilter, match=message):
         dashboard_filter_parse(params)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "previous"),
+    [
+        # A quarter against the previous quarter (Q2 has 91 days, Q1 90: "equal length" missed a day of December).
+        ("2026-04-01", "2026-06-30", ("2026-01-01", "2026-03-31")),
+        ("2026-01-01", "2026-03-31", ("2025-10-01", "2025-12-31")),
+        # A year against the previous year, a month against the previous month.
+        ("2026-01-01", "2026-12-31", ("2025-01-01", "2025-12-31")),
+        ("2026-03-01", "2026-03-31", ("2026-02-01", "2026-02-28")),
+        # A year to date against the same days a year earlier.
+        ("2028-01-01", "2028-02-29", ("2027-01-01", "2027-02-28")),
+        ("2026-01-01", "2026-12-03", ("2025-01-01", "2025-12-03")),
+        # Any other range: the range of equal length just before.
+        ("2025-02-04", "2025-03-05", ("2025-01-05", "2025-02-03")),
+    ],
+)
+def test_the_previous_period_is_the_one_the_report_compares_with(start: str, end: str, previous: tuple) -> None:
+    import datetime as dt
+
+    from reports.filters import dashboard_filter_build
+
+    flt = dashboard_filter_build(start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end))
+    before = flt.previous()
+
+    assert (before.start.isoformat(), before.end.isoformat()) == previous
