@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import views
+from reports import quality_views, views
 
 urlpatterns = [
     path("o/<slug:org_slug>/", views.org_overview, name="org-overview"),
     path("o/<slug:org_slug>/mine/", views.my_projects, name="my-projects"),
     # The ledger rows behind any figure, for the same filter (drill-down), and one row by id.
     path("o/<slug:org_slug>/records/", views.org_records, name="org-records"),
+    path("o/<slug:org_slug>/data-quality/", quality_views.data_quality, name="data-quality"),
+    path("glossary/", quality_views.glossary, name="glossary"),
     path("o/<slug:org_slug>/records/<int:pk>/", views.org_record_detail, name="org-record-detail"),
     path("o/<slug:org_slug>/p/<slug:project_slug>/", views.project_detail, name="project-detail"),
     path("o/<slug:org_slug>/p/<slug:project_slug>/compare/", views.experiment_compare, name="experiment-compare"),

@@ -18,10 +18,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerEntry, Source
 from reports import aggregation, charts, engineer, exports, rollup_selectors, selectors
 from reports.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
+from reports.quality import flag_filtered
 from reports.rollup_selectors import ProjectScope
 
 RUNS_PER_PAGE = 50
@@ -552,9 +554,12 @@ def org_records(request: HttpRequest, org_slug: str) -> HttpResponse:
         sort = selectors.record_sort_parse(request.GET.get("sort"))
         number = _page_number(request.GET.get("page"))
         output = _output_format(request.GET.get("format"))
+        flag = _flag_param(request.GET.get("flag"))
     except InvalidFilter as error:
         return _bad_request(request, error)
     records = selectors.record_list(organisation_id=access.organisation.id, project_q=scope.q(), flt=flt, sort=sort)
+    if flag:
+        records = flag_filtered(records, flag)
     if output == "csv":
         return exports.records_csv_response(records, filename=f"{org_slug}-records.csv")
 
@@ -564,14 +569,18 @@ def org_records(request: HttpRequest, org_slug: str) -> HttpResponse:
             **_filter_context(access, flt),
             "rows": [_record_row(access, row) for row in rows],
             "table": _records_links(request, sort, number, has_next),
-            "totals": rollup_selectors.filtered_totals(organisation_id=access.organisation.id, scope=scope, flt=flt),
+            # Totals are the rollups' (one totals route); a flag narrows the list below the rollups' grain.
+            "totals": None
+            if flag
+            else rollup_selectors.filtered_totals(organisation_id=access.organisation.id, scope=scope, flt=flt),
+            "flag": flag_explain(flag) if flag else None,
         }
 
     context = {
         "access": access,
         "org": access.organisation,
         "breadcrumbs": _records_crumbs(access, flt, scope),
-        **_deferred_body(access, f"records:{access.role}:{scope.key}:{flt.cache_part}:{sort}:{number}", parts),
+        **_deferred_body(access, f"records:{access.role}:{scope.key}:{flt.cache_part}:{sort}:{number}:{flag}", parts),
     }
     return render(request, "reports/records.html", context)
 
@@ -595,6 +604,15 @@ def _records_links(request: HttpRequest, sort: str, number: int, has_next: bool)
         "next": _query(request.GET, page=str(number + 1)) if has_next else "",
         "csv": _query(request.GET, format="csv", page=None),
     }
+
+
+def _flag_param(value: str | None) -> str:
+    """A flag code from the glossary, or "" (no flag filter); anything else is a bad request."""
+    if not value:
+        return ""
+    if value not in GLOSSARY:
+        raise InvalidFilter("flag must be a flag code listed in the glossary.")
+    return value
 
 
 def _record_row(access: OrgAccess, entry: LedgerEntry) -> LedgerEntry:

@@ -17,6 +17,7 @@ ORG_LINKS = (
     ("steering-org-budgets", "Budgets", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
     ("billing-home", "Cloud billing", {Role.OFFICER, Role.AUDITOR}),
     ("esrs-reports", "Reports", {Role.OFFICER, Role.AUDITOR}),
+    ("data-quality", "Data quality", {Role.OFFICER, Role.AUDITOR}),
     ("org-members", "Members", {Role.OFFICER, Role.AUDITOR}),
     ("org-audit", "Audit log", {Role.OFFICER, Role.AUDITOR}),
 )

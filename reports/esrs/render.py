@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from greenesg.footprint.flags import flag_explain
 from ingestion.billing_coverage import coverage_rows
 from reports.esrs import svg
 from reports.esrs.facts import SCOPE3_LABELS, months_between
@@ -286,7 +287,10 @@ def _quality(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any]
             {"method": m, "t": v / 1000.0, "percent": v / total * 100 if total else None}
             for m, v in sorted(methods.items(), key=lambda kv: -kv[1])
         ],
-        "flags": sorted(inputs.get("flags", {}).items()),
+        "flags": [
+            {"code": code, "count": count, "title": flag_explain(code).title, "meaning": flag_explain(code).meaning}
+            for code, count in sorted(inputs.get("flags", {}).items())
+        ],
         "sources": sources[:MAX_SOURCE_ROWS],
         "sources_more": max(0, len(sources) - MAX_SOURCE_ROWS),
         "primary": fmt(computed["figures"]["N"]["scope3_primary_percent"], "percent"),

@@ -33,6 +33,14 @@ def num(value: Any) -> str:
 
 
 @register.filter
+def flag_meaning(code: Any) -> str:
+    """The plain-language meaning of a flag code, for a tooltip (greenesg/footprint/flags.py)."""
+    from greenesg.footprint.flags import flag_explain
+
+    return flag_explain(str(code)).meaning
+
+
+@register.filter
 def exact(value: Any) -> str:
     """Full precision for a `<data value>` attribute, so tests and scripts can read the exact figure."""
     if value is None:

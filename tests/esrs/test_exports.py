@@ -147,3 +147,15 @@ def test_with_an_lei_the_ixbrl_is_filing_grade(acme) -> None:
 
     assert "NOT FOR FILING" not in report_services.report_document(built, "ixbrl").decode("utf-8")
     assert json.loads(report_services.report_document(built, "json"))["filing_grade"] is True
+
+
+@pytest.mark.django_db
+def test_the_report_annex_explains_each_flag_it_counts(acme) -> None:
+    from greenesg.footprint.flags import GLOSSARY
+
+    built = _built(acme)
+    built.inputs["flags"] = {"region_unmapped": 2, "proxy_vintage": 1}
+
+    html = report_services.report_document(built, "html").decode("utf-8")
+
+    assert GLOSSARY["region_unmapped"].meaning in html and GLOSSARY["proxy_vintage"].title in html
