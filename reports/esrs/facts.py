@@ -562,6 +562,7 @@ def compute(inputs: dict[str, Any]) -> dict[str, Any]:
                 concept=E16_CONCEPTS[row],
                 dims={"CurrentlyStatedBaselineMilestonesOrTargetYearsAxis": "MilestonesAndTargetYearsMember"},
             )
+    _blank_windows_without_data(inputs, facts, figures)
     result = {
         "facts": facts,
         "figures": figures,
@@ -606,8 +607,43 @@ def _market_summary(market: dict, window: dict[str, str]) -> list[dict[str, Any]
     return out
 
 
-def _notes(inputs: dict[str, Any], market: dict, figures: dict[str, Any]) -> list[str]:
+# Facts that state the ledger's figures for a window: without any ledger data they are "not available", never 0.
+LEDGER_FACT_PREFIXES = ("e1_5.", "e1_6.", "intensity.", "other.")
+
+
+def data_months(inputs: dict[str, Any], window: dict[str, Any]) -> tuple[int, int]:
+    """(months of the window with any ledger row, months of the window)."""
+    months = months_between(dt.date.fromisoformat(window["start"]), dt.date.fromisoformat(window["end"]))
+    present = {_month(row["month"]) for row in inputs.get("ledger", [])}
+    return sum(1 for month in months if month in present), len(months)
+
+
+def _blank_windows_without_data(inputs: dict[str, Any], facts: dict[str, Any], figures: dict[str, Any]) -> None:
+    """A window with no ledger data at all reports "not available": its ledger facts become None (printed as
+    "–", never tagged in iXBRL) instead of a 0 that would read as "no emissions" (issue 12: no data is not zero)."""
+    for name, window in inputs["windows"].items():
+        present, total = data_months(inputs, window)
+        figures[name]["data_months"], figures[name]["months"] = present, total
+        if present:
+            continue
+        for fact in facts.values():
+            if fact["window"] == name and fact["id"].startswith(LEDGER_FACT_PREFIXES):
+                fact["value"] = None
+
+
+def _coverage_notes(inputs: dict[str, Any], figures: dict[str, Any]) -> list[str]:
     notes = []
+    for name, window in inputs["windows"].items():
+        present, total = figures[name].get("data_months", 0), figures[name].get("months", 0)
+        if present == 0:
+            notes.append(f"{window['title']}: no data; its figures are shown as – (not available), not as 0.")
+        elif present < total:
+            notes.append(f"{window['title']}: {present} of {total} months have data; comparisons with it are partial.")
+    return notes
+
+
+def _notes(inputs: dict[str, Any], market: dict, figures: dict[str, Any]) -> list[str]:
+    notes = _coverage_notes(inputs, figures)
     cells = _scope2_cells(inputs.get("ledger", []))
     _, instrument_notes = _allocate_instruments(inputs.get("instruments", []), cells)
     notes += instrument_notes

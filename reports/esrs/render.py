@@ -212,13 +212,19 @@ def _kpis(inputs: dict[str, Any], computed: dict[str, Any]) -> list[dict[str, st
             return "–"
         return f"{(a - b) / abs(b) * 100:+.1f} %"
 
+    def value(window: dict[str, Any] | None, key: str) -> float | None:
+        # A window without any ledger data has no figure: "–", never a 0 that a change could be computed from.
+        if window is None or window.get("data_months") == 0:
+            return None
+        return window[key]
+
     def kpi(label: str, key: str, unit: str) -> dict[str, str]:
         return {
             "label": label,
-            "value": fmt(n[key], "t"),
+            "value": fmt(value(n, key), "t"),
             "unit": unit,
-            "yoy": change(n[key], prev[key]),
-            "qoq": change(n[key], pq[key]) if pq else "",
+            "yoy": change(value(n, key), value(prev, key)),
+            "qoq": change(value(n, key), value(pq, key)) if pq else "",
         }
 
     intensity = facts.get("intensity.market.N", {}).get("value")
@@ -232,7 +238,7 @@ def _kpis(inputs: dict[str, Any], computed: dict[str, Any]) -> list[dict[str, st
         kpi("Scope 3", "scope3", "tCO2e"),
         {
             "label": "Energy consumption (own operations)",
-            "value": fmt(energy["total"], "MWh"),
+            "value": fmt(None if n.get("data_months") == 0 else energy["total"], "MWh"),
             "unit": "MWh",
             "yoy": change(energy["total"], prev["energy"]["total"]),
             "qoq": change(energy["total"], pq["energy"]["total"]) if pq else "",

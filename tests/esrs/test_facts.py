@@ -143,3 +143,36 @@ def test_the_grid_average_sentence_counts_only_electricity_without_instrument_or
     assert bases["instrument"] == pytest.approx(0.020)
     sentence = next(note for note in result["notes"] if "grid average" in note)
     assert sentence.startswith("0.018 MWh")
+
+
+def test_a_window_without_data_is_not_available_not_zero() -> None:
+    """N-1 (2025-Q1) has no ledger row in these inputs: its figures are None, never 0, and a note says so."""
+    result = facts.compute(_inputs())
+
+    previous = {fid: f for fid, f in result["facts"].items() if f["window"] == "N-1"}
+    assert previous and all(f["value"] is None for f in previous.values())
+    assert result["facts"]["e1_6.total_location.N"]["value"] == pytest.approx(0.580)
+    assert any(note.startswith("N-1: no data") for note in result["notes"])
+
+
+def test_a_partial_comparative_carries_its_coverage() -> None:
+    inputs = _inputs()
+    inputs["ledger"].append(_row("2025-02-01", "FRA", 10, 1, 1))
+
+    result = facts.compute(inputs)
+
+    assert result["facts"]["e1_6.total_location.N-1"]["value"] == pytest.approx(0.001)
+    assert "N-1: 1 of 3 months have data; comparisons with it are partial." in result["notes"]
+
+
+def test_the_ixbrl_never_tags_a_window_without_data() -> None:
+    from reports.esrs import exports
+
+    inputs = _inputs()
+    inputs["organisation"].update({"legal_name": "X", "slug": "x", "lei": ""})
+    inputs["period"] = {"label": "2026-Q1", "title": "Q1 2026"}
+    computed = facts.compute(inputs)
+
+    document = exports.ixbrl_bytes(inputs, computed, {"status_label": "draft"}).decode("utf-8")
+
+    assert "2025-01-01" not in document  # no context of the empty N-1 window, so no fact tagged 0 there
