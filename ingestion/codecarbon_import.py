@@ -134,8 +134,10 @@ def _flags_column(frame: Any, implied: Any, assumed_tz: bool) -> list[str]:
     return out
 
 
-def _attributes_column(frame: Any, implied: Any) -> list[str]:
+def _attributes_column(frame: Any, implied: Any, source_zone: str) -> list[str]:
     extra = frame[[c for c in _ATTRIBUTE_COLUMNS if c in frame.columns]].copy()
+    # The zone the file's local timestamps were read in: records show the source time in it beside UTC.
+    extra["source_timezone"] = source_zone
     extra["codecarbon_kg"] = frame["emissions_kg"]
     extra["implied_factor_g_per_kwh"] = implied
     extra["codecarbon_pue"] = frame["pue"]
@@ -212,7 +214,7 @@ def ledger_frame_from_records(
             "in_inventory": True,
             "import_job_id": job_id,
             "source_row": frame["line"].astype("int64"),
-            "attributes": _attributes_column(frame, implied),
+            "attributes": _attributes_column(frame, implied, zone.key),
         }
     )
     return out[list(LEDGER_COLUMNS)]

@@ -509,6 +509,7 @@ def _render_entry(request: HttpRequest, access: OrgAccess, entry: LedgerEntry) -
         "hardware": hardware,
         "other_attributes": other_attributes,
         "codecarbon_kg": attributes.get("codecarbon_kg"),
+        "source_time": _source_time(entry, attributes),
         "implied_factor": attributes.get("implied_factor_g_per_kwh"),
         "what_if": chosen,
         "alternatives": alternatives,
@@ -517,6 +518,31 @@ def _render_entry(request: HttpRequest, access: OrgAccess, entry: LedgerEntry) -
         "breadcrumbs": _entry_crumbs(access, entry),
     }
     return render(request, "reports/ledger_detail.html", context)
+
+
+def _source_time(entry: LedgerEntry, attributes: dict[str, Any]) -> dict[str, Any] | None:
+    """The record's end as its source wrote it: codecarbon's local time in the zone it was read in (stored at
+    import; older rows fall back to the project's zone setting). Billing exports are already UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not entry.source.startswith("codecarbon"):
+        return None
+    name = str(attributes.get("source_timezone") or "")
+    stored = bool(name)
+    if not name and entry.project is not None:
+        name = entry.project.host_timezone or "UTC"
+    try:
+        local = entry.period_end.astimezone(ZoneInfo(name or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    offset = local.strftime("%z")
+    # Formatted here: the template's date filter would convert an aware time back to the site's zone.
+    return {
+        "local": local.strftime("%Y-%m-%d %H:%M:%S"),
+        "offset": f"UTC{offset[:3]}:{offset[3:]}",
+        "zone": name or "UTC",
+        "from_setting": not stored,
+    }
 
 
 def _entry_crumbs(access: OrgAccess, entry: LedgerEntry) -> list[dict[str, str]]:
