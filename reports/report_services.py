@@ -152,6 +152,15 @@ def report_document(built: Built, fmt: str) -> bytes:
     raise ReportError(f"Unknown format {fmt!r}.")
 
 
+def report_web_html(*, report: Report, records_url: str) -> str:
+    """The stored report as a web page (same inputs, same figures, same status as its documents)."""
+    built = Built(inputs=report.inputs, computed=facts.compute(report.inputs), meta=report_meta(report, report.inputs))
+    if report.generated_at:
+        built.meta["generated_at"] = report.generated_at.isoformat(timespec="seconds")
+    context = render.report_context(built.inputs, built.computed, built.meta, records_url=records_url)
+    return render.render_html({**context, "web": True})
+
+
 def xlsx_available() -> bool:
     try:
         import xlsxwriter  # noqa: F401

@@ -10,6 +10,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/esrs/", views.report_list, name="esrs-reports"),
     path("o/<slug:org_slug>/esrs/<int:pk>/", views.report_detail, name="esrs-report-detail"),
     path("o/<slug:org_slug>/esrs/<int:pk>/sign/", views.report_sign, name="esrs-report-sign"),
+    path("o/<slug:org_slug>/esrs/<int:pk>/view/", views.report_view, name="esrs-report-view"),
     path("o/<slug:org_slug>/esrs/<int:pk>/download/<str:fmt>/", views.report_download, name="esrs-report-download"),
     path("o/<slug:org_slug>/esrs/settings/", views.settings_general, name="esrs-settings"),
     path("o/<slug:org_slug>/esrs/settings/scope3/", views.settings_screening, name="esrs-screening"),

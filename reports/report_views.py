@@ -157,6 +157,18 @@ def report_sign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET"])
+def report_view(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """The report as a web page, from its stored inputs: each E1-6 figure links to the ledger rows it sums."""
+    access = _get_reports_access(request, org_slug)
+    report = _get_report_for_user(access, pk)
+    if not report.inputs or report.status not in (ReportStatus.READY, ReportStatus.SIGNED):
+        raise Http404("This report has not been generated yet.")
+    html = report_services.report_web_html(report=report, records_url=reverse("org-records", args=[org_slug]))
+    return HttpResponse(html)
+
+
+@login_required
 def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug)
     report = _get_report_for_user(access, pk)

@@ -42,7 +42,30 @@ def fmt(value: Any, unit: str) -> str:
     return f"{number:,.3f}"
 
 
-def _table_view(table: dict[str, Any]) -> dict[str, Any]:
+_ROW_SCOPES = {"scope1": "scope1", "scope2_location": "scope2", "scope2_market": "scope2", "scope3": "scope3"}
+
+
+def _records_href(records_url: str | None, row_id: str, window: dict[str, Any] | None) -> str | None:
+    """The records list behind one E1-6 figure: the window's days and the row's scope (no scope for totals)."""
+    if records_url is None or window is None:
+        return None
+    if row_id.startswith("scope3.cat"):
+        scope = row_id if row_id != "scope3.catother" else None
+        if scope is None:
+            return None
+    elif row_id in ("total_location", "total_market"):
+        scope = ""
+    else:
+        scope = _ROW_SCOPES.get(row_id)
+        if scope is None:
+            return None
+    query = f"?start={window['start']}&end={window['end']}" + (f"&scope={scope}" if scope else "")
+    return records_url + query
+
+
+def _table_view(
+    table: dict[str, Any], records_url: str | None = None, windows: dict[str, Any] | None = None
+) -> dict[str, Any]:
     rows = []
     for row in table["rows"]:
         cells = []
@@ -52,7 +75,9 @@ def _table_view(table: dict[str, Any]) -> dict[str, Any]:
             text = fmt(cell.get("value"), unit)
             if row.get("excluded") and cell.get("value") is None and col["id"] in ("N", "N-1", "YTD", "previous"):
                 text = "excl."
-            cells.append({"text": text, "col": col["id"]})
+            window = (windows or {}).get(col["id"])
+            href = _records_href(records_url, row["id"], window) if cell.get("value") is not None else None
+            cells.append({"text": text, "col": col["id"], "href": href})
         rows.append({**row, "texts": cells})
     return {**table, "view_rows": rows}
 
@@ -347,10 +372,15 @@ def _restatement(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str, 
     return {**restated, "rows": rows, "changed": sum(1 for r in rows if r["changed"])}
 
 
-def report_context(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-    """Everything the report template prints. `meta`: status, version, generated_at, signed_by/at."""
-    tables = {t["id"]: _table_view(t) for t in computed["tables"]}
+def report_context(
+    inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str, Any], *, records_url: str | None = None
+) -> dict[str, Any]:
+    """Everything the report template prints. `meta`: status, version, generated_at, signed_by/at.
+
+    With `records_url` (the web view, not the PDF) every E1-6 figure links to the ledger rows it sums.
+    """
     windows = inputs["windows"]
+    tables = {t["id"]: _table_view(t, records_url if t["id"] == "e1_6" else None, windows) for t in computed["tables"]}
     n_energy = computed["figures"]["N"]["energy"]
     cloud = _cloud(inputs)
     cloud_kwh = sum(r["kwh"] for r in cloud["regions"])

@@ -152,3 +152,20 @@ def test_screening_needs_a_reason_for_exclusions(org, officer_client) -> None:
     data["form-4-reason"] = "No material waste"
     assert officer_client.post(reverse("esrs-screening", args=["acme"]), data).status_code == 302
     assert org.scope3_screening.filter(included=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_web_view_links_each_e1_6_figure_to_its_ledger_rows(signed, officer_client, auditor_client) -> None:
+    from bs4 import BeautifulSoup
+
+    page = officer_client.get(reverse("esrs-report-view", args=["acme", signed.pk]))
+
+    assert page.status_code == 200
+    table = BeautifulSoup(page.content, "html.parser").select_one("#table-e1_6")
+    links = [a["href"] for a in table.select("a")]
+    window = signed.inputs["windows"]["N"]
+    assert f"/o/acme/records/?start={window['start']}&end={window['end']}&scope=scope1" in links
+    assert any("scope=scope3.cat1.1" in link for link in links)
+    followed = officer_client.get(links[0])
+    assert followed.status_code == 200
+    assert auditor_client.get(reverse("esrs-report-view", args=["acme", signed.pk])).status_code == 200
