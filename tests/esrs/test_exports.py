@@ -161,3 +161,30 @@ def test_the_report_annex_explains_each_flag_it_counts(acme) -> None:
     from django.utils.html import escape
 
     assert escape(GLOSSARY["region_unmapped"].meaning) in html and escape(GLOSSARY["proxy_vintage"].title) in html
+
+
+@pytest.mark.django_db
+def test_the_report_marks_unapproved_s_and_g_values(acme) -> None:
+    built = _built(acme)
+    built.inputs["esg"] = [
+        {
+            "code": "S1-6.headcount",
+            "name": "Employees",
+            "pillar": "S",
+            "unit": "employees",
+            "value": 10.0,
+            "status": "submitted",
+        },
+        {
+            "code": "S1-6.leavers",
+            "name": "Leavers",
+            "pillar": "S",
+            "unit": "employees",
+            "value": 1.0,
+            "status": "approved",
+        },
+    ]
+
+    html = report_services.report_document(built, "html").decode("utf-8")
+
+    assert html.count("not approved") == 1
