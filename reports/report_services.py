@@ -316,7 +316,7 @@ def report_sign(*, report: Report, user: AbstractBaseUser, acknowledged: Iterabl
     4. point the artifacts at the signed files and sign the manifest of all of them; the open items the officer
        acknowledged (signoff.open_items) go into the audit trail with the signature.
     """
-    locked = Report.objects.select_for_update().select_related("restates").get(pk=report.pk)
+    locked = Report.objects.select_for_update(of=("self",)).select_related("restates").get(pk=report.pk)
     if locked.status != ReportStatus.READY:
         raise ReportError(
             f"Only a report ready for sign-off can be signed (this one is {locked.get_status_display()})."
