@@ -123,6 +123,9 @@ def market_apply(
     """Replace the rollup's market-based kg of a frame grouped by `dims` (which include "scope")."""
     if frame.empty:
         return frame
+    if not (frame["scope"] == 2).any():
+        # No Scope 2 in the rollups for this filter: no ledger read (it would scan the period for nothing).
+        return frame.assign(kgco2e_market=frame["kgco2e_location"].astype("float64"))
     parts = scope2_market_parts(organisation_id=organisation_id, scope=scope, flt=flt, dims=dims)
     market = []
     for values, location, is_scope2 in zip(
