@@ -85,7 +85,7 @@ def test_a_late_older_delivery_never_replaces_a_newer_one(org, write_cur):
     from ingestion import storage
     from ingestion.billing_services import billing_job_submit
     from ingestion.models import JobOrigin
-    from ingestion.services import import_job_process
+    from ingestion.process import import_job_process
 
     older = billing_job_submit(
         organisation=org,
@@ -104,11 +104,17 @@ def test_a_late_older_delivery_never_replaces_a_newer_one(org, write_cur):
 
 @pytest.mark.django_db
 def test_other_accounts_and_months_are_separate_deliveries(org, write_cur):
-    import_file(org, write_cur([cur_row(), cur_row(account="999988887777", cost=1.0), cur_row(day="2024-02-03", cost=2.0)]))
+    import_file(
+        org, write_cur([cur_row(), cur_row(account="999988887777", cost=1.0), cur_row(day="2024-02-03", cost=2.0)])
+    )
     import_file(org, write_cur([cur_row(cost=5.0)]))  # restates January of the first account only
 
     active = BillingDelivery.objects.filter(status=DeliveryStatus.ACTIVE)
-    assert sorted((d.account, d.month.month) for d in active) == [("111122223333", 1), ("111122223333", 2), ("999988887777", 1)]
+    assert sorted((d.account, d.month.month) for d in active) == [
+        ("111122223333", 1),
+        ("111122223333", 2),
+        ("999988887777", 1),
+    ]
     assert billing_sum(org, "cost") == pytest.approx(5.0 + 1.0 + 2.0)
 
 

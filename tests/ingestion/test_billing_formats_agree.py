@@ -47,7 +47,12 @@ def test_azure_focus_energy_equals_the_native_export() -> None:
 def test_azure_focus_keeps_the_resource_group_and_the_subscription_guid() -> None:
     vm = read("focus_azure_microsoft.csv")[0]
 
-    assert (vm.account, vm.resource_group, vm.machine_type, vm.vcpus) == (SUBSCRIPTION, "rg-web", "Standard_D4ads_v5", 4)
+    assert (vm.account, vm.resource_group, vm.machine_type, vm.vcpus) == (
+        SUBSCRIPTION,
+        "rg-web",
+        "Standard_D4ads_v5",
+        4,
+    )
 
 
 @pytest.mark.parametrize(
