@@ -21,7 +21,7 @@ from greenesg.accounts.models import Organisation
 from greenesg.footprint.inventory import COMPUTE_CATEGORIES
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
-from ingestion.billing_import import OurFigure, TheirFigure, coverage_ratio, reconcile
+from ingestion.billing.estimate import OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
 from reports.filters import DashboardFilter
 
