@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import views
+from reports.dashboards import views
 
 urlpatterns = [
     path("o/<slug:org_slug>/", views.org_overview, name="org-overview"),

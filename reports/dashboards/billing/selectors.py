@@ -23,7 +23,7 @@ from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing.estimate import OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
-from reports.filters import DashboardFilter
+from reports.dashboards.filters import DashboardFilter
 
 T = TypeVar("T")
 CACHE_SECONDS = 24 * 3600

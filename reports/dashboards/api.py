@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from greenesg.api import ErrorSerializer, api_project_access
-from reports import selectors
-from reports.filters import DashboardFilter
-from reports.serializers import FootprintSummarySerializer, PeriodQuerySerializer, RunSerializer
+from reports.dashboards.filters import DashboardFilter
+from reports.dashboards.selectors import footprint as selectors
+from reports.dashboards.serializers import FootprintSummarySerializer, PeriodQuerySerializer, RunSerializer
 
 PERIOD_PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First UTC day (YYYY-MM-DD), inclusive."),
