@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-SCANNED = ("greenesg", "ingestion", "reports", "tests", "bench", "tools")
+SCANNED = ("greenesg", "esg", "steering", "demo", "ingestion", "reports", "tests", "bench", "tools")
 SUFFIXES = {".py", ".sh", ".json", ".html", ".js", ".toml"}
 
 # A document cited by name; "docs/" may or may not precede it.
