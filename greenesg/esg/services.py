@@ -45,7 +45,8 @@ from greenesg.esg.selectors import (
     value_object_id,
 )
 from greenesg.esg.validation import CellError, values_validate
-from greenesg.footprint.models import EmissionFactor, EmissionFactorSet, FactorSetStatus
+from greenesg.footprint.models import EmissionFactorSet, FactorSetStatus
+from greenesg.footprint.services import factor_set_version_create
 
 MIN_REASON = 5
 
@@ -572,23 +573,17 @@ def factor_set_change_submit(
     reason = _require_reason(reason, "A factor-set change")
     if not factors:
         raise EsgConflict("A factor-set version needs at least one factor.")
-    latest = (
-        EmissionFactorSet.objects.select_for_update()
-        .filter(organisation=organisation, name=name)
-        .order_by("-version")
-        .first()
-    )
-    factor_set = EmissionFactorSet.objects.create(
+    latest = EmissionFactorSet.objects.filter(organisation=organisation, name=name).order_by("-version").first()
+    factor_set = factor_set_version_create(
         organisation=organisation,
         name=name,
-        version=(latest.version + 1) if latest else 1,
         kind=kind,
         source=source,
+        factors=factors,
+        status=FactorSetStatus.PENDING,
         source_url=source_url,
         notes=notes,
-        status=FactorSetStatus.PENDING,
     )
-    EmissionFactor.objects.bulk_create([EmissionFactor(factor_set=factor_set, **row) for row in factors])
     request = FactorSetChangeRequest.objects.create(
         organisation=organisation, factor_set=factor_set, reason=reason, requested_by=actor
     )

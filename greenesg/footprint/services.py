@@ -48,22 +48,56 @@ def global_factor_set_publish(
     every organisation's new figures use it). Organisation-owned sets are never touched."""
     from django.db import transaction
 
-    from greenesg.footprint.models import EmissionFactor, EmissionFactorSet, FactorSetStatus
+    from greenesg.footprint.models import EmissionFactorSet, FactorSetStatus
 
     if not factors:
         raise ValueError("A factor set needs at least one factor.")
     with transaction.atomic():
-        earlier = EmissionFactorSet.objects.select_for_update().filter(organisation=None, name=name)
-        latest = earlier.order_by("-version").first()
-        earlier.filter(status=FactorSetStatus.ACTIVE).update(status=FactorSetStatus.SUPERSEDED)
-        factor_set = EmissionFactorSet.objects.create(
+        EmissionFactorSet.objects.select_for_update().filter(
+            organisation=None, name=name, status=FactorSetStatus.ACTIVE
+        ).update(status=FactorSetStatus.SUPERSEDED)
+        return factor_set_version_create(
+            organisation=None,
             name=name,
-            version=(latest.version + 1) if latest else 1,
             kind=kind,
             source=source,
+            factors=factors,
+            status=FactorSetStatus.ACTIVE,
             source_url=source_url,
             notes=notes,
-            status=FactorSetStatus.ACTIVE,
         )
-        EmissionFactor.objects.bulk_create(EmissionFactor(factor_set=factor_set, **row) for row in factors)
+
+
+def factor_set_version_create(
+    *,
+    organisation: Any,
+    name: str,
+    kind: str,
+    source: str,
+    factors: list[dict[str, Any]],
+    status: str,
+    source_url: str = "",
+    notes: str = "",
+) -> Any:
+    """The next version of a set (global when `organisation` is None, else that organisation's) with its
+    factors. Callers hold the transaction and decide what the new version supersedes."""
+    from greenesg.footprint.models import EmissionFactor, EmissionFactorSet
+
+    latest = (
+        EmissionFactorSet.objects.select_for_update()
+        .filter(organisation=organisation, name=name)
+        .order_by("-version")
+        .first()
+    )
+    factor_set = EmissionFactorSet.objects.create(
+        organisation=organisation,
+        name=name,
+        version=(latest.version + 1) if latest else 1,
+        kind=kind,
+        source=source,
+        source_url=source_url,
+        notes=notes,
+        status=status,
+    )
+    EmissionFactor.objects.bulk_create(EmissionFactor(factor_set=factor_set, **row) for row in factors)
     return factor_set
