@@ -46,9 +46,8 @@ def inventory_kwh(org, project, source: str) -> float:
     return rows.aggregate(s=Sum("energy_facility_kwh"))["s"] or 0.0
 
 
-@pytest.fixture
-def both_sources(org, project, officer, write_cur):
-    run = codecarbon_run(org, project, kwh=0.1, day=dt.date(2024, 1, 5))
+def _account_to_project(org, officer, project) -> None:
+    """The test AWS account's billing lines all go to the project."""
     attribution_rule_create(
         organisation=org,
         actor=officer,
@@ -61,6 +60,12 @@ def both_sources(org, project, officer, write_cur):
             "targets": ((project.pk, 100.0),),
         },
     )
+
+
+@pytest.fixture
+def both_sources(org, project, officer, write_cur):
+    run = codecarbon_run(org, project, kwh=0.1, day=dt.date(2024, 1, 5))
+    _account_to_project(org, officer, project)
     import_file(
         org,
         write_cur(
@@ -151,18 +156,7 @@ def test_reconciliation_shows_the_gap_against_the_gcp_carbon_export(org):
 def test_measured_runs_stay_when_the_month_has_no_billed_compute(org, project, officer, write_cur):
     """Storage or network bills do not describe the energy codecarbon measured: excluding the run would lose it."""
     run = codecarbon_run(org, project, kwh=0.1, day=dt.date(2024, 1, 5))
-    attribution_rule_create(
-        organisation=org,
-        actor=officer,
-        data={
-            "provider": "aws",
-            "match_field": "account",
-            "match_value": "111122223333",
-            "tag_key": "",
-            "note": "",
-            "targets": ((project.pk, 100.0),),
-        },
-    )
+    _account_to_project(org, officer, project)
     import_file(org, write_cur([cur_row("USE1-EBS:VolumeUsage.gp3", 100, 8.0, unit="GB-Mo")]))
     billing_inventory_refresh(organisation=org)
 

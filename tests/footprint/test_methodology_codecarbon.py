@@ -18,7 +18,7 @@ from greenesg.footprint.methodology.coefficients import METHODOLOGY_VERSION, PUE
 
 Lookup = Callable[[str], list[FactorChoice]]
 
-# Last rows of the runs in shared/samples/emissions_codecarbon_3.3.2.csv.
+# Last rows of the runs in tests/fixtures/samples/emissions_codecarbon_3.3.2.csv.
 FRA_ENERGY, FRA_EMISSIONS = 3.832985876131817e-05, 2.1479669551255092e-06
 DEU_ENERGY, DEU_EMISSIONS, DEU_WATER = 3.2457385887821166e-05, 1.2364641153965474e-05, 5.842329459807809e-05
 GCP_ENERGY, GCP_EMISSIONS = 1.5317844494689398e-05, 1.8687770283521064e-06
