@@ -226,7 +226,7 @@ def child_import(path: str) -> None:
     from greenesg.accounts.models import Organisation
     from ingestion import storage
     from ingestion.billing_services import billing_job_submit
-    from ingestion.services import import_job_process
+    from ingestion.process import import_job_process
 
     org = Organisation.objects.create(slug=f"bench-{uuid.uuid4().hex[:10]}", name="Billing benchmark")
     started = time.perf_counter()

@@ -28,8 +28,9 @@ from django.db import connection, transaction  # noqa: E402
 
 from greenesg.accounts.models import Organisation, Project  # noqa: E402
 from ingestion import storage  # noqa: E402
+from ingestion.jobs import import_job_submit  # noqa: E402
 from ingestion.models import ImportJob  # noqa: E402
-from ingestion.services import import_job_process, import_job_submit  # noqa: E402
+from ingestion.process import import_job_process  # noqa: E402
 from ingestion.synthetic import generate_csv  # noqa: E402
 
 

@@ -299,7 +299,7 @@ def _submit(request: Request, project: Project, stored: StoredFile, name: str, k
     A concurrent request with the same key loses on the key's unique constraint: its transaction
     (job included) rolls back and it replays the winner's job, so one key never makes two jobs.
     """
-    from ingestion.services import import_job_submit  # keeps the parsing stack off URL loading
+    from ingestion.jobs import import_job_submit  # keeps the parsing stack off URL loading
 
     if key:
         earlier = IdempotencyKey.objects.filter(project=project, key=key).select_related("job").first()
@@ -426,7 +426,7 @@ class LiveRecordView(APIView):
         ],
     )
     def post(self, request: Request, token: str) -> Response:
-        from ingestion.services import import_job_submit
+        from ingestion.jobs import import_job_submit
 
         api_token = token_authenticate(request, token)  # 429 after repeated bad tokens from this client
         if api_token is None:

@@ -36,10 +36,6 @@ from greenesg.footprint.methodology.codecarbon import (
 )
 from ingestion.attribution import Share, Subject
 
-# Billing rows that codecarbon can also measure (CPU, GPU, RAM of the machines): the double-counting rule and
-# the coverage figure compare codecarbon energy with these categories only (storage and network are never
-# measured by codecarbon, so they stay in the inventory whichever source a project chooses).
-COMPUTE_CATEGORIES = ("compute", "memory", "gpu")
 LEDGER_METHODS = ("modelled", "extrapolated")  # unestimated and excluded groups stay out of the ledger
 FLAG_GCP_MULTI_REGION = "gcp_multi_region_mean"
 

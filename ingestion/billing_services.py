@@ -1,6 +1,6 @@
 """Cloud billing imports (issue 3): submit, process (two-phase), restatement, re-attribution, double counting.
 
-A billing job is claimed, leased and retried exactly like a codecarbon job (ingestion.services); once
+A billing job is submitted, claimed, leased and retried by the shared lifecycle (ingestion.jobs); once
 claimed, `billing_job_run` does the work:
 1. detect the format from the header; a provider carbon export goes to `_carbon_run`;
 2. phase one, outside any transaction: stream the file, sum lines per group, estimate, extrapolate;
@@ -18,26 +18,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
-from django.db.models.functions import TruncMonth
+from django.db import transaction
 from django.utils import timezone
 
-from greenesg.accounts.models import InventorySource, Organisation, Project
-from greenesg.accounts.services import audit_log_write
+from greenesg.accounts.models import Organisation
 from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
+from greenesg.footprint.inventory import inventory_apply
 from greenesg.footprint.models import LedgerEntry
 from ingestion import storage
 from ingestion.attribution import RuleSpec, Share, Subject, shares_for
 from ingestion.billing_import import (
-    COMPUTE_CATEGORIES,
     DeliveryContext,
     EstimatedFile,
     GroupEstimate,
@@ -47,6 +43,17 @@ from ingestion.billing_import import (
     factor_resolver,
     ledger_rows,
 )
+from ingestion.jobs import (
+    ImportRefused,
+    JobSubmission,
+    job_heartbeat,
+    job_log_outcome,
+    job_mark_done,
+    job_refuse,
+    job_row_errors_store,
+    job_submit,
+    job_test_barrier,
+)
 from ingestion.models import (
     AttributionRule,
     BillingAggregate,
@@ -54,23 +61,11 @@ from ingestion.models import (
     DeliveryStatus,
     ImportJob,
     JobKind,
-    JobStatus,
     ProviderFigure,
-    RowError,
 )
 from ingestion.readers.billing import BillingFileError, ReadReport, detect_file_format, iter_billing_chunks
 from ingestion.readers.billing import read_provider_carbon as read_carbon
 from ingestion.readers.billing.formats import FORMATS, FORMATS_BY_KEY, header_key
-from ingestion.services import (
-    MAX_STORED_ROW_ERRORS,
-    ImportRefused,
-    JobSubmission,
-    _enqueue_on_commit,
-    _heartbeat,
-    _job_fail,
-    _log_outcome,
-    _test_barrier,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -95,36 +90,18 @@ def billing_job_submit(
     enqueue: bool = True,
 ) -> JobSubmission:
     """Create an org-level billing job for stored content, or return the job that already has these bytes."""
-    user = created_by if created_by is not None and created_by.is_authenticated else None
-    try:
-        with transaction.atomic():
-            job = ImportJob.objects.create(
-                organisation=organisation,
-                project=None,
-                kind=JobKind.BILLING,
-                origin=origin,
-                stored_path=stored.relative_path,
-                original_name=original_name[:255],
-                size_bytes=stored.size_bytes,
-                sha256=stored.sha256,
-                created_by=user,
-            )
-            audit_log_write(
-                organisation=organisation,
-                actor=user,
-                action="import.create",
-                object_type="import_job",
-                object_id=str(job.pk),
-                after={"kind": JobKind.BILLING, "origin": origin, "file": job.original_name, "sha256": stored.sha256},
-            )
-            if enqueue:
-                _enqueue_on_commit(str(job.pk))
-    except IntegrityError:
-        # The org-level unique constraint settles concurrent identical uploads, not a prior SELECT.
-        storage.discard(stored.relative_path)
-        existing = ImportJob.objects.get(organisation=organisation, project__isnull=True, sha256=stored.sha256)
-        return JobSubmission(job=existing, created=False)
-    return JobSubmission(job=job, created=True)
+    return job_submit(
+        organisation=organisation,
+        project=None,
+        kind=JobKind.BILLING,
+        origin=origin,
+        stored=stored,
+        original_name=original_name,
+        sha256=stored.sha256,
+        created_by=created_by,
+        audit_after={"kind": JobKind.BILLING, "origin": origin, "sha256": stored.sha256},
+        enqueue=enqueue,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- process
@@ -149,10 +126,12 @@ def billing_job_run(job: ImportJob) -> None:
             return
         parsed = _billing_parse(job, path)
         _decide(parsed.report)
-    except (BillingFileError, ImportRefused) as exc:
-        rows = getattr(exc, "rows_read", 0)
-        _job_fail(str(job.pk), str(exc), rows_read=rows)
-        _log_outcome(job, "import.failed", {"error": str(exc)})
+    except BillingFileError as exc:
+        # Raised by format detection, before a row was read.
+        job_refuse(job, str(exc), rows_read=0)
+        return
+    except ImportRefused as exc:
+        job_refuse(job, str(exc), rows_read=exc.rows_read)
         return
     _billing_publish(job, parsed)
 
@@ -163,40 +142,33 @@ def _billing_parse(job: ImportJob, path: Path) -> ParsedBilling:
     try:
         for chunk in iter_billing_chunks(path, display_name=job.original_name, report=report):
             aggregator.add(chunk)
-            _heartbeat(str(job.pk), rows=report.rows_read, stage="reading")
-            _test_barrier(report.rows_read)
+            job_heartbeat(str(job.pk), rows=report.rows_read, stage="reading")
+            job_test_barrier(report.rows_read)
     except BillingFileError as exc:
-        exc.rows_read = report.rows_read  # type: ignore[attr-defined]
-        raise
-    _heartbeat(str(job.pk), rows=report.rows_read, stage="estimating")
+        raise ImportRefused(str(exc), rows_read=report.rows_read) from exc
+    job_heartbeat(str(job.pk), rows=report.rows_read, stage="estimating")
     resolve = factor_resolver(factor_lookup(job.organisation_id))
     return ParsedBilling(report=report, estimated=estimate_groups(aggregator, resolve=resolve))
-
-
-def _refuse(message: str, rows_read: int) -> ImportRefused:
-    error = ImportRefused(message)
-    error.rows_read = rows_read  # type: ignore[attr-defined]
-    return error
 
 
 def _decide(report: ReadReport) -> None:
     bad_rows = len({p.line for p in report.problems}) + report.problems_truncated
     if report.rows_read == 0:
-        raise _refuse(f"{report.file_name}: the file contains no data rows", 0)
+        raise ImportRefused(f"{report.file_name}: the file contains no data rows", rows_read=0)
     money = next((p for p in report.problems if header_key(p.column) in MONEY_HEADERS), None)
     if money is not None:
-        raise _refuse(
+        raise ImportRefused(
             f"{report.file_name}: line {money.line}, column {money.column}: {money.message} ({money.raw_value!r}). "
             "A bad cost cell refuses the whole billing file; nothing was written.",
-            report.rows_read,
+            rows_read=report.rows_read,
         )
     if bad_rows and bad_rows / report.rows_read > MAX_REJECTED_SHARE:
         first = report.problems[0]
-        raise _refuse(
+        raise ImportRefused(
             f"{report.file_name}: {bad_rows} of {report.rows_read} rows are invalid (more than "
             f"{MAX_REJECTED_SHARE:.0%}; first: line {first.line}, {first.column}: {first.message}); "
             "the whole file was refused and nothing was written.",
-            report.rows_read,
+            rows_read=report.rows_read,
         )
 
 
@@ -213,7 +185,7 @@ class PublishOutcome:
 def _billing_publish(job: ImportJob, parsed: ParsedBilling) -> None:
     estimated = parsed.estimated
     assert estimated is not None
-    _heartbeat(str(job.pk), rows=parsed.report.rows_read, stage="writing")
+    job_heartbeat(str(job.pk), rows=parsed.report.rows_read, stage="writing")
     with transaction.atomic():
         organisation = _lock_organisation(job.organisation_id)
         rules = attribution_rules_load(organisation=organisation)
@@ -221,7 +193,7 @@ def _billing_publish(job: ImportJob, parsed: ParsedBilling) -> None:
         for (provider, account, month), groups in sorted(estimated.deliveries.items()):
             _delivery_publish(job, provider, account, month, groups, rules, outcome)
         _refresh(organisation.pk, outcome)
-        _store_problems(job, parsed.report)
+        job_row_errors_store(job, parsed.report.problems)
         _job_done(job, parsed.report, estimated, outcome)
 
 
@@ -377,7 +349,7 @@ def _refresh(organisation_id: int, outcome: PublishOutcome) -> None:
     if not outcome.days:
         return
     months = {day.replace(day=1) for day in outcome.days}
-    touched = billing_inventory_apply(organisation_id=organisation_id, project_ids=outcome.projects, months=months)
+    touched = inventory_apply(organisation_id=organisation_id, project_ids=outcome.projects, months=months)
     ledger.rollup_refresh(
         organisation_id=organisation_id,
         project_ids=outcome.projects | touched,
@@ -385,20 +357,6 @@ def _refresh(organisation_id: int, outcome: PublishOutcome) -> None:
         last_day=max(outcome.days),
     )
     ledger.dashboard_generation_bump(organisation_id)
-
-
-def _store_problems(job: ImportJob, report: ReadReport) -> None:
-    RowError.objects.bulk_create(
-        RowError(
-            job=job,
-            row=p.line,
-            column=p.column[:100],
-            code=p.code[:40],
-            message=p.message[:500],
-            raw_value=p.raw_value[:200],
-        )
-        for p in report.problems[:MAX_STORED_ROW_ERRORS]
-    )
 
 
 def _job_done(job: ImportJob, report: ReadReport, estimated: EstimatedFile, outcome: PublishOutcome) -> None:
@@ -418,22 +376,17 @@ def _job_done(job: ImportJob, report: ReadReport, estimated: EstimatedFile, outc
         "kgco2e_embodied": sum(d.kgco2e_embodied for d in deliveries),
     }
     bad = len({p.line for p in report.problems}) + report.problems_truncated
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.DONE,
-        stage="done",
-        finished_at=timezone.now(),
-        lease_until=None,
+    job_mark_done(
+        job,
         rows_read=report.rows_read,
-        rows_processed=report.rows_read,
         rows_rejected=bad,
         records_new=outcome.rows_written,
         records_updated=outcome.deliveries_replaced,
         records_unchanged=0,
         detected_format=report.format,
         totals=totals,
-        error_message="",
     )
-    _log_outcome(
+    job_log_outcome(
         job,
         "import.done",
         {
@@ -453,9 +406,8 @@ def _carbon_parse(job: ImportJob, path: Path) -> ParsedBilling:
     try:
         records = list(read_carbon(path, display_name=job.original_name, report=report))
     except BillingFileError as exc:
-        exc.rows_read = report.rows_read  # type: ignore[attr-defined]
-        raise
-    _heartbeat(str(job.pk), rows=report.rows_read, stage="writing")
+        raise ImportRefused(str(exc), rows_read=report.rows_read) from exc
+    job_heartbeat(str(job.pk), rows=report.rows_read, stage="writing")
     return ParsedBilling(report=report, carbon=records)
 
 
@@ -483,29 +435,24 @@ def _carbon_publish(job: ImportJob, parsed: ParsedBilling) -> None:
                 job__created_at__lt=job.created_at,
             ).update(status=DeliveryStatus.SUPERSEDED)
         ProviderFigure.objects.bulk_create(figures, batch_size=2000)
-        _store_problems(job, parsed.report)
+        job_row_errors_store(job, parsed.report.problems)
         ledger.dashboard_generation_bump(job.organisation_id)
         skipped = len(parsed.carbon) - len(figures)
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.DONE,
-            stage="done",
-            finished_at=timezone.now(),
-            lease_until=None,
+        job_mark_done(
+            job,
             rows_read=parsed.report.rows_read,
-            rows_processed=parsed.report.rows_read,
             rows_rejected=parsed.report.rows_rejected,
             records_new=len(figures),
             records_updated=0,
             records_unchanged=0,
             detected_format=parsed.report.format,
-            error_message="",
             totals={
                 "provider_figures": len(figures),
                 "without_month": skipped,
                 "kg_location": sum(f.kg_location or 0.0 for f in figures),
             },
         )
-        _log_outcome(job, "import.done", {"provider_figures": len(figures)})
+        job_log_outcome(job, "import.done", {"provider_figures": len(figures)})
 
 
 def _figure(job: ImportJob, record: Any) -> ProviderFigure:
@@ -567,103 +514,6 @@ def billing_reattribute(*, organisation: Organisation) -> int:
             outcome.days |= _month_days(delivery.month)
         _refresh(organisation.pk, outcome)
         return outcome.rows_written
-
-
-# ---------------------------------------------------------------------------------------------- double counting
-
-
-def billing_inventory_apply(
-    *, organisation_id: int, project_ids: Iterable[int | None] | None = None, months: Iterable[dt.date] | None = None
-) -> set[int]:
-    """Apply each project's `inventory_source` where codecarbon and billing cover the same provider and month.
-
-    With "billing" (the default) the project's codecarbon rows of that provider and month leave the inventory,
-    but only when that month has billed compute, memory or GPU (a bill of storage or network alone does not
-    describe the measured energy, so the runs stay); with "codecarbon" its billed compute, memory and GPU rows
-    do (storage and network are never measured, so they stay) (docs/methodology.md §8.1). Excluded rows are kept
-    (in_inventory=False) for the coverage figure. Call it after any import or a change of a project's setting;
-    returns the projects whose rows changed, for the rollup refresh.
-    """
-    projects = Project.objects.filter(organisation_id=organisation_id)
-    if project_ids is not None:
-        projects = projects.filter(pk__in=[p for p in project_ids if p is not None])
-    month_list = sorted(set(months)) if months is not None else None
-    touched: set[int] = set()
-    for project in projects:
-        for provider, month in _billing_months(project, month_list):
-            if _apply_one(project, provider, month):
-                touched.add(project.pk)
-    return touched
-
-
-def _billing_months(project: Project, months: list[dt.date] | None) -> list[tuple[str, dt.date]]:
-    rows = LedgerEntry.objects.filter(project=project, source="billing")
-    if months is not None:
-        rows = rows.filter(day__gte=months[0], day__lte=max(_month_days(months[-1])))
-    pairs = rows.annotate(month=TruncMonth("day")).values_list("provider", "month").distinct()
-    return [
-        (provider, month if isinstance(month, dt.date) else month.date())
-        for provider, month in pairs
-        if months is None or (month if isinstance(month, dt.date) else month.date()) in months
-    ]
-
-
-def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
-    days = _month_days(month)
-    window = Q(project=project, day__gte=min(days), day__lte=max(days))
-    measured = LedgerEntry.objects.filter(
-        window, source__in=["codecarbon", "codecarbon_task"], provider__iexact=provider
-    )
-    billed = LedgerEntry.objects.filter(window, source="billing", provider=provider)
-    if not measured.filter(source="codecarbon").exists():
-        return False
-    billed_compute = billed.filter(resource_category__in=COMPUTE_CATEGORIES)
-    if project.inventory_source == InventorySource.CODECARBON:
-        changed = billed_compute.filter(in_inventory=True).update(in_inventory=False)
-        changed += (
-            billed.exclude(resource_category__in=COMPUTE_CATEGORIES)
-            .filter(in_inventory=False)
-            .update(in_inventory=True)
-        )
-        changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
-        changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
-        # Task rows cover the same energy as their run: the run rule applies again after the restore above.
-        ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
-        return changed > 0
-    changed = billed.filter(in_inventory=False).update(in_inventory=True)
-    if not billed_compute.exists():
-        # Only billed compute describes the energy codecarbon measured; storage or network bills do not, so the
-        # runs stay in the inventory beside them (docs/methodology.md §8.1).
-        changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
-        changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
-        ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
-        return changed > 0
-    changed += measured.filter(in_inventory=True).update(in_inventory=False)
-    return changed > 0
-
-
-def billing_inventory_refresh(*, organisation: Organisation, project: Project | None = None) -> None:
-    """Re-apply the double-counting rule (e.g. after a codecarbon import or a change of inventory_source)."""
-    with transaction.atomic():
-        ids = None if project is None else [project.pk]
-        touched = billing_inventory_apply(organisation_id=organisation.pk, project_ids=ids)
-        if not touched:
-            return
-        bounds = LedgerEntry.objects.filter(organisation=organisation, project_id__in=touched).aggregate(
-            first=Min("day")
-        )
-        last = (
-            LedgerEntry.objects.filter(organisation=organisation, project_id__in=touched)
-            .order_by("-day")
-            .values_list("day", flat=True)
-            .first()
-        )
-        if bounds["first"] is None or last is None:
-            return
-        ledger.rollup_refresh(
-            organisation_id=organisation.pk, project_ids=touched, first_day=bounds["first"], last_day=last
-        )
-        ledger.dashboard_generation_bump(organisation.pk)
 
 
 # ---------------------------------------------------------------------------------------------- acceptance

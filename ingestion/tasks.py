@@ -18,7 +18,7 @@ from django.db import OperationalError
     max_retries=5,
 )
 def import_job_process_task(self: Task, job_id: str) -> None:
-    from ingestion.services import import_job_process
+    from ingestion.process import import_job_process
 
     result = import_job_process(job_id=job_id)
     if result.retry_in > 0:
@@ -28,6 +28,6 @@ def import_job_process_task(self: Task, job_id: str) -> None:
 
 @shared_task(ignore_result=True)
 def import_job_reconcile() -> None:
-    from ingestion.services import import_job_reconcile as reconcile
+    from ingestion.jobs import import_job_reconcile as reconcile
 
     reconcile()

@@ -97,7 +97,7 @@ def project_upload(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 @csrf_protect
 def _upload_post(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
-    from ingestion.services import import_job_submit  # keeps the parsing stack off URL loading
+    from ingestion.jobs import import_job_submit  # keeps the parsing stack off URL loading
 
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():

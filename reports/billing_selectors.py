@@ -18,10 +18,11 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from greenesg.accounts.models import Organisation
+from greenesg.footprint.inventory import COMPUTE_CATEGORIES
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing_coverage import billing_coverage_for
-from ingestion.billing_import import COMPUTE_CATEGORIES, OurFigure, TheirFigure, coverage_ratio, reconcile
+from ingestion.billing_import import OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
 from reports.filters import DashboardFilter
 

@@ -31,9 +31,9 @@ def project_save(*, project: Project, actor: AbstractBaseUser, before: dict[str,
     )
     if before and before.get("inventory_source") != project.inventory_source:
         # Which source counts where codecarbon and billing overlap changed: re-apply the rule now.
-        from ingestion.billing_services import billing_inventory_refresh
+        from greenesg.footprint.inventory import inventory_refresh
 
-        billing_inventory_refresh(organisation=project.organisation, project=project)
+        inventory_refresh(organisation=project.organisation, project=project)
     return project
 
 

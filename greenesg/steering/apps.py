@@ -8,3 +8,10 @@ class SteeringConfig(AppConfig):
     label = "steering"
     verbose_name = "Budgets, CI gate, region advice and SCI"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Ingestion knows no feature app: the budget check after each import is a hook registered here.
+        from greenesg.steering.tasks import budget_check_after_import_hook
+        from ingestion.hooks import after_import_register
+
+        after_import_register(budget_check_after_import_hook)

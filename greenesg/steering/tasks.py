@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from celery import shared_task
 from django.db import OperationalError
+
+if TYPE_CHECKING:
+    from ingestion.hooks import ImportPublished
 
 
 @shared_task(
@@ -19,3 +24,8 @@ def budget_check_task(project_id: int) -> None:
     from greenesg.steering.services import budget_check_after_import
 
     budget_check_after_import(project_id=project_id)
+
+
+def budget_check_after_import_hook(event: ImportPublished) -> None:
+    """After-import hook (ingestion.hooks): runs once the import has committed."""
+    budget_check_task.delay(event.project_id)

@@ -13,7 +13,7 @@ from greenesg.accounts.models import Organisation
 from ingestion import storage
 from ingestion.billing_services import billing_job_submit
 from ingestion.models import ImportJob, JobOrigin
-from ingestion.services import import_job_process
+from ingestion.process import import_job_process
 
 CUR_HEADER = [
     "identity/LineItemId",

@@ -85,7 +85,7 @@ def test_a_late_older_delivery_never_replaces_a_newer_one(org, write_cur):
     from ingestion import storage
     from ingestion.billing_services import billing_job_submit
     from ingestion.models import JobOrigin
-    from ingestion.services import import_job_process
+    from ingestion.process import import_job_process
 
     older = billing_job_submit(
         organisation=org,

@@ -9,10 +9,10 @@ import pytest
 from django.db.models import Sum
 
 from greenesg.accounts.models import InventorySource
+from greenesg.footprint.inventory import inventory_refresh
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing_import import OurFigure, TheirFigure, reconcile
 from ingestion.billing_rules import attribution_rule_create
-from ingestion.billing_services import billing_inventory_refresh
 from reports.billing_selectors import billing_coverage, billing_reconciliation_rows
 from reports.filters import DashboardFilter
 from tests.billing.conftest import cur_row, import_file
@@ -96,7 +96,7 @@ def test_billing_is_counted_by_default_and_codecarbon_kept_for_coverage(org, pro
 def test_a_codecarbon_project_counts_its_runs_and_keeps_billed_storage(org, project, both_sources):
     project.inventory_source = InventorySource.CODECARBON
     project.save()
-    billing_inventory_refresh(organisation=org, project=project)
+    inventory_refresh(organisation=org, project=project)
 
     both_sources.refresh_from_db()
     assert both_sources.in_inventory is True
@@ -113,7 +113,7 @@ def test_a_codecarbon_project_counts_its_runs_and_keeps_billed_storage(org, proj
 def test_other_providers_and_months_are_not_touched(org, project, both_sources):
     other = codecarbon_run(org, project, kwh=0.2, day=dt.date(2024, 2, 5))
     gcp = codecarbon_run(org, project, kwh=0.3, day=dt.date(2024, 1, 6), provider="gcp")
-    billing_inventory_refresh(organisation=org)
+    inventory_refresh(organisation=org)
 
     assert LedgerEntry.objects.get(pk=other.pk).in_inventory is True
     assert LedgerEntry.objects.get(pk=gcp.pk).in_inventory is True
@@ -158,7 +158,7 @@ def test_measured_runs_stay_when_the_month_has_no_billed_compute(org, project, o
     run = codecarbon_run(org, project, kwh=0.1, day=dt.date(2024, 1, 5))
     _account_to_project(org, officer, project)
     import_file(org, write_cur([cur_row("USE1-EBS:VolumeUsage.gp3", 100, 8.0, unit="GB-Mo")]))
-    billing_inventory_refresh(organisation=org)
+    inventory_refresh(organisation=org)
 
     run.refresh_from_db()
     assert run.in_inventory

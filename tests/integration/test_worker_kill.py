@@ -20,8 +20,8 @@ from django.db.models import Sum
 from greenesg.accounts.models import Organisation, Project
 from greenesg.footprint.models import LedgerEntry
 from ingestion import storage
+from ingestion.jobs import import_job_submit
 from ingestion.models import ImportJob, JobStatus
-from ingestion.services import import_job_submit
 from ingestion.synthetic import generate_csv
 from tests.integration.conftest import wait_for
 
@@ -146,7 +146,7 @@ def test_a_whole_worker_killed_mid_import_is_recovered_by_the_next_worker(start_
 def test_a_lost_queue_is_rebuilt_from_the_database_by_the_reconciler(start_worker, settings) -> None:
     import redis
 
-    from ingestion.services import import_job_reconcile
+    from ingestion.jobs import import_job_reconcile
 
     project = _project()
     job = _submit(project, generate_csv(runs=10, start=dt.datetime(2026, 7, 1), days=2))

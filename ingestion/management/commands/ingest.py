@@ -73,7 +73,8 @@ class Command(BaseCommand):
 
     def _import_one(self, path: Path, project: Project) -> tuple[bool, int]:
         """Import one file; returns (accepted, rows rejected)."""
-        from ingestion.services import import_job_process, import_job_submit
+        from ingestion.jobs import import_job_submit
+        from ingestion.process import import_job_process
 
         problem = name_problem(path.name) or (None if path.is_file() else "no such file")
         if problem is None:
