@@ -225,7 +225,7 @@ def child_import(path: str) -> None:
     django.setup()
     from greenesg.accounts.models import Organisation
     from ingestion import storage
-    from ingestion.billing_services import billing_job_submit
+    from ingestion.billing.pipeline import billing_job_submit
     from ingestion.process import import_job_process
 
     org = Organisation.objects.create(slug=f"bench-{uuid.uuid4().hex[:10]}", name="Billing benchmark")

@@ -28,10 +28,10 @@ from django.db import connection, transaction  # noqa: E402
 
 from greenesg.accounts.models import Organisation, Project  # noqa: E402
 from ingestion import storage  # noqa: E402
+from ingestion.codecarbon.synthetic import generate_csv  # noqa: E402
 from ingestion.jobs import import_job_submit  # noqa: E402
 from ingestion.models import ImportJob  # noqa: E402
 from ingestion.process import import_job_process  # noqa: E402
-from ingestion.synthetic import generate_csv  # noqa: E402
 
 
 def timed_import(path: Path, project: Project) -> tuple[float, ImportJob]:

@@ -17,10 +17,10 @@ from django.db import transaction
 from greenesg.accounts.models import Infrastructure, Membership, Organisation, Project, Role
 from greenesg.accounts.services import organisation_get_or_create, project_get_or_create
 from ingestion import storage
+from ingestion.codecarbon.synthetic import generate_csv
 from ingestion.jobs import import_job_submit
 from ingestion.models import JobKind, JobOrigin
 from ingestion.process import import_job_process
-from ingestion.synthetic import generate_csv
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo-only accounts, refused in production mode
 

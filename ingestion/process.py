@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from ingestion.billing_services import billing_job_run
+from ingestion.billing.pipeline import billing_job_run
+from ingestion.codecarbon.pipeline import codecarbon_job_run
 from ingestion.jobs import ClaimResult, import_job_claim, job_fail
 from ingestion.models import ImportJob, JobKind
-from ingestion.services import codecarbon_job_run
 
 
 def import_job_process(*, job_id: str) -> ClaimResult:

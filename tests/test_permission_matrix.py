@@ -18,10 +18,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from greenesg.accounts.models import Membership
 from greenesg.footprint.models import LedgerEntry
 from ingestion import storage
+from ingestion.codecarbon.synthetic import generate_csv
 from ingestion.jobs import import_job_submit
 from ingestion.models import ImportJob
 from ingestion.process import import_job_process
-from ingestion.synthetic import generate_csv
 
 pytestmark = pytest.mark.django_db
 

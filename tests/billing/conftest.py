@@ -11,7 +11,7 @@ import pytest
 
 from greenesg.accounts.models import Organisation
 from ingestion import storage
-from ingestion.billing_services import billing_job_submit
+from ingestion.billing.pipeline import billing_job_submit
 from ingestion.models import ImportJob, JobOrigin
 from ingestion.process import import_job_process
 

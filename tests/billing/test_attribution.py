@@ -7,8 +7,8 @@ from django.db.models import Sum
 
 from greenesg.accounts.models import AuditLog
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
-from ingestion.attribution import RuleSpec, Subject, rule_matches, shares_for, targets_parse
-from ingestion.billing_rules import (
+from ingestion.billing.attribution import RuleSpec, Subject, rule_matches, shares_for, targets_parse
+from ingestion.billing.rules import (
     attribution_rule_create,
     attribution_rule_delete,
     attribution_rule_move,

@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from greenesg.footprint.ledger import LEDGER_COLUMNS
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
-from ingestion.billing_import import ledger_row
+from ingestion.billing.estimate import ledger_row
 from ingestion.models import BillingDelivery, DeliveryStatus, ImportJob, JobStatus, ProviderFigure
 from tests.billing.conftest import cur_row, import_file
 
@@ -45,8 +45,8 @@ def test_it_reproduces_the_worked_example_in_the_ledger(org, write_cur):
 def test_ledger_rows_have_exactly_the_ledger_columns(org, write_cur):
     import_file(org, write_cur([cur_row()]))
     delivery = BillingDelivery.objects.get()
-    from ingestion.attribution import Share
-    from ingestion.billing_services import _context
+    from ingestion.billing.attribution import Share
+    from ingestion.billing.pipeline import _context
 
     row = ledger_row(_context(delivery), delivery.aggregates.get(), Share(None, 1.0, None))
     assert tuple(row) == LEDGER_COLUMNS
@@ -83,7 +83,7 @@ def test_it_replaces_earlier_cur_delivery(org, write_cur):
 @pytest.mark.django_db
 def test_a_late_older_delivery_never_replaces_a_newer_one(org, write_cur):
     from ingestion import storage
-    from ingestion.billing_services import billing_job_submit
+    from ingestion.billing.pipeline import billing_job_submit
     from ingestion.models import JobOrigin
     from ingestion.process import import_job_process
 
@@ -121,7 +121,7 @@ def test_other_accounts_and_months_are_separate_deliveries(org, write_cur):
 @pytest.mark.django_db
 def test_the_same_file_twice_is_already_imported(org, write_cur):
     from ingestion import storage
-    from ingestion.billing_services import billing_job_submit
+    from ingestion.billing.pipeline import billing_job_submit
     from ingestion.models import JobOrigin
 
     path = write_cur([cur_row()])

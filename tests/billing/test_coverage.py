@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from ingestion.billing_coverage import billing_coverage_for, coverage_summary
+from ingestion.billing.coverage import billing_coverage_for, coverage_summary
 from tests.billing.conftest import cur_row, import_file
 
 JANUARY = (dt.date(2024, 1, 1), dt.date(2024, 1, 31))

@@ -11,8 +11,8 @@ from django.db.models import Sum
 from greenesg.accounts.models import InventorySource
 from greenesg.footprint.inventory import inventory_refresh
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
-from ingestion.billing_import import OurFigure, TheirFigure, reconcile
-from ingestion.billing_rules import attribution_rule_create
+from ingestion.billing.estimate import OurFigure, TheirFigure, reconcile
+from ingestion.billing.rules import attribution_rule_create
 from reports.billing_selectors import billing_coverage, billing_reconciliation_rows
 from reports.filters import DashboardFilter
 from tests.billing.conftest import cur_row, import_file

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from greenesg.accounts.models import AuditLog
 from greenesg.footprint.models import LedgerEntry
-from ingestion.billing_cli import billing_ingest_cli
+from ingestion.billing.cli import billing_ingest_cli
 from ingestion.models import AttributionRule, BillingDelivery, ImportJob, JobStatus
 from tests.billing.conftest import cur_row, cur_text, import_file
 

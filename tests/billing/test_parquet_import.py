@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Sum
 
 from greenesg.footprint.models import LedgerEntry
-from ingestion.billing_services import billing_upload_problem
+from ingestion.billing.pipeline import billing_upload_problem
 from ingestion.models import JobStatus
 from tests.billing.conftest import import_file
 

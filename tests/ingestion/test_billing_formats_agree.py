@@ -12,9 +12,9 @@ import pytest
 
 from greenesg.footprint.methodology import units
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, estimate_line
-from ingestion.readers.billing import read_billing_lines
-from ingestion.readers.billing.azure import classify_azure
-from ingestion.readers.billing.identity import canonical_account
+from ingestion.billing.readers import read_billing_lines
+from ingestion.billing.readers.azure import classify_azure
+from ingestion.billing.readers.identity import canonical_account
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "billing"
 SUBSCRIPTION = "0f4a1c2e-0000-4000-8000-000000000001"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from greenesg.footprint.methodology.cloud import estimate_line, extrapolate_unknown
-from ingestion.readers.billing import (
+from ingestion.billing.readers import (
     BillingFileError,
     Limits,
     ReaderOptions,
@@ -25,7 +25,7 @@ from ingestion.readers.billing import (
     read_billing_lines,
     read_provider_carbon,
 )
-from ingestion.readers.billing import reader as reader_module
+from ingestion.billing.readers import reader as reader_module
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "billing"
 

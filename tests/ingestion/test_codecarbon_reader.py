@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingestion.readers import codecarbon as cc
-from ingestion.readers.codecarbon import (
+from ingestion.codecarbon import reader as cc
+from ingestion.codecarbon.reader import (
     RECORD_COLUMNS,
     UNSET_EXPERIMENT_ID,
     CodecarbonChunk,

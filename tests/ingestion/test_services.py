@@ -12,10 +12,10 @@ from django.utils import timezone
 from greenesg.accounts.models import Infrastructure, Project
 from greenesg.footprint.models import EmissionFactor, LedgerDaily, LedgerEntry
 from ingestion import storage
+from ingestion.codecarbon.synthetic import generate_csv
 from ingestion.jobs import import_job_claim, import_job_reconcile, import_job_submit
 from ingestion.models import ImportJob, JobStatus, RowError
 from ingestion.process import import_job_process
-from ingestion.synthetic import generate_csv
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,9 @@ from django.db.models import Sum
 from greenesg.accounts.models import Organisation, Project
 from greenesg.footprint.models import LedgerEntry
 from ingestion import storage
+from ingestion.codecarbon.synthetic import generate_csv
 from ingestion.jobs import import_job_submit
 from ingestion.models import ImportJob, JobStatus
-from ingestion.synthetic import generate_csv
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration

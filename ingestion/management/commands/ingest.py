@@ -45,7 +45,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["source"] == "billing":
-            from ingestion.billing_cli import billing_ingest_cli
+            from ingestion.billing.cli import billing_ingest_cli
 
             code = billing_ingest_cli(
                 options["paths"], org=options["org"], create=options["create"], stdout=self.stdout

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from ingestion.readers.billing.identity import canonical_account
+from ingestion.billing.readers.identity import canonical_account
 
 MATCH_FIELDS = ("account", "account_name", "resource_group", "tag")
 UNALLOCATED = None

@@ -11,12 +11,12 @@ import re
 from functools import lru_cache
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_canonical_region
-from ingestion.readers.billing.aws import classify_aws, instance_type
-from ingestion.readers.billing.azure import classify_azure
-from ingestion.readers.billing.azure import usage_type as azure_usage_type
-from ingestion.readers.billing.azure import vm_size as azure_vm
-from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
-from ingestion.readers.billing.identity import canonical_account
+from ingestion.billing.readers.aws import classify_aws, instance_type
+from ingestion.billing.readers.azure import classify_azure
+from ingestion.billing.readers.azure import usage_type as azure_usage_type
+from ingestion.billing.readers.azure import vm_size as azure_vm
+from ingestion.billing.readers.common import RowSink, parse_json_object, parse_number
+from ingestion.billing.readers.identity import canonical_account
 
 # FOCUS ChargeCategory: Usage, Purchase, Tax, Credit, Adjustment; ChargeClass "Correction" restates history.
 KEEP_CHARGE_CATEGORY = "usage"

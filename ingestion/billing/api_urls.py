@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ingestion import billing_api
+from ingestion.billing import api as billing_api
 
 urlpatterns = [
     path("orgs/<slug:org_slug>/billing/imports", billing_api.BillingImportsView.as_view(), name="api-billing-imports"),

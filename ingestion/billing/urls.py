@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ingestion import billing_views
+from ingestion.billing import views as billing_views
 
 urlpatterns = [
     path("o/<slug:org_slug>/billing/", billing_views.billing_home, name="billing-home"),

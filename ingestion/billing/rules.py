@@ -10,7 +10,7 @@ from django.db.models import Max
 
 from greenesg.accounts.models import Organisation
 from greenesg.accounts.services import audit_log_write
-from ingestion.billing_services import billing_reattribute
+from ingestion.billing.pipeline import billing_reattribute
 from ingestion.models import AttributionRule, AttributionTarget
 
 

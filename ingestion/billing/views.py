@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from ingestion import storage
-from ingestion.attribution import targets_format
-from ingestion.billing_forms import AttributionRuleForm, BillingUploadForm
+from ingestion.billing.attribution import targets_format
+from ingestion.billing.forms import AttributionRuleForm, BillingUploadForm
 from ingestion.forms import LimitedUploadHandler, display_name
 from ingestion.models import AttributionRule, BillingDelivery, JobOrigin
 from ingestion.storage import UploadTooLarge
@@ -89,7 +89,7 @@ def billing_home(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @csrf_protect
 def _upload_post(request: HttpRequest, access: OrgAccess) -> HttpResponse:
-    from ingestion.billing_services import billing_job_submit  # keeps the parsing stack off URL loading
+    from ingestion.billing.pipeline import billing_job_submit  # keeps the parsing stack off URL loading
 
     form = BillingUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -151,7 +151,7 @@ def _rule_rows(access: OrgAccess) -> list[dict[str, Any]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def billing_rules(request: HttpRequest, org_slug: str) -> HttpResponse:
-    from ingestion.billing_rules import attribution_rule_create
+    from ingestion.billing.rules import attribution_rule_create
 
     if request.method != "POST":
         access = _get_org_for_reader(request, org_slug)
@@ -193,7 +193,7 @@ def _rule_initial(rule: AttributionRule) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def billing_rule_edit(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
-    from ingestion.billing_rules import attribution_rule_update
+    from ingestion.billing.rules import attribution_rule_update
 
     access, rule = _get_rule_for_officer(request, org_slug, pk)
     if request.method == "POST":
@@ -217,7 +217,7 @@ def billing_rule_edit(request: HttpRequest, org_slug: str, pk: int) -> HttpRespo
 @login_required
 @require_POST
 def billing_rule_delete(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
-    from ingestion.billing_rules import attribution_rule_delete
+    from ingestion.billing.rules import attribution_rule_delete
 
     _, rule = _get_rule_for_officer(request, org_slug, pk)
     attribution_rule_delete(rule=rule, actor=request.user)
@@ -228,7 +228,7 @@ def billing_rule_delete(request: HttpRequest, org_slug: str, pk: int) -> HttpRes
 @login_required
 @require_POST
 def billing_rule_move(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
-    from ingestion.billing_rules import attribution_rule_move
+    from ingestion.billing.rules import attribution_rule_move
 
     _, rule = _get_rule_for_officer(request, org_slug, pk)
     direction = request.POST.get("direction", "")

@@ -111,7 +111,7 @@ class BillingImportsView(StreamedUploadMixin, generics.ListAPIView):
         },
     )
     def post(self, request: Request, org_slug: str) -> Response:
-        from ingestion.billing_services import billing_job_submit, billing_upload_problem
+        from ingestion.billing.pipeline import billing_job_submit, billing_upload_problem
 
         access = api_org_access(request, org_slug, write=True)
         stored, name = _receive_billing_file(request)

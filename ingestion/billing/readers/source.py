@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ingestion.readers.billing.common import BillingFileError
-from ingestion.readers.billing.parquet import is_parquet_name, parquet_columns
+from ingestion.billing.readers.common import BillingFileError
+from ingestion.billing.readers.parquet import is_parquet_name, parquet_columns
 
 DEFAULT_MAX_BYTES = 4 * 2**30  # 4 GiB decompressed
 DEFAULT_MAX_RATIO = 200.0  # decompressed bytes per byte of input file

@@ -34,7 +34,7 @@ from greenesg.footprint.methodology.codecarbon import (
     factor_zone_candidates,
     resolve_factor,
 )
-from ingestion.attribution import Share, Subject
+from ingestion.billing.attribution import Share, Subject
 
 LEDGER_METHODS = ("modelled", "extrapolated")  # unestimated and excluded groups stay out of the ledger
 FLAG_GCP_MULTI_REGION = "gcp_multi_region_mean"

@@ -7,8 +7,8 @@ from typing import Any
 
 from django import forms
 
-from ingestion.attribution import targets_parse
-from ingestion.billing_services import billing_upload_problem
+from ingestion.billing.attribution import targets_parse
+from ingestion.billing.pipeline import billing_upload_problem
 from ingestion.forms import SNIFF_BYTES
 from ingestion.models import MatchField
 

@@ -61,7 +61,7 @@ def billing_ingest_cli(paths: list[str], *, org: str, create: bool, stdout: Text
 
 
 def _import_one(path: Path, organisation: Organisation, stdout: TextIO) -> tuple[bool, int]:
-    from ingestion.billing_services import billing_job_submit, billing_upload_problem
+    from ingestion.billing.pipeline import billing_job_submit, billing_upload_problem
     from ingestion.process import import_job_process
 
     problem = None if path.is_file() else "no such file"

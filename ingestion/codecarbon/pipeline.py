@@ -21,7 +21,14 @@ from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.inventory import inventory_apply
 from ingestion import storage
-from ingestion.codecarbon_import import ProjectContext, ledger_frame_from_records
+from ingestion.codecarbon.reader import (
+    CodecarbonFormatError,
+    RowProblem,
+    last_row_per_run,
+    parse_live_record,
+    read_codecarbon_csv,
+)
+from ingestion.codecarbon.to_ledger import ProjectContext, ledger_frame_from_records
 from ingestion.hooks import ImportPublished, after_import_on_commit
 from ingestion.jobs import (
     ImportRefused,
@@ -33,13 +40,6 @@ from ingestion.jobs import (
     job_test_barrier,
 )
 from ingestion.models import ImportJob, JobKind
-from ingestion.readers.codecarbon import (
-    CodecarbonFormatError,
-    RowProblem,
-    last_row_per_run,
-    parse_live_record,
-    read_codecarbon_csv,
-)
 
 logger = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.inventory import inventory_apply
 from greenesg.footprint.models import LedgerEntry
 from ingestion import storage
-from ingestion.attribution import RuleSpec, Share, Subject, shares_for
-from ingestion.billing_import import (
+from ingestion.billing.attribution import RuleSpec, Share, Subject, shares_for
+from ingestion.billing.estimate import (
     DeliveryContext,
     EstimatedFile,
     GroupEstimate,
@@ -43,6 +43,9 @@ from ingestion.billing_import import (
     factor_resolver,
     ledger_rows,
 )
+from ingestion.billing.readers import BillingFileError, ReadReport, detect_file_format, iter_billing_chunks
+from ingestion.billing.readers import read_provider_carbon as read_carbon
+from ingestion.billing.readers.formats import FORMATS, FORMATS_BY_KEY, header_key
 from ingestion.jobs import (
     ImportRefused,
     JobSubmission,
@@ -63,9 +66,6 @@ from ingestion.models import (
     JobKind,
     ProviderFigure,
 )
-from ingestion.readers.billing import BillingFileError, ReadReport, detect_file_format, iter_billing_chunks
-from ingestion.readers.billing import read_provider_carbon as read_carbon
-from ingestion.readers.billing.formats import FORMATS, FORMATS_BY_KEY, header_key
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class ParsedBilling:
 
 
 def billing_job_run(job: ImportJob) -> None:
-    """Process a claimed billing job (called by ingestion.services.import_job_process)."""
+    """Process a claimed billing job (called by ingestion.codecarbon.pipeline.import_job_process)."""
     path = Path(storage.open_stored(job.stored_path))
     try:
         fmt = detect_file_format(path, display_name=job.original_name)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 from greenesg.footprint.methodology import units
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_canonical_region, instance_spec
-from ingestion.readers.billing.columns import (
+from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
     build_lines,
@@ -22,8 +22,8 @@ from ingestion.readers.billing.columns import (
     split_rows,
     timestamps,
 )
-from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
-from ingestion.readers.billing.identity import canonical_account
+from ingestion.billing.readers.common import RowSink, parse_json_object, parse_number
+from ingestion.billing.readers.identity import canonical_account
 
 STORAGE_UNITS = frozenset({units.MONTH, units.DAY, units.GB_MONTH, units.TB_MONTH})
 NETWORK_UNITS = frozenset({units.GB, units.TB})

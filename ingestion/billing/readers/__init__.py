@@ -12,16 +12,16 @@ Public API:
 from __future__ import annotations
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine
-from ingestion.readers.billing.common import BillingFileError, ProviderCarbonRecord, ReadReport, RowProblem
-from ingestion.readers.billing.formats import FORMATS, detect_billing_format
-from ingestion.readers.billing.reader import (
+from ingestion.billing.readers.common import BillingFileError, ProviderCarbonRecord, ReadReport, RowProblem
+from ingestion.billing.readers.formats import FORMATS, detect_billing_format
+from ingestion.billing.readers.reader import (
     ReaderOptions,
     detect_file_format,
     iter_billing_chunks,
     read_billing_lines,
     read_provider_carbon,
 )
-from ingestion.readers.billing.source import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO, Limits
+from ingestion.billing.readers.source import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO, Limits
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import lru_cache, partial
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, gpu_watts, instance_spec
-from ingestion.readers.billing.columns import (
+from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
     build_lines,
@@ -17,8 +17,8 @@ from ingestion.readers.billing.columns import (
     split_rows,
     timestamps,
 )
-from ingestion.readers.billing.common import RowSink, parse_json_object
-from ingestion.readers.billing.identity import canonical_account
+from ingestion.billing.readers.common import RowSink, parse_json_object
+from ingestion.billing.readers.identity import canonical_account
 
 KEEP_UNITS = frozenset({"seconds", "byte-seconds", "bytes", "requests"})
 # 3.2 keeps everything but rounding errors; tax and adjustment rows are credits/charges, not usage.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingestion.readers.billing.common import BillingFileError
+from ingestion.billing.readers.common import BillingFileError
 
 
 def header_key(name: str) -> str:

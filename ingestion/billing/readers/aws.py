@@ -8,7 +8,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, instance_spec
-from ingestion.readers.billing.columns import (
+from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
     build_lines,
@@ -18,8 +18,8 @@ from ingestion.readers.billing.columns import (
     split_rows,
     timestamps,
 )
-from ingestion.readers.billing.common import RowSink, parse_json_object, parse_number
-from ingestion.readers.billing.identity import canonical_account
+from ingestion.billing.readers.common import RowSink, parse_json_object, parse_number
+from ingestion.billing.readers.identity import canonical_account
 
 # 3.1 row filter: only usage; fees, tax, credits, refunds, RI/SP fees and negations are dropped (and counted).
 KEEP_LINE_ITEM_TYPES = frozenset({"Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"})

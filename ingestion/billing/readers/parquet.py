@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingestion.readers.billing.common import BillingFileError
+from ingestion.billing.readers.common import BillingFileError
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ingestion.readers.billing.source import Limits, _Budget
+    from ingestion.billing.readers.source import Limits, _Budget
 
 PARQUET_NAMES = (".parquet",)
 MAGIC = b"PAR1"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ingestion.readers.billing.common import ProviderCarbonRecord, RowSink
-from ingestion.readers.billing.formats import header_key
-from ingestion.readers.billing.identity import canonical_account
+from ingestion.billing.readers.common import ProviderCarbonRecord, RowSink
+from ingestion.billing.readers.formats import header_key
+from ingestion.billing.readers.identity import canonical_account
 
 KG_PER_UNIT = {"mtco2e": 1000.0, "tco2e": 1000.0, "tonnes": 1000.0, "kgco2e": 1.0, "kg": 1.0}
 

@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine
-from ingestion.readers.billing.common import ReadReport, RowSink, parse_number, parse_utc
+from ingestion.billing.readers.common import ReadReport, RowSink, parse_number, parse_utc
 
 if TYPE_CHECKING:
     import numpy as np
