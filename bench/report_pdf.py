@@ -26,7 +26,8 @@ django.setup()
 
 from greenesg.accounts.models import Organisation, Project  # noqa: E402
 from greenesg.footprint.models import LedgerEntry  # noqa: E402
-from reports import report_selectors, report_services  # noqa: E402
+from reports.esrs import selectors as report_selectors  # noqa: E402
+from reports.esrs import services as report_services  # noqa: E402
 from reports.models import QuarterRevenue, ReportingSettings  # noqa: E402
 
 REGIONS = [

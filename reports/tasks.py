@@ -11,14 +11,14 @@ from django.db import OperationalError
 
 @shared_task(name="reports.tasks.report_generate", soft_time_limit=240, time_limit=300, ignore_result=True)
 def report_generate(report_id: int) -> None:
-    from reports.report_services import report_generate as generate
+    from reports.esrs.services import report_generate as generate
 
     generate(report_id=int(report_id))
 
 
 @shared_task(name="reports.tasks.report_quarter_close_drafts", expires=3600, ignore_result=True)
 def report_quarter_close_drafts() -> None:
-    from reports.report_services import quarter_close_drafts
+    from reports.esrs.services import quarter_close_drafts
 
     quarter_close_drafts()
 
@@ -37,13 +37,13 @@ def report_quarter_close_drafts() -> None:
     ignore_result=True,
 )
 def other_activities_import_process(job_id: int) -> None:
-    from reports.report_services import other_activities_import_process as process
+    from reports.esrs.services import other_activities_import_process as process
 
     process(job_id=int(job_id))
 
 
 @shared_task(name="reports.tasks.other_activities_import_reconcile", expires=90, ignore_result=True)
 def other_activities_import_reconcile() -> None:
-    from reports.report_services import other_activities_import_reconcile as reconcile
+    from reports.esrs.services import other_activities_import_reconcile as reconcile
 
     reconcile()

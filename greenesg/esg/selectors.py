@@ -10,7 +10,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db import DatabaseError, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from greenesg.accounts.models import AuditLog, Organisation, Project
 from greenesg.esg import formulas
@@ -63,10 +63,6 @@ def locked_period_keys(organisation: Organisation) -> set[str]:
     )
     # A closed year locks its quarters as well.
     return closed | {f"{key}-Q{q}" for key in closed if len(key) == 4 for q in range(1, 5)}
-
-
-def period_history(organisation: Organisation, period: Period) -> QuerySet[AuditLog]:
-    return AuditLog.objects.filter(organisation=organisation, object_type="esg_period", object_id=period.key)
 
 
 # ------------------------------------------------------------------------------------------- values
@@ -406,7 +402,3 @@ def factor_change_requests(organisation: Organisation) -> QuerySet[Any]:
     return FactorSetChangeRequest.objects.filter(organisation=organisation).select_related(
         "factor_set", "requested_by", "decided_by"
     )
-
-
-def audit_entries_for(organisation: Organisation, object_type: str, object_id: str) -> QuerySet[AuditLog]:
-    return AuditLog.objects.filter(Q(organisation=organisation), object_type=object_type, object_id=object_id)

@@ -244,7 +244,7 @@ def billing_rule_move(request: HttpRequest, org_slug: str, pk: int) -> HttpRespo
 @login_required
 @require_GET
 def billing_reconciliation(request: HttpRequest, org_slug: str) -> HttpResponse:
-    from reports.billing_selectors import billing_reconciliation_rows
+    from reports.dashboards.billing.selectors import billing_reconciliation_rows
 
     access = _get_org_for_reader(request, org_slug)
     context = {

@@ -13,8 +13,8 @@ from greenesg.footprint.inventory import inventory_refresh
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing.estimate import OurFigure, TheirFigure, reconcile
 from ingestion.billing.rules import attribution_rule_create
-from reports.billing_selectors import billing_coverage, billing_reconciliation_rows
-from reports.filters import DashboardFilter
+from reports.dashboards.billing.selectors import billing_coverage, billing_reconciliation_rows
+from reports.dashboards.filters import DashboardFilter
 from tests.billing.conftest import cur_row, import_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "billing"

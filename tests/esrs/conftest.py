@@ -114,8 +114,8 @@ def seed_ledger(organisation: Organisation, ml: Project, web: Project, years: tu
 
 
 def seed_other_activities(organisation: Organisation, user: Any) -> None:
+    from reports.esrs.services import other_activity_save
     from reports.models import OtherActivity
-    from reports.report_services import other_activity_save
 
     for quarter_end in (dt.date(2026, 3, 31), dt.date(2026, 6, 30), dt.date(2026, 9, 30), dt.date(2026, 12, 31)):
         activity = OtherActivity(

@@ -12,7 +12,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from greenesg.accounts.models import Project
-from reports import report_selectors, report_services
+from reports.esrs import selectors as report_selectors
+from reports.esrs import services as report_services
 from reports.esrs.exports import ESRS_ENTRY_POINT, ESRS_NS, LEI_SCHEME
 from tests.esrs.conftest import LEI
 

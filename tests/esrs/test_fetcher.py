@@ -11,8 +11,9 @@ import pytest
 from django.conf import settings
 
 from greenesg.accounts.models import Project
-from reports import report_selectors, report_services
 from reports.esrs import render
+from reports.esrs import selectors as report_selectors
+from reports.esrs import services as report_services
 from reports.esrs.fetcher import BlockedFetch, ReportURLFetcher
 from tests.esrs.helpers import pdf_text
 

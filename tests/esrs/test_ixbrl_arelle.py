@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import report_services
+from reports.esrs import services as report_services
 from tests.esrs.test_exports import _built
 
 ARELLE = Path(sys.executable).with_name("arelleCmdLine")

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from greenesg.footprint.models import EmissionFactor, EmissionFactorSet, LedgerDaily, LedgerEntry
-from reports import report_services
+from reports.esrs import services as report_services
 from reports.models import OtherActivity, OtherActivityImport
 
 

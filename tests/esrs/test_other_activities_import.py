@@ -16,7 +16,7 @@ from django.urls import reverse
 from greenesg.footprint.models import EmissionFactor, EmissionFactorSet, LedgerEntry
 from ingestion import storage
 from ingestion.models import JobStatus
-from reports import report_services
+from reports.esrs import services as report_services
 from reports.models import OtherActivity, OtherActivityImport
 
 HEADER = (

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from reports import report_selectors, report_services
+from reports.esrs import selectors as report_selectors
+from reports.esrs import services as report_services
 from tests.esrs.helpers import close, expected_figures, pdf_text, row_line, row_numbers
 
 E16_REFS = ("S1", "S2-LB", "S2-MB", "S3", "S3-C1", "S3-C1.1", "S3-C2", "S3-C6", "TOT-LB", "TOT-MB")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from reports import report_services
+from reports.esrs import services as report_services
 from reports.models import OtherActivity, Report, ReportingSettings, ReportStatus
 
 

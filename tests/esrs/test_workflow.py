@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from greenesg.footprint.models import LedgerEntry
-from reports import report_services
+from reports.esrs import services as report_services
 from reports.models import Report, ReportStatus
 from tests.esrs.helpers import pdf_text, row_numbers
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from reports import aggregation
+from reports.dashboards import aggregation
 
 JAN, FEB = dt.date(2025, 1, 1), dt.date(2025, 2, 1)
 

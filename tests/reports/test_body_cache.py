@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from greenesg.footprint.ledger import _generation_key
-from reports import views
+from reports.dashboards import views
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from reports import aggregation, charts
+from reports.dashboards import aggregation, charts
 
 from .conftest import HOSTILE
 

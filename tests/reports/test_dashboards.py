@@ -12,8 +12,8 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from greenesg.footprint.models import EmissionFactor, LedgerDaily, LedgerEntry, LedgerMonthly
-from reports.filters import DashboardFilter, InvalidFilter, dashboard_filter_parse, preset_range
-from reports.rollup_selectors import period_parts
+from reports.dashboards.filters import DashboardFilter, InvalidFilter, dashboard_filter_parse, preset_range
+from reports.dashboards.selectors.rollups import period_parts
 
 from .conftest import HOSTILE, refresh, utc
 

@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from reports.exports import csv_cell, csv_lines
-from reports.filters import DashboardFilter, InvalidFilter, dashboard_filter_parse
+from reports.dashboards.exports import csv_cell, csv_lines
+from reports.dashboards.filters import DashboardFilter, InvalidFilter, dashboard_filter_parse
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ from django.db.models import Count, Q, Sum
 from greenesg.accounts.access import org_access_for_user
 from greenesg.footprint.ledger import dashboard_generation_bump
 from greenesg.footprint.models import LedgerEntry
-from reports import selectors
-from reports.filters import DashboardFilter
+from reports.dashboards.filters import DashboardFilter
+from reports.dashboards.selectors import footprint as selectors
+from reports.dashboards.selectors import rollups
 
 from .conftest import refresh, utc
 
@@ -58,16 +59,17 @@ def test_cached_totals_change_only_with_the_dashboard_generation(
 def test_engineers_without_projects_see_nothing(org, ledger, engineer):
     membership = engineer.memberships.get()
     membership.projects.clear()
-    overview = selectors.org_overview(access=org_access_for_user(engineer, "acme"), flt=DashboardFilter())
-    assert overview.is_empty
-    assert overview.projects == []
+    # The overview page reads rollups.org_overview_data (the ledger-frame org_overview was dead code).
+    scope, overview = rollups.org_overview_data(access=org_access_for_user(engineer, "acme"), flt=DashboardFilter())
+    assert overview.by_scope.empty
+    assert list(scope.projects) == []
     assert overview.totals["runs"] == 0
 
 
 def test_org_overview_lists_projects_without_data(org, project, other_project, officer):
-    overview = selectors.org_overview(access=org_access_for_user(officer, "acme"), flt=DashboardFilter())
-    assert [row["project"].slug for row in overview.projects] == ["ml", "web"]
-    assert all(row["runs"] == 0 for row in overview.projects)
+    scope, overview = rollups.org_overview_data(access=org_access_for_user(officer, "acme"), flt=DashboardFilter())
+    assert [project.slug for project in scope.projects] == ["ml", "web"]
+    assert overview.totals["runs"] == 0
 
 
 def test_experiment_list_sums_runs_per_experiment(project, ledger):

@@ -16,8 +16,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from greenesg.accounts.models import Organisation, Project
-from reports.filters import InvalidFilter, parse_date
-from reports.selectors import footprint_summary
+from reports.dashboards.filters import InvalidFilter, parse_date
+from reports.dashboards.selectors.footprint import footprint_summary
 
 
 def _target(org_slug: str | None, project_ref: str | None) -> tuple[Organisation, Project | None]:

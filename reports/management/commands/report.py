@@ -26,7 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from greenesg.accounts.models import Organisation
-        from reports import report_selectors, report_services
+        from reports.esrs import selectors as report_selectors
+        from reports.esrs import services as report_services
         from reports.esrs.periods import InvalidPeriod
         from reports.models import Report
 

@@ -9,7 +9,8 @@ Every dashboard page understands the same parameters and keeps them in its links
   such as `scope3.cat1.1`), `source` (a ledger source), and `grain` (`month` or `quarter`) for trends.
 
 Parsing is pure (no ORM): project slugs and teams are resolved against what the reader may see by
-`reports.selectors.filter_project_ids`, which raises `InvalidFilter` for a slug the reader cannot see.
+`reports.dashboards.selectors.footprint.filter_project_ids`, which raises `InvalidFilter` for a slug the reader
+cannot see.
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ from rest_framework.views import APIView
 from greenesg.accounts.access import org_access_for_user
 from greenesg.accounts.models import ApiToken
 from greenesg.api import ErrorSerializer, api_project_access
-from reports import selectors
-from reports.filters import DashboardFilter
-from reports.serializers import DAY_PATTERN, FootprintSummarySerializer, PeriodQuerySerializer, RunSerializer
+from reports.dashboards.filters import DashboardFilter
+from reports.dashboards.selectors import footprint as selectors
+from reports.dashboards.serializers import DAY_PATTERN, FootprintSummarySerializer, PeriodQuerySerializer, RunSerializer
 
 PERIOD_PARAMETERS = [
     OpenApiParameter(

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reports.aggregation import scope_label, top_with_other
+from reports.dashboards.aggregation import scope_label, top_with_other
 
 if TYPE_CHECKING:
     import pandas as pd

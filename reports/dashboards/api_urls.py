@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import api
+from reports.dashboards import api
 
 urlpatterns = [
     path(

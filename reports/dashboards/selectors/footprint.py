@@ -11,20 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, F, Max, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from greenesg.accounts.access import OrgAccess
 from greenesg.accounts.models import Organisation, Project
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing_coverage import billing_coverage_for
-from reports import aggregation
-from reports.filters import DashboardFilter, InvalidFilter, dashboard_filter_build
+from reports.dashboards import aggregation
+from reports.dashboards.filters import DashboardFilter, InvalidFilter, dashboard_filter_build
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -145,42 +143,6 @@ def footprint_summary(
             ),
         },
     }
-
-
-@dataclass(frozen=True)
-class OrgOverview:
-    totals: dict[str, Any]
-    by_scope: pd.DataFrame
-    by_project: pd.DataFrame
-    by_month: pd.DataFrame
-    projects: list[dict[str, Any]]
-    restricted: bool  # True when the reader sees only some projects (engineers)
-
-    @property
-    def is_empty(self) -> bool:
-        return self.by_scope.empty
-
-
-def org_overview(*, access: OrgAccess, flt: DashboardFilter) -> OrgOverview:
-    """The organisation overview, limited to the projects the reader may see."""
-    projects = list(access.visible_projects().order_by("name", "slug"))
-    project_ids = None if access.sees_whole_org else [p.id for p in projects]
-    frame = footprint_frame(organisation=access.organisation, project_ids=project_ids, flt=flt)
-    per_project = aggregation.by_project(frame, {p.id: p.name for p in projects})
-    totals_by_id = {row["project_id"]: row for row in per_project.to_dict("records")}
-    listing = [{"project": p, **_metrics(totals_by_id.get(p.id))} for p in projects]
-    return OrgOverview(
-        totals=aggregation.totals(frame),
-        by_scope=aggregation.by_scope(frame),
-        by_project=per_project,
-        by_month=aggregation.by_month(frame),
-        projects=listing,
-        restricted=not access.sees_whole_org,
-    )
-
-
-def _metrics(row: dict[str, Any] | None) -> dict[str, Any]:
-    return {metric: (row or {}).get(metric, 0) for metric in aggregation.METRICS}
 
 
 def run_sort_parse(value: str | None) -> str:

@@ -21,10 +21,12 @@ from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_us
 from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerEntry, Source
-from reports import aggregation, charts, engineer, exports, rollup_selectors, selectors
-from reports.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
+from reports.dashboards import aggregation, charts, engineer, exports
+from reports.dashboards.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
+from reports.dashboards.selectors import footprint as selectors
+from reports.dashboards.selectors import rollups as rollup_selectors
+from reports.dashboards.selectors.rollups import ProjectScope
 from reports.quality import flag_filtered
-from reports.rollup_selectors import ProjectScope
 
 RUNS_PER_PAGE = 50
 RECORDS_PER_PAGE = 50

@@ -3,7 +3,7 @@
 A period such as 2025-01-15 … 2025-04-30 reads 15–31 January from the daily rollup and February–April
 from the monthly one; the parts are summed in pandas. Both rollups carry every dashboard dimension
 (project, source, provider, region, service, scope, category, method, region_unmapped), so every filter
-of `reports.filters` applies without touching the ledger. Results are cached under the organisation's
+of `reports.dashboards.filters` applies without touching the ledger. Results are cached under the organisation's
 dashboard generation (docs/operations.md §11), which every import bumps.
 """
 
@@ -20,9 +20,9 @@ from django.db.models.functions import TruncMonth
 from greenesg.accounts.access import OrgAccess
 from greenesg.accounts.models import Project
 from greenesg.footprint.models import LedgerDaily, LedgerMonthly
-from reports import aggregation
-from reports.filters import UNALLOCATED, DashboardFilter, InvalidFilter
-from reports.selectors import _cached, dimension_filtered
+from reports.dashboards import aggregation
+from reports.dashboards.filters import UNALLOCATED, DashboardFilter, InvalidFilter
+from reports.dashboards.selectors.footprint import _cached, dimension_filtered
 
 if TYPE_CHECKING:
     import pandas as pd

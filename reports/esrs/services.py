@@ -35,8 +35,8 @@ from greenesg.accounts.models import Organisation
 from greenesg.accounts.services import audit_log_write
 from ingestion import storage
 from ingestion.models import JobStatus
-from reports import report_selectors
 from reports.esrs import exports, facts, periods, render
+from reports.esrs import selectors as report_selectors
 from reports.models import (
     ArtifactFormat,
     OtherActivity,
@@ -846,7 +846,7 @@ def _import_parse(job: OtherActivityImport) -> ParsedActivities:
     """Validate every row with the same form as the web page, keeping only the values of valid rows."""
     import csv
 
-    from reports.report_forms import OtherActivityRowForm
+    from reports.esrs.forms import OtherActivityRowForm
 
     parsed = ParsedActivities()
     with open(storage.open_stored(job.stored_path), "rb") as stream:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import billing_views
+from reports.dashboards.billing import views as billing_views
 
 urlpatterns = [
     path("o/<slug:org_slug>/billing/dashboard/", billing_views.billing_dashboard_view, name="billing-dashboard"),

@@ -26,7 +26,9 @@ from greenesg.accounts.models import Role
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, display_name
 from ingestion.storage import UploadTooLarge
-from reports import report_forms, report_selectors, report_services
+from reports.esrs import forms as report_forms
+from reports.esrs import selectors as report_selectors
+from reports.esrs import services as report_services
 from reports.models import (
     SCOPE3_CATEGORIES,
     ArtifactFormat,

@@ -24,7 +24,7 @@ from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing_coverage import billing_coverage_for
 from ingestion.billing_import import OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
-from reports.filters import DashboardFilter
+from reports.dashboards.filters import DashboardFilter
 
 T = TypeVar("T")
 CACHE_SECONDS = 24 * 3600

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from ingestion.billing_coverage import coverage_rows
-from reports import billing_charts
-from reports.billing_selectors import billing_dashboard
-from reports.filters import InvalidFilter, dashboard_filter_parse
+from reports.dashboards.billing import charts as billing_charts
+from reports.dashboards.billing.selectors import billing_dashboard
+from reports.dashboards.filters import InvalidFilter, dashboard_filter_parse
 
 
 def _get_org_for_reader(request: HttpRequest, org_slug: str) -> OrgAccess:

@@ -1,7 +1,7 @@
 """Pure pandas aggregation for dashboards and summaries: DataFrame in, DataFrame (or dict) out, no ORM.
 
-The input is the footprint frame that `reports.selectors.footprint_frame` reads from the daily rollup:
-one row per (project_id, month, source, scope, category) with the summed columns in `SUM_COLUMNS`.
+The input is the footprint frame that `reports.dashboards.selectors.footprint.footprint_frame` reads from the
+daily rollup: one row per (project_id, month, source, scope, category) with the summed columns in `SUM_COLUMNS`.
 Figures keep full precision here; templates and charts round only when presenting.
 """
 
@@ -243,11 +243,3 @@ def trend(frame: pd.DataFrame, *, grain: str) -> pd.DataFrame:
     if grain == "quarter":
         work["month"] = [dt.date(m.year, 3 * ((m.month - 1) // 3) + 1, 1) for m in work["month"]]
     return by_month(work)
-
-
-def label_dimension(frame: pd.DataFrame, column: str, empty_label: str) -> pd.DataFrame:
-    """Sort a one-dimension breakdown by location-based emissions and add a display label."""
-    frame = frame.sort_values(["kgco2e_location", column], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
-    return frame.assign(label=[str(v) if v not in (None, "") else empty_label for v in frame[column]])

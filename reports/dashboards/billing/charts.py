@@ -1,7 +1,7 @@
 """Billing dashboard figures: rows in, Plotly figure dicts out (JSON-ready; drawn by static/js/billing_dashboard.js).
 
 Service, region and account names come from customer billing files, so every label is `html.escape`d before it
-enters a figure (docs/security.md §7), through reports.charts.esc.
+enters a figure (docs/security.md §7), through reports.dashboards.charts.esc.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reports.charts import LOCATION_COLOUR, MARKET_COLOUR, OKABE_ITO, esc
+from reports.dashboards.charts import LOCATION_COLOUR, MARKET_COLOUR, OKABE_ITO, esc
 
 TOP_BARS = 12
 METHOD_COLOURS = {

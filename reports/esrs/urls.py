@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import report_views as views
+from reports.esrs import views
 
 urlpatterns = [
     path("o/<slug:org_slug>/esrs/", views.report_list, name="esrs-reports"),

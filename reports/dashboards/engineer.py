@@ -20,9 +20,9 @@ from greenesg.accounts.models import Project
 from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.methodology.codecarbon import resolve_factor
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerEntry
-from reports import aggregation
-from reports.filters import DashboardFilter, InvalidFilter
-from reports.selectors import _cached, _day_filtered
+from reports.dashboards import aggregation
+from reports.dashboards.filters import DashboardFilter, InvalidFilter
+from reports.dashboards.selectors.footprint import _cached, _day_filtered
 
 MAX_COMPARED = 6
 ALTERNATIVES = 6
