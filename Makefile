@@ -33,6 +33,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@bash tools/check_safe.sh
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

@@ -61,10 +61,11 @@ INSTALLED_APPS = [
     "axes",
     "greenesg.accounts",
     "greenesg.footprint",
-    "greenesg.steering",
-    "greenesg.esg",
+    "steering",
+    "esg",
     "ingestion",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -319,7 +320,7 @@ GRID_INTENSITY_API_URL = env_str("GRID_INTENSITY_API_URL", "")
 GRID_INTENSITY_API_TOKEN = env_secret("GRID_INTENSITY_API_TOKEN") or ""
 GRID_INTENSITY_TIMEOUT_S = env_int("GRID_INTENSITY_TIMEOUT_S", 3)
 
-# Budget webhooks (greenesg/steering/webhook.py): plain http only outside production, and an optional
+# Budget webhooks (steering/webhook.py): plain http only outside production, and an optional
 # allow-list of host names (".example.org" = its subdomains) and IP networks (the only way to let a webhook
 # reach an internal address).
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)

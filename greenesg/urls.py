@@ -12,8 +12,8 @@ urlpatterns = [
     path("api/v1/", include("ingestion.api_urls")),
     path("api/v1/", include("reports.dashboards.api_urls")),
     path("api/v1/", include("ingestion.billing.api_urls")),
-    path("api/v1/", include("greenesg.steering.api_urls")),
-    path("api/v1/", include("greenesg.esg.api_urls")),
+    path("api/v1/", include("steering.api_urls")),
+    path("api/v1/", include("esg.api_urls")),
     path("", include("greenesg.accounts.urls")),
     path("", include("greenesg.accounts.manage_urls")),
     path("", include("ingestion.urls")),
@@ -21,8 +21,8 @@ urlpatterns = [
     path("", include("reports.dashboards.billing.urls")),
     path("", include("reports.dashboards.urls")),
     path("", include("reports.esrs.urls")),
-    path("", include("greenesg.steering.urls")),
-    path("", include("greenesg.esg.urls")),
+    path("", include("steering.urls")),
+    path("", include("esg.urls")),
 ]
 
 handler404 = "greenesg.views.not_found"

@@ -81,7 +81,7 @@ _ERROR_TEXT = {
 }
 
 
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[code]) for code in codes}
 
 
@@ -182,7 +182,7 @@ def _is_chunked(request: Request) -> bool:
     return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
-def _content_length(request: Request) -> int:
+def request_content_length(request: Request) -> int:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -225,7 +225,7 @@ class ProjectImportsView(StreamedUploadMixin, generics.ListAPIView):
     @extend_schema(
         summary="List the project's imports",
         tags=["imports"],
-        responses={200: ImportJobSerializer(many=True), **_errors(401, 404)},
+        responses={200: ImportJobSerializer(many=True), **error_responses(401, 404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -253,7 +253,7 @@ class ProjectImportsView(StreamedUploadMixin, generics.ListAPIView):
         responses={
             202: OpenApiResponse(ImportJobSubmitSerializer, description="New import queued."),
             200: OpenApiResponse(ImportJobSubmitSerializer, description="Already imported, or a replay."),
-            **_errors(400, 401, 403, 404, 409, 411, 413, 415, 429),
+            **error_responses(400, 401, 403, 404, 409, 411, 413, 415, 429),
         },
     )
     def post(self, request: Request, org_slug: str, project_slug: str) -> Response:
@@ -271,7 +271,7 @@ class ProjectImportsView(StreamedUploadMixin, generics.ListAPIView):
 
 def _receive_file(request: Request) -> tuple[StoredFile, str]:
     """Stream the upload (multipart part or raw text/csv body) to storage; never read it whole."""
-    if _content_length(request) > settings.MAX_UPLOAD_BYTES + (64 * 1024):
+    if request_content_length(request) > settings.MAX_UPLOAD_BYTES + (64 * 1024):
         raise PayloadTooLarge(f"The file is larger than the limit of {settings.MAX_UPLOAD_BYTES:,} bytes.")
     data = request.data
     if isinstance(data, RawBody):
@@ -353,7 +353,7 @@ class ImportDetailView(APIView):
     @extend_schema(
         summary="One import: status, progress and counts",
         tags=["imports"],
-        responses={200: ImportJobSerializer, **_errors(401, 404)},
+        responses={200: ImportJobSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, org_slug: str, project_slug: str, job_id: Any) -> Response:
         job = _get_job(request, org_slug, project_slug, job_id)
@@ -370,7 +370,7 @@ class ImportErrorsView(generics.ListAPIView):
     @extend_schema(
         summary="Rejected rows of an import (line, column, reason, raw value)",
         tags=["imports"],
-        responses={200: RowErrorSerializer(many=True), **_errors(401, 404)},
+        responses={200: RowErrorSerializer(many=True), **error_responses(401, 404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -406,7 +406,7 @@ class LiveRecordView(APIView):
         ),
         request={"application/json": LIVE_RECORD_SCHEMA},
         tags=["live"],
-        responses={201: LiveRecordResponseSerializer, **_errors(400, 404, 413, 415, 429)},
+        responses={201: LiveRecordResponseSerializer, **error_responses(400, 404, 413, 415, 429)},
         examples=[
             OpenApiExample(
                 "record",
@@ -432,7 +432,7 @@ class LiveRecordView(APIView):
         if api_token is None:
             raise exceptions.NotFound("Not found.")  # never say whether a token exists
         token_scope_require(api_token, [TokenScope.INGEST.value])
-        if _content_length(request) > LIVE_MAX_BYTES:
+        if request_content_length(request) > LIVE_MAX_BYTES:
             raise PayloadTooLarge(f"A live record is at most {LIVE_MAX_BYTES:,} bytes.")
         payload = request.data
         if not isinstance(payload, dict) or not payload:

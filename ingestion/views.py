@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from greenesg.accounts.access import ProjectAccess, org_access_for_user, project_access_for_user
 from greenesg.accounts.models import Organisation, Project
+from greenesg.lib.csv_safe import safe_csv_response
 from ingestion import storage
-from ingestion.exports import safe_csv_response
 from ingestion.forms import LimitedUploadHandler, UploadForm, display_name
 from ingestion.models import ImportJob, JobKind, JobOrigin
 from ingestion.serializers import job_progress_percent

@@ -146,7 +146,7 @@ def audit_log(request: HttpRequest, org_slug: str) -> HttpResponse:
         raise PermissionDenied("Only officers and auditors read the audit log.")
     entries = access.organisation.audit_entries.all()
     if request.GET.get("format") == "csv":
-        from ingestion.exports import safe_csv_response
+        from greenesg.lib.csv_safe import safe_csv_response
 
         header = ["at", "actor", "action", "object_type", "object_id", "before", "after", "reason"]
         rows = (

@@ -25,8 +25,8 @@ from ingestion.api import (
     PayloadTooLarge,
     RawBody,
     StreamedUploadMixin,
-    _content_length,
-    _errors,
+    error_responses,
+    request_content_length,
 )
 from ingestion.forms import display_name, stored_head
 from ingestion.models import ImportJob, JobKind, JobOrigin
@@ -89,7 +89,7 @@ class BillingImportsView(StreamedUploadMixin, generics.ListAPIView):
     @extend_schema(
         summary="List the organisation's billing imports",
         tags=["billing"],
-        responses={200: ImportJobSerializer(many=True), **_errors(401, 403, 404)},
+        responses={200: ImportJobSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -107,7 +107,7 @@ class BillingImportsView(StreamedUploadMixin, generics.ListAPIView):
         responses={
             202: OpenApiResponse(ImportJobSubmitSerializer, description="New import queued."),
             200: OpenApiResponse(ImportJobSubmitSerializer, description="Already imported."),
-            **_errors(400, 401, 403, 404, 411, 413, 429),
+            **error_responses(400, 401, 403, 404, 411, 413, 429),
         },
     )
     def post(self, request: Request, org_slug: str) -> Response:
@@ -130,7 +130,7 @@ class BillingImportsView(StreamedUploadMixin, generics.ListAPIView):
 
 
 def _receive_billing_file(request: Request) -> tuple[StoredFile, str]:
-    if _content_length(request) > settings.MAX_UPLOAD_BYTES + (64 * 1024):
+    if request_content_length(request) > settings.MAX_UPLOAD_BYTES + (64 * 1024):
         raise PayloadTooLarge(f"The file is larger than the limit of {settings.MAX_UPLOAD_BYTES:,} bytes.")
     data = request.data
     if isinstance(data, RawBody):
@@ -151,7 +151,7 @@ class BillingImportDetailView(APIView):
     @extend_schema(
         summary="One billing import: status, progress and counts",
         tags=["billing"],
-        responses={200: ImportJobSerializer, **_errors(401, 403, 404)},
+        responses={200: ImportJobSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, org_slug: str, job_id: Any) -> Response:
         access = api_org_access(request, org_slug)

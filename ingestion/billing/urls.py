@@ -12,7 +12,4 @@ urlpatterns = [
         "o/<slug:org_slug>/billing/rules/<int:pk>/delete", billing_views.billing_rule_delete, name="billing-rule-delete"
     ),
     path("o/<slug:org_slug>/billing/rules/<int:pk>/move", billing_views.billing_rule_move, name="billing-rule-move"),
-    path(
-        "o/<slug:org_slug>/billing/reconciliation/", billing_views.billing_reconciliation, name="billing-reconciliation"
-    ),
 ]

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from ingestion import storage
@@ -236,21 +236,3 @@ def billing_rule_move(request: HttpRequest, org_slug: str, pk: int) -> HttpRespo
         return HttpResponse("direction must be up or down", status=400, content_type="text/plain")
     attribution_rule_move(rule=rule, actor=request.user, direction=direction)
     return redirect("billing-rules", org_slug)
-
-
-# ---------------------------------------------------------------------------------------------- reconciliation
-
-
-@login_required
-@require_GET
-def billing_reconciliation(request: HttpRequest, org_slug: str) -> HttpResponse:
-    from reports.dashboards.billing.selectors import billing_reconciliation_rows
-
-    access = _get_org_for_reader(request, org_slug)
-    context = {
-        "access": access,
-        "organisation": access.organisation,
-        "rows": billing_reconciliation_rows(organisation=access.organisation),
-        "breadcrumbs": _crumbs(access, _billing_crumb(access), {"label": "Reconciliation"}),
-    }
-    return render(request, "ingestion/billing_reconciliation.html", context)

@@ -21,8 +21,9 @@ from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.methodology.codecarbon import resolve_factor
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerEntry
 from reports.dashboards import aggregation
+from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import DashboardFilter, InvalidFilter
-from reports.dashboards.selectors.footprint import _cached, _day_filtered
+from reports.dashboards.selectors.footprint import day_filtered
 
 MAX_COMPARED = 6
 ALTERNATIVES = 6
@@ -35,7 +36,7 @@ def my_projects(*, access: OrgAccess, flt: DashboardFilter) -> list[dict[str, An
     ids = [p.id for p in projects]
 
     def compute() -> dict[int, dict[str, Any]]:
-        queryset = _day_filtered(LedgerEntry.objects.filter(project_id__in=ids, source=aggregation.RUN_SOURCE), flt)
+        queryset = day_filtered(LedgerEntry.objects.filter(project_id__in=ids, source=aggregation.RUN_SOURCE), flt)
         rows = queryset.values("project_id").annotate(
             runs=Count("id"),
             energy_kwh_facility=Sum("energy_facility_kwh"),
@@ -45,7 +46,7 @@ def my_projects(*, access: OrgAccess, flt: DashboardFilter) -> list[dict[str, An
         return {row["project_id"]: row for row in rows.order_by()}
 
     key = f"mine:{access.membership.pk}:{flt.cache_part}"
-    totals = _cached(access.organisation.id, key, compute) if ids else {}
+    totals = dashboard_cached(access.organisation.id, key, compute) if ids else {}
     return [{"project": p, **totals.get(p.id, {"runs": 0})} for p in projects]
 
 
@@ -53,7 +54,7 @@ def experiment_compare(*, project: Project, flt: DashboardFilter, names: list[st
     """Side by side per experiment: runs, totals, means per run, hardware and regions seen."""
     if len(names) > MAX_COMPARED:
         raise InvalidFilter(f"compare at most {MAX_COMPARED} experiments at once, not {len(names)}.")
-    runs = _day_filtered(LedgerEntry.objects.filter(project=project, source=aggregation.RUN_SOURCE), flt)
+    runs = day_filtered(LedgerEntry.objects.filter(project=project, source=aggregation.RUN_SOURCE), flt)
     result = []
     for name in names:
         queryset = runs.filter(experiment=name)
@@ -131,7 +132,7 @@ def zone_choices() -> list[tuple[str, str]]:
             seen.setdefault(zone, label)
         return list(seen.items())
 
-    return _cached(0, "zones", compute)
+    return dashboard_cached(0, "zones", compute)
 
 
 def _estimate(entry: LedgerEntry, zone: str, choice: Any, flags: list[str]) -> WhatIf:
@@ -165,7 +166,7 @@ def _zone_factors(prefix: str, year: int, organisation_id: int) -> list[tuple[st
         return sorted(found, key=lambda item: (item[1].g_co2e_per_kwh, item[0]))
 
     # Per organisation: its own factor sets override the global ones (docs/methodology.md §5).
-    return _cached(organisation_id, f"zone-factors:{prefix or 'grid'}:{year}", compute)
+    return dashboard_cached(organisation_id, f"zone-factors:{prefix or 'grid'}:{year}", compute)
 
 
 def run_what_if(*, entry: LedgerEntry, zone: str | None) -> tuple[WhatIf | None, list[WhatIf]]:

@@ -1,7 +1,7 @@
 """CSV downloads of dashboard tables, safe to open in a spreadsheet (docs/security.md §6).
 
 The neutralising itself (formula triggers prefixed, every text cell quoted, numbers left numeric) is
-the shared rule of `ingestion.exports`; this module adds the dashboards' display conventions (yes/no,
+the shared rule of `greenesg.lib.csv_safe`; this module adds the dashboards' display conventions (yes/no,
 UTC timestamps to the second, lists as words) and the column sets of the run and record tables.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from ingestion.exports import safe_cell, safe_csv_lines, safe_csv_response
+from greenesg.lib.csv_safe import safe_cell, safe_csv_lines, safe_csv_response
 
 
 def csv_cell(value: Any) -> Any:

@@ -10,7 +10,6 @@ dashboard rollup, so a report never depends on a rollup refresh.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from django.db.models import Count, Q, Sum
@@ -31,7 +30,6 @@ from reports.models import (
     Scope3Screening,
 )
 
-logger = logging.getLogger(__name__)
 INPUTS_SCHEMA = 1
 MAX_SOURCE_FILES = 500
 MAX_FACTORS = 500
@@ -251,10 +249,18 @@ def _instrument_dicts(organisation: Organisation) -> list[dict[str, Any]]:
     return market_inputs.instrument_dicts(organisation_id=organisation.pk)
 
 
+class ReportSectionError(Exception):
+    """A section of the report could not be computed; the generation fails with this message."""
+
+    def __init__(self, section: str, cause: Exception) -> None:
+        super().__init__(f"the {section} section could not be computed: {cause}")
+        self.section = section
+
+
 def _optional_sci(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """SCI per project from the steering app, when it is installed (never added to totals, docs/esrs.md §12)."""
     try:
-        from greenesg.steering.selectors import sci_trend
+        from steering.selectors import sci_trend
     except ImportError:
         return []
     out: list[dict[str, Any]] = []
@@ -271,9 +277,9 @@ def _optional_sci(organisation: Organisation, start: dt.date, end: dt.date) -> l
                 for point in sci_trend(project=project)
                 if start <= point["start"] <= end and point["result"].sci_kg_per_unit is not None
             )
-    except Exception:  # the steering app is being built: a failure there must not stop the report
-        logger.exception("SCI section skipped")
-        return []
+    except Exception as exc:
+        # A signable report must not silently lack a section: the generation fails and shows why.
+        raise ReportSectionError("SCI", exc) from exc
     return out
 
 
@@ -283,8 +289,8 @@ def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> l
     if period.fiscal_start_month != 1:
         return []
     try:
-        from greenesg.esg.periods import Period
-        from greenesg.esg.selectors import metric_rows
+        from esg.periods import Period
+        from esg.selectors import metric_rows
     except ImportError:
         return []
     try:
@@ -295,9 +301,8 @@ def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> l
             for r in rows
             if r.value is not None and r.metric.pillar in {"S", "G"}
         ]
-    except Exception:
-        logger.exception("S and G snapshot skipped")
-        return []
+    except Exception as exc:
+        raise ReportSectionError("S and G", exc) from exc
 
 
 def report_inputs(

@@ -123,7 +123,7 @@ def report_meta(report: Report | None, inputs: dict[str, Any]) -> dict[str, Any]
 
 
 def lineage_bytes(inputs: dict[str, Any]) -> bytes:
-    from ingestion.exports import safe_csv_lines
+    from greenesg.lib.csv_safe import safe_csv_lines
 
     header = ["kind", "name", "sha256", "records", "id", "created"]
     rows = [[s[h] for h in header] for s in inputs.get("sources", [])]

@@ -1,5 +1,5 @@
 // ESG pages: draw every figure embedded with json_script and named by a data-figure attribute.
-// Figure text is escaped server-side (greenesg/esg/charts.py); no inline script (CSP script-src 'self').
+// Figure text is escaped server-side (esg/charts.py); no inline script (CSP script-src 'self').
 (function () {
   "use strict";
   if (typeof Plotly === "undefined") return;

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from greenesg.esg.accessibility import ReportError, report_parse
+from esg.accessibility import ReportError, report_parse
 
 
 def _load(fixtures_dir: Path, name: str) -> object:

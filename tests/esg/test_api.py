@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from greenesg.esg import services
-from greenesg.esg.models import AccessibilityReport, MetricValue, ModelReview
-from greenesg.esg.periods import period_parse
+from esg import services
+from esg.models import AccessibilityReport, MetricValue, ModelReview
+from esg.periods import period_parse
 from tests.esg.conftest import GOOD_Q3
 
 pytestmark = pytest.mark.django_db

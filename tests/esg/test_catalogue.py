@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from greenesg.esg.catalogue import CatalogueError, catalogue, catalogue_parse
+from esg.catalogue import CatalogueError, catalogue, catalogue_parse
 
 REQUIRED_CODES = [
     "S1-6.headcount",

@@ -8,9 +8,9 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from greenesg.esg import services
-from greenesg.esg.models import MetricValue
-from greenesg.esg.periods import period_parse
+from esg import services
+from esg.models import MetricValue
+from esg.periods import period_parse
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
+from esg.demo import MISSING_LATEST, esg_demo_load
+from esg.models import AccessibilityReport, MetricValue, ReportingPeriod
+from esg.periods import period_parse
+from esg.selectors import metric_rows
 from greenesg.accounts.models import AuditLog, Project
-from greenesg.esg.demo import MISSING_LATEST, esg_demo_load
-from greenesg.esg.models import AccessibilityReport, MetricValue, ReportingPeriod
-from greenesg.esg.periods import period_parse
-from greenesg.esg.selectors import metric_rows
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 10, 15)

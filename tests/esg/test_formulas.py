@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from greenesg.esg import formulas
-from greenesg.esg.formulas import Invoice
+from esg import formulas
+from esg.formulas import Invoice
 
 D = dt.date
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from greenesg.esg.importer import (
+from esg.importer import (
     ImportFileError,
     Table,
     ap_ledger_parse,
@@ -14,7 +14,7 @@ from greenesg.esg.importer import (
     metrics_template_header,
     table_read,
 )
-from greenesg.esg.periods import period_parse
+from esg.periods import period_parse
 from tests.esg.xlsx_helper import xlsx_bytes
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from django.apps import apps
 
-from greenesg.esg import services
-from greenesg.esg.models import AccessibilityReport
-from greenesg.esg.periods import period_parse
-from greenesg.esg.selectors import completeness, metric_rows, project_scorecard, project_scorecard_rows
+from esg import services
+from esg.models import AccessibilityReport
+from esg.periods import period_parse
+from esg.selectors import completeness, metric_rows, project_scorecard, project_scorecard_rows
 from greenesg.footprint.models import LedgerDaily
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +132,7 @@ def test_budget_adherence_reads_steering_budgets_when_they_exist(org, project, l
 
 
 def test_budget_adherence_is_na_without_a_budget(project, monkeypatch) -> None:
-    from greenesg.esg import selectors
+    from esg import selectors
 
     def no_model(app_label: str, model_name: str) -> None:
         raise LookupError(model_name)

@@ -9,11 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
+from esg import services
+from esg.models import ChangeStatus, MetricValue, ValueStatus
+from esg.periods import period_parse
+from esg.selectors import metric_rows, value_history
 from greenesg.accounts.models import AuditLog
-from greenesg.esg import services
-from greenesg.esg.models import ChangeStatus, MetricValue, ValueStatus
-from greenesg.esg.periods import period_parse
-from greenesg.esg.selectors import metric_rows, value_history
 from greenesg.footprint.models import EmissionFactorSet, FactorSetStatus
 from tests.esg.conftest import GOOD_Q3
 

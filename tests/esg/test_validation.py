@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from greenesg.esg.validation import values_validate
+from esg.validation import values_validate
 
 
 def _one_error(cells: dict, **kwargs) -> tuple[str, str]:

@@ -7,10 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from esg import services
+from esg.models import EsgSettings, MetricValue, ModelReview, ReportingPeriod
+from esg.periods import period_parse
 from greenesg.accounts.models import AuditLog
-from greenesg.esg import services
-from greenesg.esg.models import EsgSettings, MetricValue, ModelReview, ReportingPeriod
-from greenesg.esg.periods import period_parse
 from tests.esg.conftest import GOOD_Q3
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from greenesg.esg.catalogue import catalogue
-from greenesg.esg.models import MetricValue, ValueStatus
-from greenesg.esg.periods import InvalidPeriod, Period, period_parse
-from greenesg.esg.selectors import completeness, metric_rows
+from esg.catalogue import catalogue
+from esg.models import MetricValue, ValueStatus
+from esg.periods import InvalidPeriod, Period, period_parse
+from esg.selectors import completeness, metric_rows
 
 QUARTERS = {
     "S1-6.leavers": (3, 5, 4, 6),

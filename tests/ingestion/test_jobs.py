@@ -23,7 +23,7 @@ def test_a_refusal_carries_its_row_count_from_the_constructor() -> None:
 
 
 def test_steering_registers_its_budget_check_as_an_after_import_hook() -> None:
-    from greenesg.steering.tasks import budget_check_after_import_hook
+    from steering.tasks import budget_check_after_import_hook
 
     assert budget_check_after_import_hook in hooks.after_import_hooks
 
@@ -70,5 +70,5 @@ def test_ingestion_imports_no_feature_app() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            offenders += [f"{path.name}: {n}" for n in names if n.startswith(("greenesg.steering", "greenesg.esg"))]
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith(("steering", "esg"))]
     assert offenders == []

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from greenesg.accounts.models import Project
 from greenesg.footprint.models import LedgerEntry
-from ingestion.exports import safe_cell, safe_csv_lines
+from greenesg.lib.csv_safe import safe_cell, safe_csv_lines
 from ingestion.models import ImportJob, JobStatus, RowError
 
 SAMPLE = "emissions_codecarbon_3.3.2.csv"

@@ -22,7 +22,7 @@ TODAY = dt.date(2026, 11, 10)
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
     # Budgets are judged against "today" (UTC); freeze it instead of depending on the calendar.
-    monkeypatch.setattr("greenesg.steering.selectors.today_utc", lambda: TODAY)
+    monkeypatch.setattr("steering.selectors.today_utc", lambda: TODAY)
     return TODAY
 
 

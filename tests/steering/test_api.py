@@ -12,9 +12,9 @@ from django.test import Client
 
 from greenesg.accounts.models import AuditLog, Project
 from greenesg.accounts.services import api_token_create
-from greenesg.steering import budget, services
-from greenesg.steering.models import Budget, RunModel, UnitCount
 from ingestion.models import ImportJob, JobStatus
+from steering import budget, services
+from steering.models import Budget, RunModel, UnitCount
 from tests.steering.conftest import add_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]

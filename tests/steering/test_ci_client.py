@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from greenesg.accounts.models import Project
-from greenesg.steering import budget, services
+from steering import budget, services
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "greenesg-ci"
 HEADER = (

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from greenesg.accounts.models import AuditLog, Project
-from greenesg.steering.models import Budget
+from steering.models import Budget
 from tests.steering.conftest import add_run
 
 pytestmark = pytest.mark.django_db

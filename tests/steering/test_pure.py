@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from greenesg.steering import advice, budget, pareto, sci
+from steering import advice, budget, pareto, sci
 
 D = dt.date
 

@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 
 from greenesg.accounts.models import AuditLog, Project
-from greenesg.steering import budget, services
-from greenesg.steering.models import (
+from steering import budget, services
+from steering.models import (
     Budget,
     BudgetNotification,
     BudgetOrigin,
@@ -19,7 +19,7 @@ from greenesg.steering.models import (
     RegionMove,
     RunModel,
 )
-from greenesg.steering.tasks import budget_check_task
+from steering.tasks import budget_check_task
 from tests.steering.conftest import add_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]
@@ -197,3 +197,8 @@ def test_unit_counts_csv_is_validated_line_by_line(project: Project) -> None:
         services.unit_counts_parse_csv(b"2026-10,1\n2026-13,5\n")
     with pytest.raises(services.SteeringError, match="greater than zero"):
         services.unit_counts_parse_csv(b"2026-10,0\n")
+
+
+def test_the_budget_check_keeps_its_registered_task_name_after_the_app_moved() -> None:
+    # Messages already queued in Redis carry the old dotted name; a new name would leave them unroutable.
+    assert budget_check_task.name == "greenesg.steering.tasks.budget_check_task"

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from greenesg.accounts.models import AuditLog, Project
-from greenesg.steering import budget, services
-from greenesg.steering.models import Budget, OrgTarget, ProjectSteering, RegionMove, UnitCount
+from steering import budget, services
+from steering.models import Budget, OrgTarget, ProjectSteering, RegionMove, UnitCount
 from tests.steering.conftest import add_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]

@@ -24,8 +24,8 @@ import pytest
 from django.test import Client
 
 from greenesg.accounts.models import Project
-from greenesg.steering import budget, services
-from greenesg.steering.models import BudgetNotification, ProjectSteering
+from steering import budget, services
+from steering.models import BudgetNotification, ProjectSteering
 from tests.steering.conftest import add_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry")]
@@ -315,7 +315,7 @@ def test_an_allowed_receiver_gets_the_json_post(project: Project, listen, settin
 def test_a_receiver_that_trickles_its_answer_is_cut_off(
     project: Project, listen, dns: FakeDns, settings, monkeypatch, tmp_path: Path, tls: bool
 ) -> None:
-    from greenesg.steering import webhook
+    from steering import webhook
 
     server_tls = None
     if tls:
@@ -392,7 +392,7 @@ def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
 def test_https_connects_to_the_checked_address_and_verifies_the_host_name(
     project: Project, listen, dns: FakeDns, settings, monkeypatch, tmp_path: Path, cert_name: str, delivered: bool
 ) -> None:
-    from greenesg.steering import webhook
+    from steering import webhook
 
     cert_path, key_path = _certificate(tmp_path, cert_name)
     server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -448,14 +448,14 @@ def test_https_connects_to_the_checked_address_and_verifies_the_host_name(
     ],
 )
 def test_the_address_check_refuses_internal_and_special_addresses(address: str) -> None:
-    from greenesg.steering import webhook
+    from steering import webhook
 
     assert not webhook.address_allowed(ipaddress.ip_address(address))
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", PUBLIC_IP, "2606:4700:4700::1111"])
 def test_the_address_check_allows_global_unicast(address: str) -> None:
-    from greenesg.steering import webhook
+    from steering import webhook
 
     assert webhook.address_allowed(ipaddress.ip_address(address))
 

@@ -9,12 +9,12 @@ import pytest
 from django.apps import apps
 
 from greenesg.accounts.models import Project
-from greenesg.steering import budget, services
-from greenesg.steering.models import BudgetNotification
+from steering import budget, services
+from steering.models import BudgetNotification
 
 pytestmark = pytest.mark.django_db
 
-MIGRATION = "greenesg.steering.migrations.0002_webhook_status_generic"
+MIGRATION = "steering.migrations.0002_webhook_status_generic"
 
 
 @pytest.mark.parametrize(

@@ -9,33 +9,23 @@ generation (docs/operations.md §11), which every import and re-attribution bump
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.inventory import COMPUTE_CATEGORIES
-from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing_coverage import billing_coverage_for
 from ingestion.billing_import import OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
+from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import DashboardFilter
 
-T = TypeVar("T")
-CACHE_SECONDS = 24 * 3600
 UNALLOCATED_LABEL = "Unallocated"
 BILLING_SUMS = {"cost": "cost", "kwh": "energy_facility_kwh", "kg": "kgco2e_location", "kg_embodied": "kgco2e_embodied"}
-
-
-def _cached(organisation_id: int, key: str, compute: Callable[[], T]) -> T:
-    return cache.get_or_set(
-        f"billing:{organisation_id}:{key}", compute, CACHE_SECONDS, version=dashboard_generation(organisation_id)
-    )
 
 
 def _days(queryset: QuerySet[Any], flt: DashboardFilter) -> QuerySet[Any]:
@@ -148,7 +138,7 @@ def billing_dashboard(*, organisation: Organisation, flt: DashboardFilter) -> Bi
             ),
         )
 
-    return _cached(organisation.id, f"dashboard:{flt.cache_part}", compute)
+    return dashboard_cached(organisation.id, f"dashboard:{flt.cache_part}", compute, namespace="billing")
 
 
 # ---------------------------------------------------------------------------------------------- coverage
@@ -254,4 +244,4 @@ def billing_reconciliation_rows(*, organisation: Organisation) -> list[dict[str,
             for r in rows
         ]
 
-    return _cached(organisation.id, "reconciliation", compute)
+    return dashboard_cached(organisation.id, "reconciliation", compute, namespace="billing")

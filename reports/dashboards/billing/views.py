@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from ingestion.billing_coverage import coverage_rows
 from reports.dashboards.billing import charts as billing_charts
-from reports.dashboards.billing.selectors import billing_dashboard
+from reports.dashboards.billing.selectors import billing_dashboard, billing_reconciliation_rows
 from reports.dashboards.filters import InvalidFilter, dashboard_filter_parse
 
 
@@ -55,3 +55,21 @@ def billing_dashboard_view(request: HttpRequest, org_slug: str) -> HttpResponse:
         ],
     }
     return render(request, "reports/billing_dashboard.html", context)
+
+
+@login_required
+@require_GET
+def billing_reconciliation(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Our billing estimate next to the provider's own carbon figures (a reports page; ingestion stores both)."""
+    access = _get_org_for_reader(request, org_slug)
+    context = {
+        "access": access,
+        "organisation": access.organisation,
+        "rows": billing_reconciliation_rows(organisation=access.organisation),
+        "breadcrumbs": [
+            {"label": access.organisation.name, "url": reverse("org-overview", args=[org_slug])},
+            {"label": "Cloud billing", "url": reverse("billing-home", args=[org_slug])},
+            {"label": "Reconciliation"},
+        ],
+    }
+    return render(request, "ingestion/billing_reconciliation.html", context)

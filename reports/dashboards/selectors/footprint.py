@@ -10,25 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.db.models import Count, F, Max, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from greenesg.accounts.models import Organisation, Project
-from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing_coverage import billing_coverage_for
 from reports.dashboards import aggregation
+from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import DashboardFilter, InvalidFilter, dashboard_filter_build
 
 if TYPE_CHECKING:
     import pandas as pd
 
-T = TypeVar("T")
-CACHE_SECONDS = 24 * 3600  # the generation key does the invalidating; this only bounds the cache size
 RUNS_CHART_LIMIT = 2000  # the most recent runs drawn per chart; the table pages through all of them
 RUN_SORTS: dict[str, str] = {
     "end": "period_end",
@@ -42,12 +39,6 @@ RUN_SORTS: dict[str, str] = {
 DEFAULT_RUN_SORT = "-end"
 
 
-def _cached(organisation_id: int, key: str, compute: Callable[[], T]) -> T:
-    return cache.get_or_set(
-        f"reports:{organisation_id}:{key}", compute, CACHE_SECONDS, version=dashboard_generation(organisation_id)
-    )
-
-
 def _ids_part(project_ids: Sequence[int] | None) -> str:
     if project_ids is None:
         return "org"
@@ -55,7 +46,7 @@ def _ids_part(project_ids: Sequence[int] | None) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def _day_filtered(queryset: QuerySet[Any], flt: DashboardFilter) -> QuerySet[Any]:
+def day_filtered(queryset: QuerySet[Any], flt: DashboardFilter) -> QuerySet[Any]:
     # `day` is the UTC day of period_end in both the ledger and the rollup: one period rule everywhere.
     if flt.start is not None:
         queryset = queryset.filter(day__gte=flt.start)
@@ -82,7 +73,7 @@ def _footprint_rows(organisation_id: int, project_ids: Sequence[int] | None, flt
         queryset = queryset.filter(project_id__in=list(project_ids))
     sums = {column: Sum(column) for column in ("records", *aggregation.SUM_COLUMNS)}
     rows = (
-        _day_filtered(queryset, flt)
+        day_filtered(queryset, flt)
         .annotate(month=TruncMonth("day"))
         .values("project_id", "month", "source", "scope", "category")
         .annotate(**sums)
@@ -104,7 +95,7 @@ def footprint_frame(
     if project_ids is not None and not project_ids:
         return aggregation.footprint_prepare(aggregation.empty_footprint_frame())
     key = f"footprint:{_ids_part(project_ids)}:{flt.cache_part}"
-    rows = _cached(organisation.id, key, lambda: _footprint_rows(organisation.id, project_ids, flt))
+    rows = dashboard_cached(organisation.id, key, lambda: _footprint_rows(organisation.id, project_ids, flt))
     frame = pd.DataFrame(rows, columns=list(aggregation.FRAME_COLUMNS)) if rows else None
     return aggregation.footprint_prepare(frame if frame is not None else aggregation.empty_footprint_frame())
 
@@ -166,14 +157,14 @@ def run_list(
     descending = sort.startswith("-")
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
     # Ties (same experiment, same energy) show newest first; the id makes paging deterministic.
-    return dimension_filtered(_day_filtered(queryset, flt), flt).order_by(order, "-period_end", "-id")
+    return dimension_filtered(day_filtered(queryset, flt), flt).order_by(order, "-period_end", "-id")
 
 
 def experiment_list(*, project: Project, flt: DashboardFilter) -> list[dict[str, Any]]:
     """Per experiment of a project: runs, energy, emissions and the last run's end, latest first."""
 
     def compute() -> list[dict[str, Any]]:
-        queryset = _day_filtered(LedgerEntry.objects.filter(project=project, source=aggregation.RUN_SOURCE), flt)
+        queryset = day_filtered(LedgerEntry.objects.filter(project=project, source=aggregation.RUN_SOURCE), flt)
         queryset = dimension_filtered(queryset, flt)
         rows = (
             queryset.values("experiment")
@@ -193,7 +184,7 @@ def experiment_list(*, project: Project, flt: DashboardFilter) -> list[dict[str,
         market = experiment_market(runs=queryset, organisation_id=project.organisation_id, flt=flt)
         return [{**row, "kgco2e_market": market.get(row["experiment"], 0.0)} for row in rows]
 
-    return _cached(project.organisation_id, f"experiments:{project.id}:{flt.cache_part}", compute)
+    return dashboard_cached(project.organisation_id, f"experiments:{project.id}:{flt.cache_part}", compute)
 
 
 def runs_chart_frame(
@@ -211,7 +202,7 @@ def runs_chart_frame(
     # Experiment names are free text: hashed, so the key stays short and safe for any cache backend.
     experiment_part = "all" if experiment is None else hashlib.sha256(experiment.encode()).hexdigest()[:16]
     key = f"runs-chart:{project.id}:{experiment_part}:{limit}:{flt.cache_part}"
-    rows = _cached(project.organisation_id, key, compute)
+    rows = dashboard_cached(project.organisation_id, key, compute)
     frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: [] for c in columns})
     return frame.iloc[::-1].reset_index(drop=True)
 
@@ -255,7 +246,7 @@ def record_list(
     rollup's, so the rows listed here sum to the figure the reader clicked.
     """
     queryset = LedgerEntry.objects.filter(project_q, organisation_id=organisation_id, in_inventory=True)
-    queryset = dimension_filtered(_day_filtered(queryset, flt), flt)
+    queryset = dimension_filtered(day_filtered(queryset, flt), flt)
     columns = RECORD_SORTS[sort.removeprefix("-")]
     descending = sort.startswith("-")
     order = [F(c).desc(nulls_last=True) if descending else F(c).asc(nulls_last=True) for c in columns]

@@ -21,8 +21,9 @@ from greenesg.accounts.access import OrgAccess
 from greenesg.accounts.models import Project
 from greenesg.footprint.models import LedgerDaily, LedgerMonthly
 from reports.dashboards import aggregation
+from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import UNALLOCATED, DashboardFilter, InvalidFilter
-from reports.dashboards.selectors.footprint import _cached, dimension_filtered
+from reports.dashboards.selectors.footprint import dimension_filtered
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -281,7 +282,7 @@ def org_overview_data(*, access: OrgAccess, flt: DashboardFilter) -> tuple[Proje
     scope = project_scope(access=access, flt=flt)
     organisation_id = access.organisation.id
     key = f"overview:{scope.key}:{flt.cache_part}"
-    return scope, _cached(organisation_id, key, lambda: _compute(organisation_id, scope, flt))
+    return scope, dashboard_cached(organisation_id, key, lambda: _compute(organisation_id, scope, flt))
 
 
 def source_breakdown(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> pd.DataFrame:
@@ -293,7 +294,7 @@ def source_breakdown(*, organisation_id: int, scope: ProjectScope, flt: Dashboar
         )
         return _dimension(frame, ["source", "provider", "service", "region"])
 
-    return _cached(organisation_id, f"sources:{scope.key}:{flt.cache_part}", compute)
+    return dashboard_cached(organisation_id, f"sources:{scope.key}:{flt.cache_part}", compute)
 
 
 def filtered_totals(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> dict[str, Any]:
@@ -303,7 +304,7 @@ def filtered_totals(*, organisation_id: int, scope: ProjectScope, flt: Dashboard
         frame = rollup_group(organisation_id=organisation_id, scope=scope, flt=flt, dims=["source"])
         return aggregation.rollup_totals(frame)
 
-    return _cached(organisation_id, f"totals:{scope.key}:{flt.cache_part}", compute)
+    return dashboard_cached(organisation_id, f"totals:{scope.key}:{flt.cache_part}", compute)
 
 
 def filter_options(*, access: OrgAccess) -> dict[str, Any]:
@@ -322,6 +323,6 @@ def filter_options(*, access: OrgAccess) -> dict[str, Any]:
         return {"providers": list(providers), "regions": list(regions)}
 
     key = "filter-options:" + ("org" if ids is None else ProjectScope(ids=tuple(ids), unallocated=False).key)
-    values = _cached(organisation_id, key, compute)
+    values = dashboard_cached(organisation_id, key, compute)
     teams = sorted({p.team for p in projects if p.team}, key=str.casefold)
     return {"projects": projects, "teams": teams, **values, "unallocated": access.sees_whole_org}
