@@ -161,8 +161,8 @@ DEMO_RESIDUAL_MIX = (("DEU", 600.0, 5.0),)  # zone, g CO2e/kWh, nuclear share %
 
 
 def _demo_market_inputs(org: Organisation, first: dt.date) -> str:
+    from reports.esrs.services import settings_object_save
     from reports.models import ContractualInstrument, ResidualMixFactor
-    from reports.report_services import settings_object_save
 
     last = first.replace(year=first.year + 1) - dt.timedelta(days=1)
     created = 0

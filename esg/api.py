@@ -28,11 +28,6 @@ from esg.periods import InvalidPeriod, Period, period_current, period_parse
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access, error_body
-from greenesg.esg import selectors, services
-from greenesg.esg.accessibility import ReportError
-from greenesg.esg.catalogue import catalogue
-from greenesg.esg.models import AccessibilityReport, FactorSetChangeRequest, MetricValue, ModelReview
-from greenesg.esg.periods import InvalidPeriod, Period, period_current, period_parse
 from greenesg.footprint.models import FactorKind
 
 # Lighthouse reports embed screenshots and run to several MB; DRF's JSON parser stops at 2.5 MB.

@@ -42,13 +42,11 @@ from esg.selectors import (
     period_lock_row,
     value_object_id,
 )
-from greenesg.esg.validation import CellError, values_validate
-from greenesg.footprint.models import EmissionFactorSet, FactorSetStatus
-from greenesg.footprint.services import factor_set_version_create
 from esg.validation import CellError, values_validate
 from greenesg.accounts.models import Membership, Organisation, Project, Role
 from greenesg.accounts.services import audit_log_write
-from greenesg.footprint.models import EmissionFactor, EmissionFactorSet, FactorSetStatus
+from greenesg.footprint.models import EmissionFactorSet, FactorSetStatus
+from greenesg.footprint.services import factor_set_version_create
 
 MIN_REASON = 5
 

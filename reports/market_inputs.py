@@ -1,8 +1,8 @@
 """Reads of the market-based inputs (contractual instruments, residual-mix factors) in the shape the pure
 method takes (greenesg/footprint/methodology/market.py).
 
-One place for both readers: the ESRS report snapshot (`reports.report_selectors.report_inputs`) and the
-dashboard totals (`reports.totals`), so a change to an instrument reaches both in the same form.
+One place for both readers: the ESRS report snapshot (`reports.esrs.selectors.report_inputs`) and the
+dashboard totals (`reports.dashboards.selectors.totals`), so a change to an instrument reaches both in the same form.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def scope2_ledger(*, organisation_id: int, first: dt.date | None, last: dt.date 
 def scope2_sums(rows: QuerySet[LedgerEntry], dims: list[str], *, where: Q | None = None) -> list[dict[str, Any]]:
     """Scope 2 sums per (dims, month, country) in the row shape of the report snapshot (`month`, `country`,
     `energy_kwh`, `kg_location`, `kg_market`); a row without a market figure counts at its location figure,
-    as in the report (reports.report_selectors._ledger_rows)."""
+    as in the report (reports.esrs.selectors._ledger_rows)."""
     grouped = (
         rows.filter(where or Q())
         .annotate(cell_month=TruncMonth("day"))

@@ -21,8 +21,6 @@ from rest_framework.views import APIView
 from greenesg.accounts.access import project_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access
-from greenesg.steering import budget, selectors, services
-from greenesg.steering.models import Basis, Budget
 from ingestion.models import ImportJob, JobStatus
 from steering import budget, selectors, services
 from steering.models import Basis, Budget

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 @shared_task(
     # The registered name predates the move of the app out of greenesg/: messages already queued keep routing.
-    name="greenesg.steering.tasks.budget_check_task",
+    name="steering.tasks.budget_check_task",
     ignore_result=True,
     # Only a locked or unreachable database is worth another try. The notification rows' unique constraint
     # makes a retry (or a duplicate delivery) send nothing twice.

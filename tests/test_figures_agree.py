@@ -22,12 +22,12 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.test import Client
 
+from demo.loader import demo_load
 from greenesg.accounts.models import Organisation
-from greenesg.demo import demo_load
 from greenesg.footprint.models import LedgerEntry
 from reports.esrs import facts
+from reports.esrs.selectors import report_inputs, report_period_parse
 from reports.models import ContractualInstrument, ResidualMixFactor
-from reports.report_selectors import report_inputs, report_period_parse
 from tests.esrs.helpers import pdf_text, row_numbers
 
 pytestmark = pytest.mark.django_db

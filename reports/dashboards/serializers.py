@@ -8,10 +8,10 @@ from typing import Any
 from rest_framework import serializers
 
 from greenesg.footprint.models import LedgerEntry
-from reports.filters import FIRST_DAY, LAST_DAY
+from reports.dashboards.filters import FIRST_DAY, LAST_DAY
 
 FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# The days the API accepts, for the schema: 1970-01-01 to 2999-12-31 (reports.filters.FIRST_DAY/LAST_DAY).
+# The days the API accepts, for the schema: 1970-01-01 to 2999-12-31 (reports.dashboards.filters.FIRST_DAY/LAST_DAY).
 DAY_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
 
 
@@ -25,7 +25,7 @@ class PeriodQuerySerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         # Only the two bounds: a client leaves a parameter out for "no bound"; `start=` is no date (400),
-        # as the schema's `format: date` says. (The HTML form's blank fields go through reports.filters.)
+        # as the schema's `format: date` says. (The HTML form's blank fields go through reports.dashboards.filters.)
         cleaned = {key: data.get(key) for key in ("start", "end") if data.get(key) is not None}
         # strptime would also take "2026-1-1"; the schema's full-date does not.
         wrong = {key: ["A date written YYYY-MM-DD."] for key, value in cleaned.items() if not FULL_DATE.match(value)}

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import quality_views
-from reports.dashboards import views
+from reports.dashboards import quality_views, views
 
 urlpatterns = [
     path("o/<slug:org_slug>/", views.org_overview, name="org-overview"),

@@ -25,8 +25,8 @@ from reports.dashboards import aggregation, charts, engineer, exports
 from reports.dashboards.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
 from reports.dashboards.selectors import footprint as selectors
 from reports.dashboards.selectors import rollups as rollup_selectors
+from reports.dashboards.selectors.quality import flag_filtered
 from reports.dashboards.selectors.rollups import ProjectScope
-from reports.quality import flag_filtered
 
 RUNS_PER_PAGE = 50
 RECORDS_PER_PAGE = 50

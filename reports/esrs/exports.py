@@ -1,7 +1,7 @@
 """Machine-readable exports of the same figures as the PDF: CSV, XLSX, JSON facts and inline XBRL.
 
 - CSV: every table in one long file (table, ref, row, column, value, unit, concept, period, dimensions),
-  formula-safe through `ingestion.exports.safe_csv_lines` (docs/security.md §6): numbers stay numbers.
+  formula-safe through `greenesg.lib.csv_safe.safe_csv_lines` (docs/security.md §6): numbers stay numbers.
 - XLSX: one sheet per table plus the long "Facts" sheet, written with XlsxWriter with
   `strings_to_formulas` and `strings_to_urls` off *and* the same prefix rule (users re-save as CSV).
 - JSON: every fact with its context (entity, period, dimensions), unit and decimals.
@@ -185,7 +185,7 @@ def document_status(meta: dict[str, Any] | None) -> str:
 
 
 def csv_bytes(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str, Any] | None = None) -> bytes:
-    from ingestion.exports import safe_csv_lines
+    from greenesg.lib.csv_safe import safe_csv_lines
 
     status = document_status(meta)
     rows = [[*row, status] for row in long_rows(inputs, computed)]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from greenesg.footprint.flags import flag_explain
-from ingestion.billing_coverage import coverage_rows
+from ingestion.billing.coverage import coverage_rows
 from reports.esrs import svg
 from reports.esrs.facts import SCOPE3_LABELS, months_between
 

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.models import EmissionFactor, LedgerEntry
-from ingestion.billing_coverage import billing_coverage_for
+from ingestion.billing.coverage import billing_coverage_for
 from reports import market_inputs
 from reports.esrs import periods, signoff
 from reports.models import (

@@ -911,7 +911,7 @@ def _import_publish(job: OtherActivityImport, parsed: ParsedActivities) -> None:
 
 def _import_activities(job: OtherActivityImport, parsed: ParsedActivities) -> Iterable[OtherActivity]:
     """Unsaved activities of the valid rows, one at a time, with the file's lineage."""
-    from reports.report_forms import OtherActivityRowForm
+    from reports.esrs.forms import OtherActivityRowForm
 
     for line, values in parsed.rows:
         form = OtherActivityRowForm(values, organisation=job.organisation)
@@ -987,7 +987,8 @@ def settings_object_delete(*, instance: Any, user: AbstractBaseUser | None, orga
 
 def _market_inputs_changed(model: type, organisation: Organisation) -> None:
     """Dashboards and the summary API show market-based figures computed from instruments and residual mixes
-    (reports/totals.py), cached per generation: a change to either must drop those caches like an import does."""
+    (reports/dashboards/selectors/totals.py), cached per generation: a change to either must drop those caches like an
+    import does."""
     from greenesg.footprint.ledger import dashboard_generation_bump
     from reports.models import ContractualInstrument, ResidualMixFactor
 

@@ -68,7 +68,7 @@ def load_body_parts(context: template.Context) -> str:
     """Put the expensive part of a dashboard's context in place, only when its cached body is missing.
 
     Used as the first tag inside `{% cache … body_key %}`: on a cache hit the block is not rendered, so
-    the figures and tables behind it are never built (reports/views.py `_deferred_body`).
+    the figures and tables behind it are never built (reports/dashboards/views.py `_deferred_body`).
     """
     factory = context.get("body_parts")
     if factory is not None:

@@ -1,4 +1,4 @@
-// Billing dashboard: draw the figures embedded with json_script (text escaped server-side, reports/billing_charts.py).
+// Billing dashboard: draw the figures embedded with json_script (text escaped server-side, reports/dashboards/billing/charts.py).
 (function () {
   "use strict";
   var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };

@@ -1,5 +1,5 @@
 // Organisation overview: draw every figure the page embeds with json_script (one per [data-figure] element).
-// Figure text is escaped server-side (reports/charts.py). A click on a bar follows its drill-down link; keyboard
+// Figure text is escaped server-side (reports/dashboards/charts.py). A click on a bar follows its drill-down link; keyboard
 // users follow the same links in the table under each chart (Plotly charts are not keyboard-operable).
 (function () {
   "use strict";

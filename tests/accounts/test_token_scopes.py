@@ -11,11 +11,11 @@ from django.test import Client
 
 from greenesg.accounts.models import ApiToken
 from greenesg.accounts.services import api_token_create
-from greenesg.steering import budget, services
 from ingestion import storage
+from ingestion.codecarbon.synthetic import generate_csv
+from ingestion.jobs import import_job_submit
 from ingestion.models import ImportJob
-from ingestion.services import import_job_submit
-from ingestion.synthetic import generate_csv
+from steering import budget, services
 
 pytestmark = pytest.mark.django_db
 

@@ -163,7 +163,7 @@ def test_the_open_items_are_listed_and_kept_in_the_audit_trail(
     acme, officer, django_capture_on_commit_callbacks
 ) -> None:
     from greenesg.accounts.models import AuditLog
-    from reports import report_selectors
+    from reports.esrs import selectors as report_selectors
 
     report = _generate(acme, officer, django_capture_on_commit_callbacks)
     codes = [item.code for item in report_selectors.report_open_items(report=report)]

@@ -14,8 +14,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models import Sum
 
+from esg import services
 from greenesg.accounts.models import Membership, Organisation, Project, Role
-from greenesg.esg import services
 from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.models import EmissionFactorSet, FactorSetStatus, LedgerEntry
 from tests.conftest import SAMPLES

@@ -21,8 +21,9 @@ from greenesg.accounts.models import Project
 from greenesg.footprint.ledger import LEDGER_COLUMNS
 from greenesg.footprint.models import LedgerEntry
 from ingestion import storage
+from ingestion.jobs import import_job_submit
 from ingestion.models import ImportJob, JobStatus, RowError
-from ingestion.services import import_job_process, import_job_submit
+from ingestion.process import import_job_process
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -289,7 +290,7 @@ IDENTIFIERS = ["country_iso_code", "region", "cloud_provider", "cloud_region", "
 
 def _expected_problems(row: dict[str, str]) -> set[str]:
     """The columns whose cells reject the row under the reader's rule (empty when the row is kept)."""
-    from ingestion.readers.codecarbon import _GRAMMARS, _ID
+    from ingestion.codecarbon.reader import _GRAMMARS, _ID
 
     bad = {column for column, value in row.items() if "\x00" in value}
     for column in IDENTIFIERS:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.readers.codecarbon import CodecarbonFormatError, parse_live_record, read_codecarbon_csv
+from ingestion.codecarbon.reader import CodecarbonFormatError, parse_live_record, read_codecarbon_csv
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "samples"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "codecarbon"
@@ -161,8 +161,8 @@ def test_a_live_record_with_a_bad_country_is_refused() -> None:
 
 
 def _billing_lines(tmp_path: Path, rows: list[dict[str, str]]) -> tuple[list, list]:
-    from ingestion.readers.billing.common import ReadReport
-    from ingestion.readers.billing.reader import read_billing_lines
+    from ingestion.billing.readers.common import ReadReport
+    from ingestion.billing.readers.reader import read_billing_lines
     from tests.billing.conftest import cur_text
 
     path = tmp_path / "cur.csv"

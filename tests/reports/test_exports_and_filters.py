@@ -89,7 +89,7 @@ def test_bad_filters_raise_a_clear_message(params, message):
 def test_the_previous_period_is_the_one_the_report_compares_with(start: str, end: str, previous: tuple) -> None:
     import datetime as dt
 
-    from reports.filters import dashboard_filter_build
+    from reports.dashboards.filters import dashboard_filter_build
 
     flt = dashboard_filter_build(start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end))
     before = flt.previous()

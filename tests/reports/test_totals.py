@@ -1,5 +1,5 @@
-"""The totals route (reports/totals.py): market-based Scope 2 by the report's method, attributed to projects
-pro rata to consumption, and caches dropped when an instrument or residual mix changes.
+"""The totals route (reports/dashboards/selectors/totals.py): market-based Scope 2 by the report's method, attributed to
+projects pro rata to consumption, and caches dropped when an instrument or residual mix changes.
 
 Ledger of tests/reports/conftest.py, Scope 2 FRA: r1 ml January 2025 1.5 kWh (ledger market 0.4 kg), r2 ml
 February 3.0 kWh (0.8 kg), w1 web March 15 kWh (2.5 kg); Scope 3: r3 ml 1.1 kg, unallocated billing 30 kg.
@@ -13,11 +13,11 @@ import re
 import pytest
 
 from greenesg.accounts.access import org_access_for_user
-from reports import selectors
-from reports.filters import DashboardFilter
+from reports.dashboards.filters import DashboardFilter
+from reports.dashboards.selectors import footprint as selectors
+from reports.dashboards.selectors.rollups import org_overview_data
+from reports.esrs.services import settings_object_delete, settings_object_save
 from reports.models import ContractualInstrument, ResidualMixFactor
-from reports.report_services import settings_object_delete, settings_object_save
-from reports.rollup_selectors import org_overview_data
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from greenesg.steering import budget
+from steering import budget
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
 """Market-based Scope 2 (docs/methodology.md §7.2): pure, no Django, no ORM.
 
 One implementation for every figure GreenESG shows: the ESRS report (`reports.esrs.facts`) and the
-dashboards, summary API and `footprint` command (`reports.totals`) call it with the same inputs, so the
-same period gives the same market-based figure everywhere.
+dashboards, summary API and `footprint` command (`reports.dashboards.selectors.totals`) call it with the same
+inputs, so the same period gives the same market-based figure everywhere.
 
 Inputs are plain dicts, as in the report's JSON snapshot:
 - Scope 2 ledger rows: `month` (ISO date or date), `scope`, `country`, `energy_kwh`, `kg_location`,

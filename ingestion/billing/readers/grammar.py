@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import fields
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine
-from ingestion.readers.billing.common import ReadReport, RowProblem
+from ingestion.billing.readers.common import ReadReport, RowProblem
 
 _RULES: dict[str, tuple[re.Pattern[str], str, str]] = {
     "currency": (re.compile(r"[A-Za-z]{3}", re.ASCII), "bad_currency", "an ISO 4217 currency code such as EUR"),

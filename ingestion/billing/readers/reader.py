@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine
-from ingestion.readers.billing.aws import parse_aws_chunk, parse_aws_row
-from ingestion.readers.billing.azure import parse_azure_chunk, parse_azure_row
-from ingestion.readers.billing.carbon import CARBON_PARSERS, extra_columns
-from ingestion.readers.billing.columns import Chunk, FastResult, run_fast
-from ingestion.readers.billing.common import BillingFileError, ProviderCarbonRecord, ReadReport, RowSink
-from ingestion.readers.billing.focus import parse_focus_row
-from ingestion.readers.billing.formats import FORMATS_BY_KEY, FormatSpec, detect_billing_format, resolve, tag_columns
-from ingestion.readers.billing.gcp import parse_gcp_chunk, parse_gcp_row
-from ingestion.readers.billing.grammar import keep_valid_lines
-from ingestion.readers.billing.parquet import iter_parquet_frames
-from ingestion.readers.billing.source import (
+from ingestion.billing.readers.aws import parse_aws_chunk, parse_aws_row
+from ingestion.billing.readers.azure import parse_azure_chunk, parse_azure_row
+from ingestion.billing.readers.carbon import CARBON_PARSERS, extra_columns
+from ingestion.billing.readers.columns import Chunk, FastResult, run_fast
+from ingestion.billing.readers.common import BillingFileError, ProviderCarbonRecord, ReadReport, RowSink
+from ingestion.billing.readers.focus import parse_focus_row
+from ingestion.billing.readers.formats import FORMATS_BY_KEY, FormatSpec, detect_billing_format, resolve, tag_columns
+from ingestion.billing.readers.gcp import parse_gcp_chunk, parse_gcp_row
+from ingestion.billing.readers.grammar import keep_valid_lines
+from ingestion.billing.readers.parquet import iter_parquet_frames
+from ingestion.billing.readers.source import (
     CsvLayout,
     Limits,
     decode_error,

@@ -18,8 +18,8 @@ from django.db.models.functions import TruncMonth
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.inventory import COMPUTE_CATEGORIES
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
-from ingestion.billing_coverage import billing_coverage_for
-from ingestion.billing_import import OurFigure, TheirFigure, coverage_ratio, reconcile
+from ingestion.billing.coverage import billing_coverage_for
+from ingestion.billing.estimate import OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
 from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import DashboardFilter
@@ -92,7 +92,7 @@ class BillingDashboard:
     by_method: list[dict[str, Any]]
     coverage: list[dict[str, Any]]
     not_estimated: dict[str, float]
-    # Share of billed cost and lines modelled, extrapolated, not estimated, unsupported (ingestion.billing_coverage).
+    # Share of billed cost and lines modelled, extrapolated, not estimated, unsupported (ingestion.billing.coverage).
     estimation: dict[str, Any] | None = None
 
     @property

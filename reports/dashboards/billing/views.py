@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
-from ingestion.billing_coverage import coverage_rows
+from ingestion.billing.coverage import coverage_rows
 from reports.dashboards.billing import charts as billing_charts
 from reports.dashboards.billing.selectors import billing_dashboard, billing_reconciliation_rows
 from reports.dashboards.filters import InvalidFilter, dashboard_filter_parse

@@ -18,7 +18,7 @@ from django.db.models.functions import TruncMonth
 
 from greenesg.accounts.models import Organisation, Project
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
-from ingestion.billing_coverage import billing_coverage_for
+from ingestion.billing.coverage import billing_coverage_for
 from reports.dashboards import aggregation
 from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import DashboardFilter, InvalidFilter, dashboard_filter_build
@@ -109,11 +109,12 @@ def footprint_summary(
 ) -> dict[str, Any]:
     """The summary object shared by the API and `manage.py footprint --json` (JSON-ready values).
 
-    Figures come from the one totals route (reports/totals.py), so they match the dashboards and the report.
+    Figures come from the one totals route (reports/dashboards/selectors/totals.py), so they match the dashboards
+    and the report.
     Raises InvalidFilter when start is after end.
     """
-    from reports.rollup_selectors import ProjectScope
-    from reports.totals import footprint_totals
+    from reports.dashboards.selectors.rollups import ProjectScope
+    from reports.dashboards.selectors.totals import footprint_totals
 
     flt = dashboard_filter_build(start=start, end=end)
     if project is None:
@@ -178,8 +179,8 @@ def experiment_list(*, project: Project, flt: DashboardFilter) -> list[dict[str,
             )
             .order_by("-last_end", "experiment")
         )
-        # Market-based kg as on every other page: the totals route's method (reports/totals.py).
-        from reports.totals import experiment_market
+        # Market-based kg as on every other page: the totals route's method (reports/dashboards/selectors/totals.py).
+        from reports.dashboards.selectors.totals import experiment_market
 
         market = experiment_market(runs=queryset, organisation_id=project.organisation_id, flt=flt)
         return [{**row, "kgco2e_market": market.get(row["experiment"], 0.0)} for row in rows]

@@ -150,8 +150,8 @@ def rollup_group(
 ) -> pd.DataFrame:
     """Inventory sums grouped by `dims` (any of the rollup dimensions and "month") for the filter's period.
 
-    Market-based kg follow the report's method (reports/totals.py), except for the rollup-only `extra`
-    conditions (the unmapped-region signal, which shows location-based figures only).
+    Market-based kg follow the report's method (reports/dashboards/selectors/totals.py), except for the rollup-only
+    `extra` conditions (the unmapped-region signal, which shows location-based figures only).
     """
     import pandas as pd
 
@@ -182,7 +182,7 @@ def rollup_group(
 
 def _with_market(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter, dims: list[str]) -> pd.DataFrame:
     # Market-based Scope 2 differs from the rollup's figure by scope, so group by scope too, then regroup.
-    from reports.totals import market_apply, regroup
+    from reports.dashboards.selectors.totals import market_apply, regroup
 
     grouped = dims if "scope" in dims else [*dims, "scope"]
     frame = rollup_group(organisation_id=organisation_id, scope=scope, flt=flt, dims=grouped, market=False)

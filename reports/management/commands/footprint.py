@@ -4,8 +4,9 @@
     manage.py footprint --project ORG/PROJECT [--start …] [--end …] --json
 
 With --json it prints exactly the object of `GET /api/v1/projects/<org>/<project>/summary` (with --org alone,
-of `GET /api/v1/orgs/<org>/summary`). Its figures come from the one totals route (reports/totals.py), so
-location- and market-based totals equal the overview's and the ESRS report's for the same period.
+of `GET /api/v1/orgs/<org>/summary`). Its figures come from the one totals route
+(reports/dashboards/selectors/totals.py), so location- and market-based totals equal the overview's and the ESRS
+report's for the same period.
 """
 
 from __future__ import annotations

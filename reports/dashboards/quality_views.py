@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from greenesg.accounts.access import org_access_for_user
-from reports.quality import data_quality_rows, glossary_rows
+from reports.dashboards.selectors.quality import data_quality_rows, glossary_rows
 
 
 @login_required

@@ -4,7 +4,7 @@ Used by the summary API (project and organisation), `manage.py footprint`, the o
 breakdown with a market-based column) and the project and records pages, so they all agree with the ESRS
 report for the same period:
 
-- location-based (and energy, water, runs) come from the rollups (`reports.rollup_selectors.rollup_group`);
+- location-based (and energy, water, runs) come from the rollups (`reports.dashboards.selectors.rollups.rollup_group`);
 - market-based Scope 2 comes from the shared method (greenesg/footprint/methodology/market.py), the one the
   report uses: per (month, market) cell of the whole organisation, instruments, then residual mix, then grid
   average (docs/methodology.md §7.2);
@@ -25,15 +25,17 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from greenesg.footprint.methodology import market as market_method
-from reports import aggregation, market_inputs
-from reports.filters import DashboardFilter
+from reports import market_inputs
+from reports.dashboards import aggregation
+from reports.dashboards.cache import dashboard_cached
+from reports.dashboards.filters import DashboardFilter
 
 if TYPE_CHECKING:
     import pandas as pd
     from django.db.models import QuerySet
 
     from greenesg.footprint.models import LedgerEntry
-    from reports.rollup_selectors import ProjectScope
+    from reports.dashboards.selectors.rollups import ProjectScope
 
 Cells = dict[tuple[dt.date, str], dict[str, Any]]
 # Ledger columns a market-based part can be grouped by (the rollup's dimensions, except the rollup-only flag).
@@ -58,7 +60,6 @@ def _cell_range(flt: DashboardFilter, instruments: list[dict[str, Any]]) -> tupl
 
 def market_cells_for(*, organisation_id: int, flt: DashboardFilter) -> Cells:
     """Market-based Scope 2 per (month, market) of the whole organisation, cached until the next change."""
-    from reports.selectors import _cached
 
     def compute() -> Cells:
         instruments = market_inputs.instrument_dicts(organisation_id=organisation_id)
@@ -70,7 +71,7 @@ def market_cells_for(*, organisation_id: int, flt: DashboardFilter) -> Cells:
         return market_method.market_cells(market_method.scope2_cells(rows), instruments, residual)
 
     key = f"market-cells:{flt.start}:{flt.end}"
-    return _cached(organisation_id, key, compute)
+    return dashboard_cached(organisation_id, key, compute)
 
 
 def _key(dims: list[str], values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -91,13 +92,13 @@ def _key(dims: list[str], values: tuple[Any, ...]) -> tuple[Any, ...]:
 def _scope2_rows(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> list[dict[str, Any]]:
     """The filter's Scope 2 ledger sums by every dimension, month and market: one ledger read per filter and
     reader, from which each breakdown of a page is grouped (the overview asks for about eight)."""
-    from reports.selectors import _cached, dimension_filtered
+    from reports.dashboards.selectors.footprint import dimension_filtered
 
     def compute() -> list[dict[str, Any]]:
         rows = market_inputs.scope2_ledger(organisation_id=organisation_id, first=flt.start, last=flt.end)
         return market_inputs.scope2_sums(dimension_filtered(rows, flt), sorted(LEDGER_DIMS), where=scope.q())
 
-    return _cached(organisation_id, f"scope2-rows:{scope.key}:{flt.cache_part}", compute)
+    return dashboard_cached(organisation_id, f"scope2-rows:{scope.key}:{flt.cache_part}", compute)
 
 
 def scope2_market_parts(
@@ -137,8 +138,7 @@ def market_apply(
 
 def footprint_totals(*, organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> dict[str, Any]:
     """Totals and `by_scope` (the summary object's figures) for a reader's scope and a filter."""
-    from reports.rollup_selectors import rollup_group
-    from reports.selectors import _cached
+    from reports.dashboards.selectors.rollups import rollup_group
 
     def compute() -> dict[str, Any]:
         frame = rollup_group(
@@ -151,7 +151,7 @@ def footprint_totals(*, organisation_id: int, scope: ProjectScope, flt: Dashboar
             "by_scope": aggregation.by_scope_dict(frame.assign(scope_key=keys)),
         }
 
-    return _cached(organisation_id, f"totals-route:{scope.key}:{flt.cache_part}", compute)
+    return dashboard_cached(organisation_id, f"totals-route:{scope.key}:{flt.cache_part}", compute)
 
 
 def regroup(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:

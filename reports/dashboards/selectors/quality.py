@@ -18,7 +18,7 @@ from django.urls import reverse
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.flags import Flag, flag_explain
 from greenesg.footprint.models import LedgerEntry
-from ingestion.billing_coverage import billing_coverage_for
+from ingestion.billing.coverage import billing_coverage_for
 
 FALLBACK_FLAGS = ("region_unmapped", "no_factor", "proxy_vintage", "future_vintage", "mb_fallback_grid_average")
 
@@ -84,9 +84,9 @@ def _billing_row(organisation: Organisation) -> QualityRow:
 
 def _esg_rows(organisation: Organisation, today: dt.date) -> list[QualityRow]:
     # The ESG app is a feature beside the core: read through its selectors only.
-    from greenesg.esg.models import MetricValue, ValueStatus
-    from greenesg.esg.periods import period_current
-    from greenesg.esg.selectors import completeness, metric_rows
+    from esg.models import MetricValue, ValueStatus
+    from esg.periods import period_current
+    from esg.selectors import completeness, metric_rows
 
     period = period_current(today)
     url = reverse("esg-overview", args=[organisation.slug]) + f"?period={period.key}"
