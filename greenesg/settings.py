@@ -157,8 +157,17 @@ if not PRODUCTION:
 # User uploads live outside the static root so the PDF fetcher (which allows static files only)
 # can never reach them.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploads waiting for a worker (ingestion/storage.py, docs/operations.md §9). Several machines share them
+# through one volume (IMPORTS_STORAGE_LOCATION) or any Django storage backend (IMPORTS_STORAGE_BACKEND, for
+# example "storages.backends.s3.S3Storage" from django-storages, configured by its own AWS_* settings).
+# Without a location the files follow MEDIA_ROOT.
+_imports_location = env_str("IMPORTS_STORAGE_LOCATION", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "imports": {
+        "BACKEND": env_str("IMPORTS_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": _imports_location} if _imports_location else {},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
