@@ -129,7 +129,21 @@ def budget_payload(
         "run_limit_kg": item.run_limit_kg,
         "run": run,
         "verdict": status.verdict,
+        # A budget at risk comes with the advisor's best open idea for this project (None otherwise).
+        "top_recommendation": _top_recommendation(item.project)
+        if status.verdict == budget.VERDICT_FAIL or status.projected_over
+        else None,
     }
+
+
+def _top_recommendation(project: Project) -> dict[str, Any] | None:
+    from steering.recommendations import recommendation_payload, recommendation_top
+
+    top = recommendation_top(project=project)
+    if top is None:
+        return None
+    payload = recommendation_payload(top)
+    return {key: payload[key] for key in ("id", "title", "action", "saving_per_month")}
 
 
 class ProjectBudgetView(APIView):
@@ -389,3 +403,29 @@ class RunModelView(APIView):
                 "higher_is_better": item.higher_is_better,
             }
         )
+
+
+class RecommendationsView(APIView):
+    @extend_schema(
+        summary="The efficiency advisor's recommendations for a project, largest saving first",
+        tags=["steering"],
+        description="Each with its estimated saving per month (kWh, location- and market-based kgCO2e, cost when "
+        "billed), method, assumptions, evidence (ledger record ids), status and, once done, the realised reduction "
+        "with its 95 % interval. `status` filters (open, accepted, done, dismissed).",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["open", "accepted", "done", "dismissed"]),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, org_slug: str, project_slug: str) -> Response:
+        from steering.models import RecommendationStatus
+        from steering.recommendations import recommendation_list, recommendation_payload
+
+        project, _ = _project(request, org_slug, project_slug)
+        status = request.query_params.get("status", "")
+        items = recommendation_list(project=project)
+        if status:
+            if status not in RecommendationStatus.values:
+                raise InvalidInput("status must be one of open, accepted, done, dismissed.")
+            items = items.filter(status=status)
+        return Response({"project": str(project), "recommendations": [recommendation_payload(i) for i in items]})

@@ -203,12 +203,31 @@ def _run_limit(project: Project, period: budget.Period) -> float | None:
 
 @transaction.atomic
 def project_steering_save(
-    *, project: Project, webhook_url: str, functional_unit: str, actor: AbstractBaseUser | None
+    *,
+    project: Project,
+    webhook_url: str,
+    functional_unit: str,
+    actor: AbstractBaseUser | None,
+    non_production: bool | None = None,
+    quality_tolerance_percent: float | None = None,
 ) -> ProjectSteering:
     item, _ = ProjectSteering.objects.get_or_create(project=project)
-    # The URL itself is a credential for many webhook receivers: the audit log records only whether it is set.
-    before = {"webhook_set": bool(item.webhook_url), "functional_unit": item.functional_unit}
+
+    def state() -> dict[str, object]:
+        # The URL itself is a credential for many webhook receivers: the audit log records only whether it is set.
+        return {
+            "webhook_set": bool(item.webhook_url),
+            "functional_unit": item.functional_unit,
+            "non_production": item.non_production,
+            "quality_tolerance_percent": item.quality_tolerance_percent,
+        }
+
+    before = state()
     item.webhook_url, item.functional_unit = webhook_url, functional_unit
+    if non_production is not None:
+        item.non_production = non_production
+    if quality_tolerance_percent is not None:
+        item.quality_tolerance_percent = quality_tolerance_percent
     item.save()
     audit_log_write(
         organisation=project.organisation,
@@ -217,7 +236,7 @@ def project_steering_save(
         object_type="project_steering",
         object_id=str(item.pk),
         before=before,
-        after={"webhook_set": bool(webhook_url), "functional_unit": functional_unit},
+        after=state(),
     )
     return item
 

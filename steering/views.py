@@ -139,14 +139,26 @@ def budget_edit(request: HttpRequest, org_slug: str, project_slug: str) -> HttpR
 def steering_settings(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, manage=True)
     current = ProjectSteering.objects.filter(project=access.project).first()
-    initial = {"webhook_url": current.webhook_url, "functional_unit": current.functional_unit} if current else {}
+    initial = (
+        {
+            "webhook_url": current.webhook_url,
+            "functional_unit": current.functional_unit,
+            "non_production": current.non_production,
+            "quality_tolerance_percent": current.quality_tolerance_percent,
+        }
+        if current
+        else {}
+    )
     form = ProjectSteeringForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.project_steering_save(project=access.project, actor=request.user, **form.cleaned_data)
         messages.success(request, "Steering settings saved.")
         return redirect("steering-project-budget", org_slug, project_slug)
     return _form_page(
-        request, form, f"Notifications and SCI unit of {access.project.name}", _crumbs(access, "Steering settings")
+        request,
+        form,
+        f"Notifications, SCI unit and advisor settings of {access.project.name}",
+        _crumbs(access, "Steering settings"),
     )
 
 

@@ -35,6 +35,9 @@ _ATTRIBUTE_COLUMNS = [
     "ram_energy_kwh",
     "cpu_utilization_percent",
     "gpu_utilization_percent",
+    # The efficiency advisor compares use with capacity (steering/advisor/memory.py).
+    "ram_utilization_percent",
+    "ram_used_gb",
     "energy_consumed_kwh",
     "task_name",
 ]
