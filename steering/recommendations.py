@@ -147,13 +147,14 @@ def _compute_days(project: Project, start: dt.date, end: dt.date) -> list[Comput
     ]
 
 
-def _model_runs(project: Project, start: dt.date, end: dt.date) -> list[model_choice.ModelRun]:
+def _model_runs(project: Project) -> list[model_choice.ModelRun]:
+    """Every tagged run, whenever it ran: model evaluations describe the model, not this month's load."""
     tags = {tag.run_id: tag for tag in RunModel.objects.filter(project=project)}
     if not tags:
         return []
-    rows = LedgerEntry.objects.filter(
-        project=project, source=Source.CODECARBON, run_id__in=list(tags), day__gte=start, day__lte=end
-    ).values("id", "run_id", "day", "energy_facility_kwh", "kgco2e_location", "kgco2e_market")
+    rows = LedgerEntry.objects.filter(project=project, source=Source.CODECARBON, run_id__in=list(tags)).values(
+        "id", "run_id", "day", "energy_facility_kwh", "kgco2e_location", "kgco2e_market"
+    )
     found = []
     for row in rows:
         tag = tags[row["run_id"]]
@@ -202,7 +203,7 @@ def advisor_inputs(*, project: Project) -> AdvisorInputs | None:
         end=latest,
         runs=runs,
         compute_days=_compute_days(project, start, latest),
-        model_runs=_model_runs(project, start, latest),
+        model_runs=_model_runs(project),
         factors=_factors(project, runs),
         non_production=bool(settings_row and settings_row.non_production),
         tolerance=(settings_row.quality_tolerance_percent if settings_row else 1.0) / 100,
@@ -218,7 +219,7 @@ def findings_for(inputs: AdvisorInputs) -> list[Finding]:
     findings += memory.oversized_memory(inputs.runs, days=days)
     findings += gpu.gpu_underuse(inputs.runs, days=days)
     findings += region.region_moves(inputs.runs, factors=inputs.factors, days=days)
-    findings += model_choice.model_choice(inputs.model_runs, tolerance=inputs.tolerance, days=days)
+    findings += model_choice.model_choice(inputs.model_runs, tolerance=inputs.tolerance, days=days, since=inputs.start)
     return findings
 
 
@@ -369,7 +370,7 @@ def _scope(item: Recommendation) -> QuerySet[LedgerEntry]:
             "run_id"
         )
         return rows.filter(run_id__in=run_ids)
-    experiment = item.subject.split(" in ", 1)[0] if item.detector == "region" else item.subject
+    experiment = str(item.details.get("experiment", item.subject))
     return rows.filter(experiment="" if experiment == "(no experiment)" else experiment)
 
 

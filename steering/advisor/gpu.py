@@ -45,7 +45,7 @@ def gpu_underuse(runs: list[Run], *, days: int) -> list[Finding]:
                     "GPU energy falls in proportion to GPU time.",
                 ),
                 evidence_entry_ids=tuple(r.entry_id for r in measured),
-                details={"gpu_utilization_percent": utilisation, "share_saved": share},
+                details={"experiment": experiment, "gpu_utilization_percent": utilisation, "share_saved": share},
             )
         )
     return findings

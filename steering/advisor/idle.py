@@ -40,7 +40,12 @@ def idle_runs(runs: list[Run], *, days: int) -> list[Finding]:
                     "Idle runs did no useful work, so none of their energy is needed.",
                 ),
                 evidence_entry_ids=tuple(run.entry_id for run in idle),
-                details={"idle_runs": len(idle), "runs": len(group), "mean_cpu_utilization_percent": mean_cpu},
+                details={
+                    "experiment": experiment,
+                    "idle_runs": len(idle),
+                    "runs": len(group),
+                    "mean_cpu_utilization_percent": mean_cpu,
+                },
             )
         )
     return findings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 
 from steering.advisor.evidence import Finding, Run, Saving, by_experiment, per_month
 from steering.advisor.parts import facility_saving
@@ -14,14 +13,18 @@ MIN_RUNS = 3
 
 
 def oversized_memory(runs: list[Run], *, days: int) -> list[Finding]:
+    """Per experiment and machine size (installed RAM): the peak use against what is installed."""
+    groups: dict[tuple[str, float], list[Run]] = {}
+    for experiment, group in by_experiment(runs).items():
+        for run in group:
+            if run.ram_total_gb and run.ram_used_gb is not None and run.ram_kwh:
+                groups.setdefault((experiment, run.ram_total_gb), []).append(run)
     findings = []
-    for experiment, group in sorted(by_experiment(runs).items()):
-        measured = [r for r in group if r.ram_total_gb and r.ram_used_gb is not None and r.ram_kwh]
+    for (experiment, installed), measured in sorted(groups.items()):
         if len(measured) < MIN_RUNS:
             continue
-        installed = statistics.median(r.ram_total_gb or 0.0 for r in measured)
         peak = max(r.ram_used_gb or 0.0 for r in measured)
-        if installed <= 0 or peak > MAX_USED_SHARE * installed:
+        if peak > MAX_USED_SHARE * installed:
             continue
         recommended = max(1.0, math.ceil(peak * HEADROOM))
         share = 1 - recommended / installed
@@ -34,8 +37,8 @@ def oversized_memory(runs: list[Run], *, days: int) -> list[Finding]:
         findings.append(
             Finding(
                 detector="oversized_memory",
-                subject=experiment,
-                title=f"{experiment} uses at most {peak:.1f} GB of {installed:.0f} GB RAM",
+                subject=f"{experiment} on {installed:g} GB machines",
+                title=f"{experiment} uses at most {peak:.1f} GB of {installed:g} GB RAM",
                 action=f"Run {experiment} on a machine (or container limit) with about {recommended:.0f} GB of RAM.",
                 saving=Saving(
                     kwh=per_month(kwh, days),
@@ -49,7 +52,12 @@ def oversized_memory(runs: list[Run], *, days: int) -> list[Finding]:
                     f"The recommended size is the peak use observed × {HEADROOM}, rounded up to a whole GB.",
                 ),
                 evidence_entry_ids=tuple(r.entry_id for r in measured),
-                details={"installed_gb": installed, "peak_used_gb": peak, "recommended_gb": recommended},
+                details={
+                    "experiment": experiment,
+                    "installed_gb": installed,
+                    "peak_used_gb": peak,
+                    "recommended_gb": recommended,
+                },
             )
         )
     return findings

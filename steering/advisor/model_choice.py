@@ -36,10 +36,13 @@ def _within(candidate: float, in_use: float, tolerance: float, higher_is_better:
     return candidate >= in_use - allowed if higher_is_better else candidate <= in_use + allowed
 
 
-def model_choice(runs: list[ModelRun], *, tolerance: float, days: int) -> list[Finding]:
+def model_choice(runs: list[ModelRun], *, tolerance: float, days: int, since: dt.date | None = None) -> list[Finding]:
     """Per quality metric: the model of the latest run is in use; propose the lowest-carbon model on the Pareto front
     of the models' means whose quality is within `tolerance` (relative) of it. Quantized variants recorded as their
-    own model names compete like any other model."""
+    own model names compete like any other model.
+
+    The means use every tagged run (an evaluation done months ago still describes the model); the monthly saving
+    counts only the runs of the model in use from `since`, the start of the `days`-long window."""
     findings = []
     groups: dict[tuple[str, bool], list[ModelRun]] = {}
     for run in runs:
@@ -68,7 +71,7 @@ def model_choice(runs: list[ModelRun], *, tolerance: float, days: int) -> list[F
         if not candidates:
             continue
         best = min(candidates, key=lambda m: m.mean("kg_location"))
-        runs_in_use = len(in_use.runs)
+        runs_in_use = len([run for run in in_use.runs if since is None or run.day >= since])
         saving = Saving(
             kwh=per_month((in_use.mean("energy_kwh") - best.mean("energy_kwh")) * runs_in_use, days),
             kg_location=per_month((in_use.mean("kg_location") - best.mean("kg_location")) * runs_in_use, days),

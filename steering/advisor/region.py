@@ -57,6 +57,7 @@ def region_moves(runs: list[Run], *, factors: Mapping[tuple[str, str], float], d
                 ),
                 evidence_entry_ids=tuple(r.entry_id for r in group),
                 details={
+                    "experiment": experiment,
                     "current_g_per_kwh": current,
                     "alternative": best,
                     "alternative_g_per_kwh": best_factor,

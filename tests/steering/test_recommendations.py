@@ -78,7 +78,9 @@ def test_status_changes_are_audited_and_follow_the_lifecycle(project: Project, e
     assert item.done_at is not None
     with pytest.raises(recommendations.RecommendationError, match="cannot become"):
         recommendations.recommendation_status_set(recommendation=item, status="open", reason="", actor=engineer)
-    actions = list(AuditLog.objects.filter(object_type="recommendation").order_by("pk").values_list("action", flat=True))
+    actions = list(
+        AuditLog.objects.filter(object_type="recommendation").order_by("pk").values_list("action", flat=True)
+    )
     assert actions == ["recommendation.accepted", "recommendation.done"]
 
 

@@ -228,3 +228,10 @@ def test_realised_reduction_with_its_95_percent_interval() -> None:
     assert realised.ci_high == pytest.approx(6.99698, abs=1e-5)
     assert realised.significant and realised.reduction_percent == pytest.approx(47.826, abs=1e-3)
     assert realised_reduction([1.0], [1.0, 2.0], unit="run") is None
+
+
+def test_model_choice_counts_only_the_window_runs_of_the_model_in_use() -> None:
+    runs = _model_runs("bert-base-int8", 0.5, 1.0, 0.893, 2, 0) + _model_runs("bert-large", 2.0, 4.0, 0.90, 4, 10)
+    since = DAY + dt.timedelta(days=12)  # two of the four bert-large runs fall in the window
+    [finding] = model_choice.model_choice(runs, tolerance=0.01, days=30, since=since)
+    assert finding.saving.kg_location == pytest.approx((2.0 - 0.5) * 2 * MONTH / 30)
