@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from greenesg.accounts.access import project_access_for_user
+from greenesg.accounts.access import Capability, project_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access
 from ingestion.models import ImportJob, JobStatus
@@ -57,9 +57,9 @@ def _project(
             raise exceptions.PermissionDenied("Budgets are set by officers (browser session), not with a token.")
         return project, f"token {request.auth.prefix}"
     access = project_access_for_user(request.user, org_slug, project_slug)
-    if manage and not access.org.can_manage:
+    if manage and not access.can(Capability.MANAGE_BUDGETS):
         raise exceptions.PermissionDenied("Only officers can set budgets.")
-    if write and not access.can_ingest:
+    if write and not access.can(Capability.WRITE_PROJECT_DATA):
         raise exceptions.PermissionDenied("Your role is read-only for this project.")
     return access.project, ""
 

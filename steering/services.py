@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from greenesg.accounts.access import OrgAccess
-from greenesg.accounts.models import Membership, Organisation, Project, Role
+from greenesg.accounts.access import Capability, OrgAccess, roles_with
+from greenesg.accounts.models import Membership, Organisation, Project
 from greenesg.accounts.services import audit_log_write
 from greenesg.footprint.models import LedgerEntry
 from steering import advice, budget, pareto, selectors, webhook
@@ -281,11 +281,12 @@ def _notification_claim(item: Budget, threshold: int, status: budget.BudgetStatu
 
 
 def _recipients(project: Project) -> list[str]:
-    members = Membership.objects.filter(organisation=project.organisation).select_related("user")
-    officers = members.filter(role=Role.OFFICER)
-    engineers = members.filter(role=Role.ENGINEER, projects=project)
-    emails = {m.user.email for m in [*officers, *engineers] if m.user.email}
-    return sorted(emails)
+    # Alerted: members who take alerts and can see the project (the whole org, or the project as a member).
+    members = Membership.objects.filter(
+        organisation=project.organisation, role__in=roles_with(Capability.RECEIVE_BUDGET_ALERTS)
+    ).select_related("user")
+    seeing = members.filter(Q(role__in=roles_with(Capability.VIEW_WHOLE_ORG)) | Q(projects=project)).distinct()
+    return sorted({m.user.email for m in seeing if m.user.email})
 
 
 def _notification_send(note: BudgetNotification, item: Budget, status: budget.BudgetStatus) -> None:

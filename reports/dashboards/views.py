@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
 from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerEntry, Source
@@ -183,7 +183,7 @@ def org_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
         "access": access,
         "org": access.organisation,
         "overview": overview,
-        "restricted": not access.sees_whole_org,
+        "restricted": not access.can(Capability.VIEW_WHOLE_ORG),
         **_deferred_body(
             access,
             f"overview:{access.role}:{scope.key}:{flt.cache_part}",
@@ -219,7 +219,7 @@ def _overview_parts(
     project_urls: dict[int | None, str] = {
         pid: reverse("project-detail", args=[org, slug]) + flt.link(projects=()) for pid, slug in slugs.items()
     }
-    if access.sees_whole_org:
+    if access.can(Capability.VIEW_WHOLE_ORG):
         project_urls[None] = _records_url(org, flt, projects=(UNALLOCATED,))
     scope_rows = [
         {**row, "url": reverse("org-overview", args=[org]) + flt.link(scope=row["scope"], category=row["category"])}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from greenesg.accounts.access import OrgAccess
+from greenesg.accounts.access import Capability, OrgAccess
 from greenesg.accounts.models import Project
 from greenesg.footprint.models import LedgerDaily, LedgerMonthly
 from reports.dashboards import aggregation
@@ -72,10 +72,11 @@ def project_scope(*, access: OrgAccess, flt: DashboardFilter) -> ProjectScope:
     """
     visible = list(access.visible_projects().order_by("name", "slug"))
     chosen = visible
-    unallocated = access.sees_whole_org
+    whole_org = access.can(Capability.VIEW_WHOLE_ORG)
+    unallocated = whole_org
     if flt.projects:
         by_slug = {p.slug: p for p in visible}
-        unknown = [s for s in flt.projects if s not in by_slug and not (s == UNALLOCATED and access.sees_whole_org)]
+        unknown = [s for s in flt.projects if s not in by_slug and not (s == UNALLOCATED and whole_org)]
         if unknown:
             raise InvalidFilter(f"project {unknown[0]!r} is not a project you can see.")
         chosen = [by_slug[s] for s in flt.projects if s in by_slug]
@@ -85,7 +86,7 @@ def project_scope(*, access: OrgAccess, flt: DashboardFilter) -> ProjectScope:
         unallocated = False
         if not chosen:
             raise InvalidFilter(f"no project you can see belongs to team {flt.team!r}.")
-    if chosen is visible and access.sees_whole_org:
+    if chosen is visible and whole_org:
         return ProjectScope(ids=None, unallocated=True, projects=tuple(visible))
     return ProjectScope(ids=tuple(p.id for p in chosen), unallocated=unallocated, projects=tuple(chosen))
 
@@ -312,7 +313,7 @@ def filter_options(*, access: OrgAccess) -> dict[str, Any]:
     projects = list(access.visible_projects().order_by("name", "slug"))
     organisation_id = access.organisation.id
 
-    ids = None if access.sees_whole_org else [p.id for p in projects]
+    ids = None if access.can(Capability.VIEW_WHOLE_ORG) else [p.id for p in projects]
 
     def compute() -> dict[str, list[str]]:
         rows = LedgerMonthly.objects.filter(organisation_id=organisation_id)
@@ -325,4 +326,4 @@ def filter_options(*, access: OrgAccess) -> dict[str, Any]:
     key = "filter-options:" + ("org" if ids is None else ProjectScope(ids=tuple(ids), unallocated=False).key)
     values = dashboard_cached(organisation_id, key, compute)
     teams = sorted({p.team for p in projects if p.team}, key=str.casefold)
-    return {"projects": projects, "teams": teams, **values, "unallocated": access.sees_whole_org}
+    return {"projects": projects, "teams": teams, **values, "unallocated": access.can(Capability.VIEW_WHOLE_ORG)}
