@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from greenesg.accounts.access import ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_user, project_access_for_user
 from steering import recommendations
 from steering.models import Recommendation, RecommendationStatus
 
@@ -23,7 +23,7 @@ def _get_project_for_user(
     request: HttpRequest, org_slug: str, project_slug: str, *, write: bool = False
 ) -> ProjectAccess:
     access = project_access_for_user(request.user, org_slug, project_slug)
-    if write and not access.can_ingest:
+    if write and not access.can(Capability.WRITE_PROJECT_DATA):
         raise PermissionDenied("Auditors read recommendations; the project's engineers and officers act on them.")
     return access
 

@@ -17,6 +17,7 @@ ORG_LINKS: tuple[tuple[str, str, Capability | None], ...] = (
     ("my-projects", "My projects", None),
     ("esg-overview", "ESG", Capability.VIEW_ESG),  # S1/G1 data: pay, incidents
     ("steering-org-budgets", "Budgets", None),
+    ("steering-org-recommendations", "Savings", None),  # each member sees the projects they can see
     ("billing-home", "Cloud billing", Capability.VIEW_WHOLE_ORG),
     ("esrs-reports", "Reports", Capability.VIEW_REPORTS),
     ("data-quality", "Data quality", Capability.VIEW_WHOLE_ORG),

@@ -89,6 +89,7 @@ NAV_ALL = [
     "My projects",
     "ESG",
     "Budgets",
+    "Savings",
     "Cloud billing",
     "Reports",
     "Data quality",
@@ -103,7 +104,7 @@ NAV_ALL = [
     [
         ("officer_client", NAV_ALL),
         ("auditor_client", NAV_ALL),
-        ("engineer_client", ["Overview", "My projects", "Budgets"]),
+        ("engineer_client", ["Overview", "My projects", "Budgets", "Savings"]),
     ],
 )
 def test_navigation_shows_only_pages_the_role_may_open(persona: str, labels: list[str], request) -> None:
