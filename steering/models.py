@@ -210,6 +210,14 @@ class RecommendationStatus(models.TextChoices):
 
 
 ACTIVE_RECOMMENDATION = (RecommendationStatus.OPEN, RecommendationStatus.ACCEPTED)
+DETECTOR_LABELS = {
+    "idle_runs": "Idle runs",
+    "always_on": "Compute around the clock",
+    "oversized_memory": "Over-sized memory",
+    "gpu_underuse": "GPU under-use",
+    "region": "Cleaner region",
+    "model_choice": "Model choice",
+}
 
 
 class Recommendation(models.Model):
@@ -254,3 +262,7 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project}: {self.title}"
+
+    @property
+    def detector_label(self) -> str:
+        return DETECTOR_LABELS.get(self.detector, self.detector)
