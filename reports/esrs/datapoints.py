@@ -271,6 +271,41 @@ def datapoints_parse(data: Any) -> Datapoints:
     return Datapoints(tables=tuple(tables), datapoints=tuple(seen.values()), by_id=seen)
 
 
+# ---------------------------------------------------------------------------------------------- docs
+
+_SHOWN = {
+    "always": "always",
+    "high_impact": "high-impact only",
+    "nonzero": "when not zero",
+    "revenue": "with revenue",
+    "high_impact_revenue": "high-impact only, with revenue",
+}
+
+
+def datapoints_markdown(loaded: Datapoints | None = None) -> str:
+    """The datapoint table of docs/esrs.md, generated from datapoints.json (a test keeps the two equal)."""
+    lines = [
+        "| datapoint | ref | figure | computed as | unit | decimals | XBRL concept [member] | ESRS | shown |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for dp in loaded or datapoints():
+        concept = f"`{dp.concept}`" if dp.concept else f"none: {dp.untagged}"
+        members = ", ".join(f"`{m}`" for m in dp.dimensions.values())
+        cells = [
+            f"`{dp.id}`",
+            dp.ref or "–",
+            dp.label,
+            dp.definition,
+            dp.unit,
+            str(dp.decimals),
+            concept + (f" [{members}]" if members else ""),
+            dp.reference,
+            _SHOWN[dp.when],
+        ]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 @cache
 def datapoints() -> Datapoints:
     return datapoints_parse(json.loads(DATAPOINTS_PATH.read_text(encoding="utf-8")))
@@ -278,3 +313,7 @@ def datapoints() -> Datapoints:
 
 # Checked on first import (see the module docstring): a broken datapoints.json stops the process at start-up.
 DATAPOINTS = datapoints()
+
+
+if __name__ == "__main__":  # python -m reports.esrs.datapoints: the table for docs/esrs.md
+    print(datapoints_markdown(), end="")
