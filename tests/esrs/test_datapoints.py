@@ -23,11 +23,25 @@ from reports.esrs.datapoints import (
     datapoints_markdown,
     datapoints_parse,
 )
-from tests.esrs.test_facts import _inputs, _row
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "esrs.md"
 IX = "{http://www.xbrl.org/2013/inlineXBRL}"
 META = {"status": "live", "signed": False, "status_label": "Live", "generated_at": "2027-01-01T00:00:00+00:00"}
+
+
+def _ledger_row(month: str, scope: int, category: str, kg: float, kwh: float = 0.0) -> dict[str, Any]:
+    """One row of a report snapshot's ledger aggregates (reports.esrs.selectors.report_inputs)."""
+    return {
+        "month": month,
+        "scope": scope,
+        "category": category,
+        "country": "FRA",
+        "energy_kwh": kwh,
+        "kg_location": kg,
+        "kg_market": kg,
+        "records": 1,
+        "method": "measured",
+    }
 
 
 def _raw() -> dict[str, Any]:
@@ -128,7 +142,7 @@ def _full_inputs(acme: Any, period: str) -> dict[str, Any]:
     )
     inputs["organisation"]["high_impact"] = True
     months = sorted({row["month"] for row in inputs["ledger"]})
-    inputs["ledger"] += [{**_row(m, "FRA", 0.0, 12.5, 12.5), "scope": 3, "category": ""} for m in months]
+    inputs["ledger"] += [_ledger_row(month, 3, "", 12.5) for month in months]
     return inputs
 
 
@@ -182,8 +196,14 @@ def test_additive_datapoints_of_four_quarters_add_up_to_the_year(acme: Any) -> N
 def test_a_report_with_other_scope3_in_n_only_has_an_empty_change() -> None:
     # Regression: the E1-6 change column read the N-1 fact of every row printed for N; "other Scope 3" exists only in
     # windows where it is not zero, so a report with it in N and not in N-1 raised KeyError.
-    inputs = _inputs()
-    inputs["ledger"].append({**_row("2026-01-01", "FRA", 0.0, 500.0, 500.0), "scope": 3, "category": ""})
+    inputs = {
+        "organisation": {"high_impact": False, "currency": "EUR"},
+        "windows": {
+            "N": {"start": "2026-01-01", "end": "2026-03-31", "title": "N", "quarters": [[2026, 1]]},
+            "N-1": {"start": "2025-01-01", "end": "2025-03-31", "title": "N-1", "quarters": [[2025, 1]]},
+        },
+        "ledger": [_ledger_row("2026-01-01", 2, "", 50.0, 1000.0), _ledger_row("2026-01-01", 3, "", 500.0)],
+    }
     computed = facts.compute(inputs)
     rows = {row["ref"]: row for row in next(t for t in computed["tables"] if t["id"] == "e1_6")["rows"]}
     assert rows["S3-OTH"]["cells"]["N"]["value"] == pytest.approx(0.5)
