@@ -24,7 +24,7 @@ from reports.esrs.datapoints import (
     datapoints_parse,
 )
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "esrs.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs/esrs.md"
 IX = "{http://www.xbrl.org/2013/inlineXBRL}"
 META = {"status": "live", "signed": False, "status_label": "Live", "generated_at": "2027-01-01T00:00:00+00:00"}
 
