@@ -25,6 +25,7 @@ from typing import Any
 from greenesg.footprint.factor_seed import canonical_azure_region
 from greenesg.footprint.methodology import units
 from greenesg.footprint.methodology.coefficients import METHODOLOGY_VERSION, PUE, provider_pue
+from greenesg.footprint.vocabulary import Method
 
 COEFFICIENTS_PATH = Path(__file__).resolve().parent.parent / "data" / "cloud_coefficients.json"
 
@@ -657,7 +658,7 @@ def estimate_line(
         return _unestimated(line, "unestimated", pue, flags)
     components, embodied = parts
     it_kwh = sum(components.values())
-    return _finish(line, "modelled", it_kwh, pue, region_factor_g_per_kwh, flags, components, embodied, None)
+    return _finish(line, Method.MODELLED, it_kwh, pue, region_factor_g_per_kwh, flags, components, embodied, None)
 
 
 def _finish(
@@ -705,7 +706,7 @@ def _ratio_table(sources: Sequence[LineEstimate]) -> dict[tuple[str, ...], Extra
     sums: dict[tuple[str, ...], list[float]] = {}
     for est in sources:
         basis_name, value = extrapolation_basis(est.line)
-        if est.method != "modelled" or est.facility_kwh is None or value <= 0:
+        if est.method != Method.MODELLED or est.facility_kwh is None or value <= 0:
             continue  # credits and zero-cost rows would distort the ratio
         unit = billing_unit(est.line)
         for key in (("service+unit", est.line.provider, est.line.service, unit), ("unit", est.line.provider, unit)):
@@ -740,7 +741,7 @@ def _extrapolate_one(
     factor = factor_for(line) if factor_for else None
     flags = [*carried_flags, "extrapolated"]
     return _finish(
-        line, "extrapolated", facility / pue, pue, factor, flags, {"extrapolated": facility / pue}, None, ratio
+        line, Method.EXTRAPOLATED, facility / pue, pue, factor, flags, {"extrapolated": facility / pue}, None, ratio
     )
 
 

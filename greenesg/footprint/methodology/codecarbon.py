@@ -28,6 +28,7 @@ from greenesg.footprint.methodology.coefficients import (
     PUE,
     provider_pue,
 )
+from greenesg.footprint.vocabulary import Method
 
 INFRA_AUTO = "auto"
 INFRA_OWN = "own"
@@ -37,8 +38,6 @@ SCOPE_2 = 2
 SCOPE_3 = 3
 # GHG Protocol Scope 3 category 1, sub-line 1.1 "cloud computing and data centre services" (ESRS E1 AR 51).
 CATEGORY_CLOUD = "1.1"
-
-METHOD_MEASURED = "measured"
 
 FLAG_REGION_UNMAPPED = "region_unmapped"
 FLAG_PROXY_VINTAGE = "proxy_vintage"
@@ -82,7 +81,7 @@ class RunEstimate:
     flags: tuple[str, ...]
     codecarbon_kg: float | None
     implied_factor_g_per_kwh: float | None
-    method: str = METHOD_MEASURED
+    method: str = Method.MEASURED
 
 
 def decide_scope(*, on_cloud: bool, infrastructure: str) -> tuple[int, str]:
