@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from greenesg.footprint.ledger import LedgerRow
-from greenesg.footprint.methodology.codecarbon import MB_BASIS_GRID_FALLBACK
+from greenesg.footprint.methodology.factors import MB_BASIS_GRID_FALLBACK
 from greenesg.footprint.vocabulary import Method, Source
 
 # Quantity units whose amount is energy, and their kWh per unit; any other unit needs a stated kgCO2e.

@@ -18,15 +18,11 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from greenesg.footprint.ledger import LedgerRow
-from greenesg.footprint.methodology.cloud import (
-    LineEstimate,
-    NormalisedBillingLine,
-    estimate_line,
-    extrapolate_unknown,
-    gcp_multi_region_factor,
-    load_coefficients,
-)
-from greenesg.footprint.methodology.codecarbon import (
+from greenesg.footprint.methodology.cloud.coefficients import gcp_multi_region_factor, load_coefficients
+from greenesg.footprint.methodology.cloud.estimator import estimate_line
+from greenesg.footprint.methodology.cloud.extrapolate import extrapolate_unknown
+from greenesg.footprint.methodology.cloud.lines import LineEstimate, NormalisedBillingLine
+from greenesg.footprint.methodology.factors import (
     CATEGORY_CLOUD,
     FLAG_MB_FALLBACK,
     MB_BASIS_GRID_FALLBACK,
