@@ -26,11 +26,12 @@ from esg.models import (
 from esg.periods import Period
 from greenesg.accounts.models import AuditLog, Organisation, Project
 from greenesg.footprint.models import LedgerDaily
+from greenesg.footprint.vocabulary import Method
 
 VALUE_OBJECT_TYPE = "esg_value"
 # Status of a figure derived from the footprint ledger: it has no approval step of its own.
 LEDGER_STATUS = "computed"
-ESTIMATED_METHODS = ("modelled", "extrapolated", "spend-based")
+ESTIMATED_METHODS = (Method.MODELLED, Method.EXTRAPOLATED, Method.SPEND_BASED)
 
 
 def value_object_id(period: str, code: str) -> str:

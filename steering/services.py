@@ -22,6 +22,7 @@ from greenesg.accounts.access import Capability, OrgAccess, roles_with
 from greenesg.accounts.models import Membership, Organisation, Project
 from greenesg.accounts.services import audit_log_write
 from greenesg.footprint.models import LedgerEntry
+from greenesg.footprint.vocabulary import Source
 from steering import advice, budget, pareto, selectors, webhook
 from steering.models import (
     Basis,
@@ -527,7 +528,7 @@ def run_models_sync_from_naming(*, project: Project) -> int:
     """
     tagged = RunModel.objects.filter(project=project).values("run_id")
     runs = (
-        LedgerEntry.objects.filter(project=project, source="codecarbon")
+        LedgerEntry.objects.filter(project=project, source=Source.CODECARBON)
         # Only names that can carry a tag are read, so untagged projects cost one indexed query per import.
         .filter(Q(attributes__project_name__icontains="model=") | Q(experiment__icontains="model="))
         .exclude(run_id__in=tagged)

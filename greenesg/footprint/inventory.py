@@ -16,7 +16,7 @@ from django.db.models.functions import TruncMonth
 
 from greenesg.accounts.models import InventorySource, Organisation, Project
 from greenesg.footprint import ledger
-from greenesg.footprint.models import LedgerEntry
+from greenesg.footprint.models import LedgerEntry, Source
 
 # Billing rows that codecarbon can also measure (CPU, GPU, RAM of the machines): the double-counting rule and
 # the coverage figure compare codecarbon energy with these categories only (storage and network are never
@@ -49,7 +49,7 @@ def inventory_apply(
 
 
 def _billing_months(project: Project, months: list[dt.date] | None) -> list[tuple[str, dt.date]]:
-    rows = LedgerEntry.objects.filter(project=project, source="billing")
+    rows = LedgerEntry.objects.filter(project=project, source=Source.BILLING)
     if months is not None:
         rows = rows.filter(day__gte=months[0], day__lte=max(_month_days(months[-1])))
     pairs = rows.annotate(month=TruncMonth("day")).values_list("provider", "month").distinct()
@@ -64,10 +64,10 @@ def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
     days = _month_days(month)
     window = Q(project=project, day__gte=min(days), day__lte=max(days))
     measured = LedgerEntry.objects.filter(
-        window, source__in=["codecarbon", "codecarbon_task"], provider__iexact=provider
+        window, source__in=[Source.CODECARBON, Source.CODECARBON_TASK], provider__iexact=provider
     )
-    billed = LedgerEntry.objects.filter(window, source="billing", provider=provider)
-    if not measured.filter(source="codecarbon").exists():
+    billed = LedgerEntry.objects.filter(window, source=Source.BILLING, provider=provider)
+    if not measured.filter(source=Source.CODECARBON).exists():
         return False
     billed_compute = billed.filter(resource_category__in=COMPUTE_CATEGORIES)
     if project.inventory_source == InventorySource.CODECARBON:
@@ -77,8 +77,8 @@ def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
             .filter(in_inventory=False)
             .update(in_inventory=True)
         )
-        changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
-        changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source=Source.CODECARBON, in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source=Source.CODECARBON_TASK, in_inventory=False).update(in_inventory=True)
         # Task rows cover the same energy as their run: the run rule applies again after the restore above.
         ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
         return changed > 0
@@ -86,8 +86,8 @@ def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
     if not billed_compute.exists():
         # Only billed compute describes the energy codecarbon measured; storage or network bills do not, so the
         # runs stay in the inventory beside them (docs/methodology.md §8.1).
-        changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
-        changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source=Source.CODECARBON, in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source=Source.CODECARBON_TASK, in_inventory=False).update(in_inventory=True)
         ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
         return changed > 0
     changed += measured.filter(in_inventory=True).update(in_inventory=False)

@@ -31,9 +31,11 @@ from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.inventory import inventory_apply
 from greenesg.footprint.models import LedgerEntry
+from greenesg.footprint.vocabulary import Source
 from ingestion import storage
 from ingestion.billing.attribution import RuleSpec, Share, Subject, shares_for
 from ingestion.billing.estimate import (
+    LEDGER_METHODS,
     DeliveryContext,
     EstimatedFile,
     GroupEstimate,
@@ -258,7 +260,7 @@ def _delivery_create(
     stale: bool,
     newer: BillingDelivery | None,
 ) -> BillingDelivery:
-    counted = [g for g in groups if g.estimate.method in ("modelled", "extrapolated")]
+    counted = [g for g in groups if g.estimate.method in LEDGER_METHODS]
     unestimated = [g for g in groups if g.estimate.method == "unestimated"]
     unsupported = [g for g in groups if g.estimate.method == "excluded"]
     names = [g.key.account_name for g in groups if g.key.account_name]
@@ -502,7 +504,7 @@ def billing_reattribute(*, organisation: Organisation) -> int:
     with transaction.atomic():
         organisation = _lock_organisation(organisation.pk)
         shares = _memo_shares(attribution_rules_load(organisation=organisation))
-        old = LedgerEntry.objects.filter(organisation=organisation, source="billing")
+        old = LedgerEntry.objects.filter(organisation=organisation, source=Source.BILLING)
         outcome = PublishOutcome(projects=set(old.values_list("project_id", flat=True).distinct()))
         old.delete()
         deliveries = BillingDelivery.objects.filter(organisation=organisation, status=DeliveryStatus.ACTIVE)

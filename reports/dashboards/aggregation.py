@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from greenesg.footprint.vocabulary import Method, Source
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -26,7 +28,7 @@ FRAME_COLUMNS: tuple[str, ...] = ("project_id", "month", "source", "scope", "cat
 NO_EXPERIMENT_LABEL = "(no experiment)"
 UNALLOCATED_LABEL = "Unallocated"
 # Only whole codecarbon runs count as runs; task rows and billing lines are records but not runs.
-RUN_SOURCE = "codecarbon"
+RUN_SOURCE = Source.CODECARBON
 _SCOPE_LABELS = {
     "scope1": "Scope 1",
     "scope2": "Scope 2",
@@ -165,7 +167,7 @@ def runs_series(frame: pd.DataFrame, *, limit: int = 7) -> pd.DataFrame:
 # --- rollup groupings for the overview (issue 4) ------------------------------------------------------
 
 ROLLUP_SUMS: tuple[str, ...] = ("records", *SUM_COLUMNS)
-MEASURED = "measured"
+MEASURED = Method.MEASURED
 NO_PROVIDER_LABEL = "(no cloud provider: own hardware)"
 NO_REGION_LABEL = "(no region)"
 NO_SERVICE_LABEL = "(not a billed service: codecarbon)"

@@ -24,11 +24,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from greenesg.footprint.vocabulary import Source
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 _SCOPE = re.compile(r"^(?:scope)?([123])(?:\.cat(\d{1,2}(?:\.\d{1,2})?))?$")
-# Ledger sources (greenesg.footprint.models.Source), kept here so parsing needs no model import.
-SOURCES = ("codecarbon", "codecarbon_task", "billing", "provider", "other")
+# Ledger sources; the vocabulary module is pure, so parsing still needs no model import.
+SOURCES: tuple[str, ...] = tuple(Source)
 PRESETS: dict[str, str] = {
     "this_quarter": "This quarter",
     "last_quarter": "Last quarter",

@@ -558,7 +558,7 @@ def _entry_crumbs(access: OrgAccess, entry: LedgerEntry) -> list[dict[str, str]]
         )
     else:
         crumbs.append({"label": aggregation.UNALLOCATED_LABEL, "url": _records_url(org.slug, flt)})
-    if entry.source in {"codecarbon", "codecarbon_task"} and entry.project is not None:
+    if entry.source in {Source.CODECARBON, Source.CODECARBON_TASK} and entry.project is not None:
         url = reverse("experiment-detail", args=[org.slug, entry.project.slug, experiment_slug(entry.experiment)])
         crumbs.append({"label": aggregation.experiment_label(entry.experiment), "url": url})
     else:
