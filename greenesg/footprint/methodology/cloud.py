@@ -10,7 +10,6 @@ kg CO2e. Embodied CO2e is never converted to kWh (pitfall 4.10.1).
 
 from __future__ import annotations
 
-import calendar
 import json
 import math
 import re
@@ -25,6 +24,7 @@ from typing import Any
 from greenesg.footprint.factor_seed import canonical_azure_region
 from greenesg.footprint.methodology import units
 from greenesg.footprint.methodology.coefficients import METHODOLOGY_VERSION, PUE, provider_pue
+from greenesg.lib.periods import days_in_month
 
 COEFFICIENTS_PATH = Path(__file__).resolve().parent.parent / "data" / "cloud_coefficients.json"
 
@@ -285,7 +285,7 @@ def tib_to_tb(tib: float) -> float:
 
 
 def hours_in_month(moment: datetime) -> int:
-    return 24 * calendar.monthrange(moment.year, moment.month)[1]
+    return 24 * days_in_month(moment.year, moment.month)
 
 
 def gb_month_to_tb_hours(gb_months: float, moment: datetime) -> float:
