@@ -16,6 +16,7 @@ from django.db import transaction
 
 from greenesg.accounts.models import Infrastructure, Membership, Organisation, Project, Role
 from greenesg.accounts.services import organisation_get_or_create, project_get_or_create
+from greenesg.lib.periods import month_start
 from ingestion import storage
 from ingestion.codecarbon.synthetic import generate_csv
 from ingestion.jobs import import_job_submit
@@ -88,7 +89,7 @@ def demo_start(today: dt.date) -> dt.datetime:
 
     Naive on purpose: codecarbon writes host-local timestamps without a zone.
     """
-    first = today.replace(day=1)
+    first = month_start(today)
     return dt.datetime(first.year - 1, first.month, 1)  # noqa: DTZ001
 
 

@@ -34,6 +34,7 @@ from greenesg.footprint.methodology.codecarbon import (
     factor_zone_candidates,
     resolve_factor,
 )
+from greenesg.lib.periods import month_start
 from ingestion.billing.attribution import Share, Subject
 
 LEDGER_METHODS = ("modelled", "extrapolated")  # unestimated and excluded groups stay out of the ledger
@@ -116,7 +117,7 @@ class GroupKey:
 
     @property
     def month(self) -> dt.date:
-        return self.day.replace(day=1)
+        return month_start(self.day)
 
 
 @dataclass

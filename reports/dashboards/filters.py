@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from greenesg.lib.periods import QUARTER, YEAR, Period, add_months
+from greenesg.lib.periods import QUARTER, YEAR, Period, add_months, month_end, month_start
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
@@ -159,7 +159,7 @@ class DashboardFilter:
 
 def _whole_months(start: dt.date, end: dt.date) -> int:
     """How many whole calendar months start..end spans (inclusive), or 0 if it is not whole months."""
-    if start.day != 1 or (end + dt.timedelta(days=1)).day != 1:
+    if start != month_start(start) or end != month_end(end):
         return 0
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
