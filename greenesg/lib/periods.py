@@ -16,6 +16,7 @@ accepted kinds and the messages; the grammar and the arithmetic live only here.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Collection, Mapping
@@ -80,8 +81,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def days_in_month(year: int, month: int) -> int:
-    following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
-    return (following - dt.date(year, month, 1)).days
+    return calendar.monthrange(year, month)[1]
 
 
 def month_end(day: dt.date) -> dt.date:
@@ -196,23 +196,28 @@ class Period:
         return add_months(dt.date(self.year, self.fiscal_start_month, 1), 3 * (self._first_quarter() - 1))
 
     @property
-    def end_exclusive(self) -> dt.date:
-        """The first day after the period."""
-        if self.month is not None:
-            return add_months(self.start, 1)
-        return add_months(dt.date(self.year, self.fiscal_start_month, 1), 3 * self._last_quarter())
-
-    @property
     def end(self) -> dt.date:
         """The last day of the period (inclusive)."""
-        return self.end_exclusive - dt.timedelta(days=1)
+        return self._last_day()
+
+    @property
+    def end_exclusive(self) -> dt.date:
+        """The first day after the period."""
+        return self._last_day() + dt.timedelta(days=1)
 
     @property
     def days(self) -> int:
-        return (self.end_exclusive - self.start).days
+        return (self._last_day() - self.start).days + 1
 
     def contains(self, day: dt.date) -> bool:
-        return self.start <= day < self.end_exclusive
+        return self.start <= day <= self._last_day()
+
+    def _last_day(self) -> dt.date:
+        # Not `end`: a subclass may present `end` its own way (esg.periods keeps a half-open one). Built from the
+        # last month rather than the day after, so periods ending on 9999-12-31 stay within the calendar.
+        if self.month is not None:
+            return month_end(self.start)
+        return month_end(add_months(dt.date(self.year, self.fiscal_start_month, 1), 3 * self._last_quarter() - 1))
 
     def _first_quarter(self) -> int:
         if self.quarter is not None:

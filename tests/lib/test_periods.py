@@ -220,6 +220,14 @@ def test_text_is_read_case_insensitively_and_written_canonically() -> None:
     assert Period(1, month=1).key == "0001-01"
 
 
+def test_the_last_periods_of_the_calendar_end_on_9999_12_31() -> None:
+    # budgets accept any year from 0001; the day after 9999-12-31 is no date, so the end is built without it
+    for text, days in (("9999", 365), ("9999-Q4", 92), ("9999-12", 31)):
+        period = periods.period_parse(text)
+        assert (period.end, period.days) == (D(9999, 12, 31), days)
+        assert period.contains(D(9999, 12, 31))
+
+
 def test_a_period_names_one_part_of_a_year() -> None:
     with pytest.raises(ValueError, match="one quarter"):
         Period(2026, 1, month=2)
