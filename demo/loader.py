@@ -16,6 +16,7 @@ from django.db import transaction
 
 from greenesg.accounts.models import Infrastructure, Membership, Organisation, Project, Role
 from greenesg.accounts.services import organisation_get_or_create, project_get_or_create
+from greenesg.lib.periods import add_months, month_start
 from ingestion import storage
 from ingestion.codecarbon.synthetic import RunProfile, generate_csv
 from ingestion.jobs import import_job_submit
@@ -100,7 +101,7 @@ def demo_start(today: dt.date) -> dt.datetime:
 
     Naive on purpose: codecarbon writes host-local timestamps without a zone.
     """
-    first = today.replace(day=1)
+    first = month_start(today)
     return dt.datetime(first.year - 1, first.month, 1)  # noqa: DTZ001
 
 
@@ -225,8 +226,7 @@ def _profiles(spec: DemoProject, start: dt.datetime) -> dict[str, RunProfile]:
 
 
 def _batching_day(start: dt.datetime) -> dt.date:
-    month = start.month + 8
-    return dt.date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    return add_months(start.date().replace(day=1), 8)
 
 
 # Model review records for ml-training: one model per experiment. Distilled and LoRA/int8 were tried in the first

@@ -58,7 +58,7 @@ def budget_get(*, project: Project, period: budget.Period) -> Budget | None:
 def budget_current(*, project: Project, today: dt.date) -> Budget | None:
     """The budget covering today, the most specific first (a month before its quarter before its year)."""
     for kind in ("month", "quarter", "year"):
-        found = budget_get(project=project, period=budget.period_containing(today, kind))
+        found = budget_get(project=project, period=budget.Period.containing(today, kind))
         if found is not None:
             return found
     return None

@@ -51,7 +51,7 @@ def _get_org_for_user(request: HttpRequest, org_slug: str, *, manage: bool = Fal
 def _period_param(request: HttpRequest, default_kind: str = "quarter") -> budget.Period:
     value = request.GET.get("period")
     if not value:
-        return budget.period_containing(selectors.today_utc(), default_kind)
+        return budget.Period.containing(selectors.today_utc(), default_kind)
     return budget.period_parse(value)  # InvalidPeriod is answered by _bad_period
 
 

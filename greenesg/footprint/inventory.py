@@ -17,6 +17,7 @@ from django.db.models.functions import TruncMonth
 from greenesg.accounts.models import InventorySource, Organisation, Project
 from greenesg.footprint import ledger
 from greenesg.footprint.models import LedgerEntry, Source
+from greenesg.lib.periods import month_end
 
 # Billing rows that codecarbon can also measure (CPU, GPU, RAM of the machines): the double-counting rule and
 # the coverage figure compare codecarbon energy with these categories only (storage and network are never
@@ -51,7 +52,7 @@ def inventory_apply(
 def _billing_months(project: Project, months: list[dt.date] | None) -> list[tuple[str, dt.date]]:
     rows = LedgerEntry.objects.filter(project=project, source=Source.BILLING)
     if months is not None:
-        rows = rows.filter(day__gte=months[0], day__lte=max(_month_days(months[-1])))
+        rows = rows.filter(day__gte=months[0], day__lte=month_end(months[-1]))
     pairs = rows.annotate(month=TruncMonth("day")).values_list("provider", "month").distinct()
     return [
         (provider, month if isinstance(month, dt.date) else month.date())
@@ -61,8 +62,7 @@ def _billing_months(project: Project, months: list[dt.date] | None) -> list[tupl
 
 
 def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
-    days = _month_days(month)
-    window = Q(project=project, day__gte=min(days), day__lte=max(days))
+    window = Q(project=project, day__gte=month, day__lte=month_end(month))
     measured = LedgerEntry.objects.filter(
         window, source__in=[Source.CODECARBON, Source.CODECARBON_TASK], provider__iexact=provider
     )
@@ -116,8 +116,3 @@ def inventory_refresh(*, organisation: Organisation, project: Project | None = N
             organisation_id=organisation.pk, project_ids=touched, first_day=bounds["first"], last_day=last
         )
         ledger.dashboard_generation_bump(organisation.pk)
-
-
-def _month_days(month: dt.date) -> set[dt.date]:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return {month, following - dt.timedelta(days=1)}

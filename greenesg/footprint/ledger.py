@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from greenesg.footprint.models import LedgerDaily, LedgerEntry, LedgerMonthly, Source
+from greenesg.lib.periods import month_end, month_start
 
 LEDGER_TABLE = LedgerEntry._meta.db_table
 DAILY_TABLE = LedgerDaily._meta.db_table
@@ -366,15 +367,6 @@ _ROLLUP_SUMS = (
 _UNMAPPED_LIKE = '%"region_unmapped"%'
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
-
-
 def month_sql(column: str) -> str:
     """SQL for the first day of the month of a date column, on PostgreSQL or SQLite."""
     if connection.vendor == "postgresql":
@@ -411,7 +403,7 @@ def rollup_refresh(
             f"GROUP BY {dims}, {unmapped}",
             [_UNMAPPED_LIKE, *params, _UNMAPPED_LIKE],
         )
-        _monthly_refresh(cursor, where, [organisation_id, *real_ids, _month_start(first_day), _month_end(last_day)])
+        _monthly_refresh(cursor, where, [organisation_id, *real_ids, month_start(first_day), month_end(last_day)])
 
 
 def _monthly_refresh(cursor: Any, where: str, params: list[Any]) -> None:

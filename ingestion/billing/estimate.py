@@ -32,6 +32,7 @@ from greenesg.footprint.methodology.factors import (
     resolve_factor,
 )
 from greenesg.footprint.vocabulary import Method, Source
+from greenesg.lib.periods import month_start
 from ingestion.billing.attribution import Share, Subject
 
 # Unestimated and excluded groups stay out of the ledger (LineEstimate.method has those two beyond Method).
@@ -115,7 +116,7 @@ class GroupKey:
 
     @property
     def month(self) -> dt.date:
-        return self.day.replace(day=1)
+        return month_start(self.day)
 
 
 @dataclass

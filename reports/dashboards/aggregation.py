@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from greenesg.footprint.vocabulary import Method, Source
+from greenesg.lib.periods import QUARTER, Period
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -239,9 +240,7 @@ def trend(frame: pd.DataFrame, *, grain: str) -> pd.DataFrame:
 
     `period` is the first day of the month or quarter, so charts keep a date axis either way.
     """
-    import datetime as dt
-
     work = frame.assign(scope_key=[scope_key(s, c) for s, c in zip(frame["scope"], frame["category"], strict=True)])
     if grain == "quarter":
-        work["month"] = [dt.date(m.year, 3 * ((m.month - 1) // 3) + 1, 1) for m in work["month"]]
+        work["month"] = [Period.containing(m, QUARTER).start for m in work["month"]]
     return by_month(work)

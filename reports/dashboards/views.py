@@ -21,6 +21,7 @@ from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_a
 from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerEntry, Source
+from greenesg.lib.periods import add_months, month_start
 from reports.dashboards import aggregation, charts, engineer, exports
 from reports.dashboards.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
 from reports.dashboards.selectors import footprint as selectors
@@ -317,9 +318,7 @@ def _scope_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _period_link(flt: DashboardFilter, first: Any) -> str:
     """The filter narrowed to one month or quarter of the trend (a click on a bar)."""
     months = 3 if flt.grain == "quarter" else 1
-    following = first.replace(day=1)
-    for _ in range(months):
-        following = (following.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    following = add_months(month_start(first), months)
     return flt.link(period="", start=first, end=following - dt.timedelta(days=1), grain="month")
 
 

@@ -41,27 +41,26 @@ def reporting_settings_get(*, organisation: Organisation) -> ReportingSettings:
     return found or ReportingSettings(organisation=organisation, legal_name=organisation.name)
 
 
-def report_period_parse(*, organisation: Organisation, text: str, today: dt.date | None = None) -> periods.ReportPeriod:
+def report_period_parse(*, organisation: Organisation, text: str, today: dt.date | None = None) -> periods.Period:
     month = reporting_settings_get(organisation=organisation).fiscal_year_start_month
     return periods.period_parse(text, fiscal_start_month=month, today=today)
 
 
-def _window(period: periods.ReportPeriod) -> dict[str, Any]:
+def _window(period: periods.Period) -> dict[str, Any]:
     return {
         "label": period.label,
         "title": period.title,
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
-        "quarters": [[q.fiscal_year, q.quarter] for q in period.quarters()],
+        "quarters": [[q.year, q.quarter] for q in period.quarters],
     }
 
 
-def report_windows(period: periods.ReportPeriod) -> dict[str, dict[str, Any]]:
+def report_windows(period: periods.Period) -> dict[str, dict[str, Any]]:
     windows = {"N": _window(period), "N-1": _window(period.previous_year())}
     if period.kind == "quarter":
         windows["YTD"] = _window(period.year_to_date())
-        fy, q = (period.fiscal_year, period.quarter - 1) if period.quarter > 1 else (period.fiscal_year - 1, 4)
-        windows["PQ"] = _window(periods.quarter_period(fy, q, period.fiscal_start_month))
+        windows["PQ"] = _window(period.previous())
     return windows
 
 
@@ -283,19 +282,17 @@ def _optional_sci(organisation: Organisation, start: dt.date, end: dt.date) -> l
     return out
 
 
-def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> list[dict[str, Any]]:
+def _optional_esg(organisation: Organisation, period: periods.Period) -> list[dict[str, Any]]:
     """S and G datapoints from the ESG app for calendar-aligned periods (a year or year to date adds up its
     quarters by each metric's rule), when such data exists."""
     if period.fiscal_start_month != 1:
         return []
     try:
-        from esg.periods import Period
         from esg.selectors import metric_rows
     except ImportError:
         return []
     try:
-        ytd = period.ytd_quarter if period.kind == "ytd" else None
-        rows = metric_rows(organisation, Period(period.fiscal_year, period.quarter, ytd_through=ytd))
+        rows = metric_rows(organisation, period)  # the same period model: a calendar quarter, year or YTD
         return [
             {k: r.as_dict()[k] for k in ("code", "name", "pillar", "unit", "value", "status")}
             for r in rows
@@ -306,7 +303,7 @@ def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> l
 
 
 def report_inputs(
-    *, organisation: Organisation, period: periods.ReportPeriod, restates: Report | None = None, reason: str = ""
+    *, organisation: Organisation, period: periods.Period, restates: Report | None = None, reason: str = ""
 ) -> dict[str, Any]:
     """The JSON snapshot a report is computed from (see module docstring)."""
     windows = report_windows(period)

@@ -97,7 +97,7 @@ class Built:
 
 
 def report_build(
-    *, organisation: Organisation, period: periods.ReportPeriod, restates: Report | None = None, reason: str = ""
+    *, organisation: Organisation, period: periods.Period, restates: Report | None = None, reason: str = ""
 ) -> Built:
     inputs = report_selectors.report_inputs(organisation=organisation, period=period, restates=restates, reason=reason)
     return Built(inputs=inputs, computed=facts.compute(inputs))

@@ -19,6 +19,7 @@ from greenesg.accounts.models import Organisation
 from greenesg.footprint.inventory import COMPUTE_CATEGORIES
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from greenesg.footprint.vocabulary import Source
+from greenesg.lib.periods import month_start
 from ingestion.billing.coverage import billing_coverage_for
 from ingestion.billing.estimate import OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
@@ -109,7 +110,7 @@ def _totals(queryset: QuerySet[Any]) -> dict[str, float]:
 def _not_estimated(organisation: Organisation, flt: DashboardFilter) -> dict[str, float]:
     deliveries = BillingDelivery.objects.filter(organisation=organisation, status=DeliveryStatus.ACTIVE)
     if flt.start is not None:
-        deliveries = deliveries.filter(month__gte=flt.start.replace(day=1))
+        deliveries = deliveries.filter(month__gte=month_start(flt.start))
     if flt.end is not None:
         deliveries = deliveries.filter(month__lte=flt.end)
     sums = deliveries.aggregate(

@@ -20,6 +20,7 @@ from django.db.models.functions import TruncMonth
 from greenesg.accounts.access import Capability, OrgAccess
 from greenesg.accounts.models import Project
 from greenesg.footprint.models import LedgerDaily, LedgerMonthly
+from greenesg.lib.periods import month_end, month_start, next_month_start
 from reports.dashboards import aggregation
 from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import UNALLOCATED, DashboardFilter, InvalidFilter
@@ -94,34 +95,22 @@ def project_scope(*, access: OrgAccess, flt: DashboardFilter) -> ProjectScope:
 # --- period split -------------------------------------------------------------------------------------
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return _next_month(day) - dt.timedelta(days=1)
-
-
 Range = tuple[dt.date | None, dt.date | None]
 
 
 def period_parts(start: dt.date | None, end: dt.date | None) -> tuple[Range | None, list[Range]]:
     """Split [start, end] into (whole months as a month-start range or None, edge day ranges)."""
-    m_from = None if start is None else (start if start.day == 1 else _next_month(start))
+    m_from = None if start is None else (start if start.day == 1 else next_month_start(start))
     m_to = None
     if end is not None:
-        m_to = _month_start(end) if end == _month_end(end) else _month_start(_month_start(end) - dt.timedelta(days=1))
+        m_to = month_start(end) if end == month_end(end) else month_start(month_start(end) - dt.timedelta(days=1))
     if m_from is not None and m_to is not None and m_from > m_to:
         return None, [(start, end)]
     days: list[Range] = []
     if start is not None and m_from is not None and m_from != start:
         days.append((start, m_from - dt.timedelta(days=1)))
-    if end is not None and m_to is not None and _month_end(m_to) != end:
-        days.append((_next_month(m_to), end))
+    if end is not None and m_to is not None and month_end(m_to) != end:
+        days.append((next_month_start(m_to), end))
     return (m_from, m_to), days
 
 

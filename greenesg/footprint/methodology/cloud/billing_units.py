@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import datetime
 
 from greenesg.footprint.methodology import units
 from greenesg.footprint.methodology.cloud.lines import NormalisedBillingLine
+from greenesg.lib.periods import days_in_month
 
 # Pitfall 4.10.4: everything goes through bytes, then to decimal units (GB = 10^9, TB = 10^12).
 BYTES_PER_GB = 10**9
@@ -33,7 +33,7 @@ def tib_to_tb(tib: float) -> float:
 
 
 def hours_in_month(moment: datetime) -> int:
-    return 24 * calendar.monthrange(moment.year, moment.month)[1]
+    return 24 * days_in_month(moment.year, moment.month)
 
 
 def gb_month_to_tb_hours(gb_months: float, moment: datetime) -> float:
