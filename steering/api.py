@@ -422,9 +422,9 @@ class RecommendationsView(APIView):
         from steering.recommendations import recommendation_list, recommendation_payload
 
         project, _ = _project(request, org_slug, project_slug)
-        status = request.query_params.get("status", "")
+        status = request.query_params.get("status")
         items = recommendation_list(project=project)
-        if status:
+        if status is not None:
             if status not in RecommendationStatus.values:
                 raise InvalidInput("status must be one of open, accepted, done, dismissed.")
             items = items.filter(status=status)

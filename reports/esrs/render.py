@@ -398,6 +398,7 @@ def report_context(
         "instrument_share": fmt(computed["facts"].get("other.instrument_share.N", {}).get("value"), "percent"),
         "notes": computed["notes"],
         "sci": inputs.get("sci", []),
+        "reductions": inputs.get("reductions") or {"achieved": [], "expected": []},
         "esg": inputs.get("esg", []),
         "factors": inputs.get("factors", []),
         "residual_mix": inputs.get("residual_mix", []),
