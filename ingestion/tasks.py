@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Task, shared_task
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 
 
 @shared_task(
@@ -12,7 +12,9 @@ from django.db import OperationalError
     # claim and attempt cap (not Celery) make sure the import still happens exactly once.
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
+    # Only transient errors (ingestion.jobs.RETRYABLE_ERRORS): the job has handed its claim back by then.
+    # Data errors never reach here; ingestion.process fails the job with the reason instead.
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_jitter=True,
     max_retries=5,

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 
 from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
@@ -32,11 +32,13 @@ from ingestion.codecarbon.to_ledger import ProjectContext, ledger_frame_from_rec
 from ingestion.hooks import ImportPublished, after_import_on_commit
 from ingestion.jobs import (
     ImportRefused,
+    ImportRowFailed,
     job_heartbeat,
     job_log_outcome,
     job_mark_done,
     job_refuse,
     job_row_errors_store,
+    job_row_from_copy_error,
     job_test_barrier,
 )
 from ingestion.models import ImportJob, JobKind
@@ -62,12 +64,17 @@ def codecarbon_job_run(job: ImportJob) -> None:
     """Process a claimed codecarbon file or live record (called by ingestion.process.import_job_process)."""
     try:
         parsed = _parse(job)
-        _decide(parsed)
     except CodecarbonFormatError as exc:
         job_refuse(job, str(exc), rows_read=0)
         return
     except ImportRefused as exc:
         job_refuse(job, str(exc), rows_read=exc.rows_read)
+        return
+    try:
+        _decide(parsed)
+    except ImportRefused as exc:
+        # The problems that refused the file are its error report.
+        job_refuse(job, str(exc), rows_read=exc.rows_read, problems=parsed.problems, rows_rejected=_bad_rows(parsed))
         return
     _publish(job, parsed)
 
@@ -93,9 +100,14 @@ def _parse(job: ImportJob) -> ParsedImport:
     return parsed
 
 
+def _bad_rows(parsed: ParsedImport) -> int:
+    # A row with several bad cells is one bad row: the refusal threshold is a share of rows, not of cells.
+    return len({p.line for p in parsed.problems})
+
+
 def _decide(parsed: ParsedImport) -> None:
-    rejected = len(parsed.problems)
-    accepted = parsed.rows_read - len({p.line for p in parsed.problems})
+    rejected = _bad_rows(parsed)
+    accepted = parsed.rows_read - rejected
     if accepted <= 0:
         raise ImportRefused(
             f"no valid rows: all {parsed.rows_read} rows were rejected (first: line {parsed.problems[0].line}, "
@@ -128,7 +140,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
     job_heartbeat(str(job.pk), rows=parsed.rows_read, stage="writing")
     with transaction.atomic():
         to_write, counts, old_days = ledger.classify_rows(job.organisation_id, frame)
-        ledger.ledger_write(to_write)
+        _ledger_write(to_write)
         ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
         days = set(to_write["day"]) | old_days
         if _double_counting_apply(job.organisation_id, project.pk, days):
@@ -149,7 +161,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         job_mark_done(
             job,
             rows_read=parsed.rows_read,
-            rows_rejected=len(parsed.problems),
+            rows_rejected=_bad_rows(parsed),
             records_new=counts.new,
             records_updated=counts.updated,
             records_unchanged=counts.unchanged,
@@ -167,9 +179,20 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
                 "new": counts.new,
                 "updated": counts.updated,
                 "unchanged": counts.unchanged,
-                "rejected": len(parsed.problems),
+                "rejected": _bad_rows(parsed),
             },
         )
+
+
+def _ledger_write(frame: Any) -> None:
+    try:
+        ledger.ledger_write(frame)
+    except (DataError, IntegrityError) as exc:
+        # A value of the file the database refuses fails the same way on every attempt: name its row.
+        row = job_row_from_copy_error(exc, frame["source_row"].tolist()) if "source_row" in frame else None
+        if row is None:
+            raise
+        raise ImportRowFailed(str(exc).strip().splitlines()[0], row=row) from exc
 
 
 def _double_counting_apply(organisation_id: int, project_id: int, days: set[dt.date]) -> bool:
