@@ -20,24 +20,19 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from greenesg.accounts.models import ApiToken, Organisation, Project
 from greenesg.accounts.services import audit_log_write
 from ingestion import storage
+from ingestion.errors import RETRYABLE_ERRORS, database_diagnostics
 from ingestion.models import ImportJob, JobStatus, RowError
 
 logger = logging.getLogger(__name__)
 
 MAX_STORED_ROW_ERRORS = 1000
-
-# Errors that may pass on the next try: a lost connection (InterfaceError, OperationalError), a lock or
-# statement timeout, a serialization failure or deadlock (psycopg raises these as OperationalError
-# subclasses, Django wraps them as such). Anything else — DataError, IntegrityError from the file's data,
-# a ValueError while parsing, a bug in publishing — fails the same way on every attempt.
-RETRYABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 # The prefix `job_release` puts before the reason of an attempt that failed transiently.
 RETRY_NOTE = "attempt failed, retrying: "
@@ -335,7 +330,7 @@ def job_row_from_copy_error(exc: BaseException, source_rows: Sequence[object]) -
 
     COPY counts the lines it was sent (no header), so line N is the N-th row written.
     """
-    match = _COPY_LINE.search(str(exc))
+    match = _COPY_LINE.search(f"{exc}\n{database_diagnostics(exc)[2]}")
     if match is None or not 1 <= int(match.group(1)) <= len(source_rows):
         return None
     row = source_rows[int(match.group(1)) - 1]

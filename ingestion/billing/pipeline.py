@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DataError, IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from greenesg.accounts.models import Organisation
@@ -46,6 +46,7 @@ from ingestion.billing.estimate import (
 from ingestion.billing.readers import BillingFileError, ReadReport, detect_file_format, iter_billing_chunks
 from ingestion.billing.readers import read_provider_carbon as read_carbon
 from ingestion.billing.readers.formats import FORMATS, FORMATS_BY_KEY, header_key
+from ingestion.errors import DATA_ERRORS
 from ingestion.jobs import (
     ImportRefused,
     ImportRowFailed,
@@ -340,7 +341,7 @@ def _ledger_write(rows: list[dict[str, Any]]) -> None:
     frame.attrs["has_existing_keys"] = False
     try:
         ledger.ledger_write(frame)
-    except (DataError, IntegrityError) as exc:
+    except DATA_ERRORS as exc:
         # Name the source row when the refused value has one (a row aggregated from many lines has none).
         row = job_row_from_copy_error(exc, frame["source_row"].tolist())
         if row is None:

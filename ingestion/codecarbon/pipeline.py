@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DataError, IntegrityError, transaction
+from django.db import transaction
 
 from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
@@ -29,6 +29,7 @@ from ingestion.codecarbon.reader import (
     read_codecarbon_csv,
 )
 from ingestion.codecarbon.to_ledger import ProjectContext, ledger_frame_from_records
+from ingestion.errors import DATA_ERRORS, UNIQUE_VIOLATION, ImportKeyRace, database_diagnostics
 from ingestion.hooks import ImportPublished, after_import_on_commit
 from ingestion.jobs import (
     ImportRefused,
@@ -184,15 +185,36 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         )
 
 
+# The ledger's natural-key constraint (greenesg.footprint.models.LedgerEntry).
+NATURAL_KEY_CONSTRAINT = "ledger_unique_natural_key"
+
+
+def _key_race(frame: Any, exc: BaseException) -> bool:
+    """True when rows classified as all new met the same natural keys, committed by a concurrent import of
+    the same runs between classification and COPY: a race, not bad data."""
+    sqlstate, constraint, _ = database_diagnostics(exc)
+    return (
+        not frame.attrs.get("has_existing_keys", True)
+        and sqlstate == UNIQUE_VIOLATION
+        and constraint == NATURAL_KEY_CONSTRAINT
+    )
+
+
 def _ledger_write(frame: Any) -> None:
     try:
         ledger.ledger_write(frame)
-    except (DataError, IntegrityError) as exc:
-        # A value of the file the database refuses fails the same way on every attempt: name its row.
-        row = job_row_from_copy_error(exc, frame["source_row"].tolist()) if "source_row" in frame else None
-        if row is None:
-            raise
-        raise ImportRowFailed(str(exc).strip().splitlines()[0], row=row) from exc
+    except DATA_ERRORS as exc:
+        if _key_race(frame, exc):
+            raise ImportKeyRace(str(exc).strip().splitlines()[0]) from exc
+        _raise_with_row(frame, exc)
+
+
+def _raise_with_row(frame: Any, exc: Exception) -> None:
+    """A value of the file the database refuses fails the same way on every attempt: name its row if known."""
+    row = job_row_from_copy_error(exc, frame["source_row"].tolist()) if "source_row" in frame else None
+    if row is None:
+        raise exc
+    raise ImportRowFailed(str(exc).strip().splitlines()[0], row=row) from exc
 
 
 def _double_counting_apply(organisation_id: int, project_id: int, days: set[dt.date]) -> bool:

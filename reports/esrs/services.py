@@ -34,7 +34,8 @@ from django.utils import timezone
 from greenesg.accounts.models import Organisation
 from greenesg.accounts.services import audit_log_write
 from ingestion import storage
-from ingestion.jobs import RETRYABLE_ERRORS, job_error_reason
+from ingestion.errors import RETRYABLE_ERRORS
+from ingestion.jobs import job_error_reason
 from ingestion.models import JobStatus
 from reports.esrs import exports, facts, periods, render
 from reports.esrs import selectors as report_selectors

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connection
 
 from greenesg.accounts.models import Organisation, Project
 from greenesg.footprint import ledger
@@ -21,6 +21,7 @@ from ingestion import storage
 from ingestion.billing import pipeline as billing_pipeline
 from ingestion.billing.pipeline import billing_job_submit
 from ingestion.codecarbon import pipeline as codecarbon_pipeline
+from ingestion.errors import ImportKeyRace
 from ingestion.jobs import import_job_submit
 from ingestion.models import ImportJob, JobOrigin, JobStatus
 from ingestion.process import import_job_process
@@ -179,10 +180,14 @@ def test_a_job_failing_transiently_every_time_gives_up_with_the_last_error(
 
 
 def test_the_task_autoretries_exactly_the_transient_errors() -> None:
-    from ingestion.jobs import RETRYABLE_ERRORS
+    import psycopg
+
+    from ingestion.errors import RETRYABLE_ERRORS
     from ingestion.tasks import import_job_process_task
 
-    assert set(import_job_process_task.autoretry_for) == set(RETRYABLE_ERRORS) == {OperationalError, InterfaceError}
+    # Django's wrappers and psycopg's own classes (the ledger's COPY runs on the raw psycopg cursor).
+    expected = {OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError}
+    assert set(import_job_process_task.autoretry_for) == set(RETRYABLE_ERRORS) == expected
 
 
 def test_the_task_does_not_retry_a_data_error(
@@ -218,3 +223,59 @@ def test_a_value_refused_by_copy_is_reported_with_its_source_row(
         1,
         f"import failed: ImportRowFailed: source row {written[1]}: value too long for type character varying(64)",
     )
+
+
+# ---------------------------------------------------------------------------------------------- on PostgreSQL
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="COPY errors and unique violations of the direct COPY need PostgreSQL (set DATABASE_URL=postgres://…)",
+)
+
+
+@postgres_only
+def test_a_value_postgresql_refuses_fails_the_job_with_its_source_row(
+    project: Project, sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = _codecarbon_job(project, sample_dir)
+    real = codecarbon_pipeline.ledger_frame_from_records
+    rows: list[int] = []
+
+    def poisoned(*args: Any, **kwargs: Any) -> Any:
+        frame = real(*args, **kwargs)
+        frame.loc[frame.index[1], "region"] = "r" * 65  # the ledger's region holds 64 characters
+        rows.extend(int(row) for row in frame["source_row"])
+        return frame
+
+    monkeypatch.setattr(codecarbon_pipeline, "ledger_frame_from_records", poisoned)
+    import_job_process(job_id=str(job.pk))
+    assert _state(job) == (
+        JobStatus.FAILED,
+        1,
+        f"import failed: ImportRowFailed: source row {rows[1]}: value too long for type character varying(64)",
+    )
+
+
+@postgres_only
+def test_keys_committed_by_a_concurrent_import_are_retried_not_failed(
+    project: Project, sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same runs land in the ledger between classification and COPY (another import of them committed).
+    job = _codecarbon_job(project, sample_dir)
+    real_classify, real_write = ledger.classify_rows, ledger.ledger_write
+
+    def classify_then_race(organisation_id: int, frame: Any) -> Any:
+        result = real_classify(organisation_id, frame)
+        real_write(result[0].copy())
+        return result
+
+    monkeypatch.setattr(ledger, "classify_rows", classify_then_race)
+    with pytest.raises(ImportKeyRace):
+        import_job_process(job_id=str(job.pk))
+    status, attempts, message = _state(job)
+    assert (status, attempts) == (JobStatus.PENDING, 1)
+    assert message.startswith("attempt failed, retrying: ImportKeyRace: duplicate key value")
+
+    monkeypatch.undo()
+    import_job_process(job_id=str(job.pk))
+    assert _state(job) == (JobStatus.DONE, 2, "")
