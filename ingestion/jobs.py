@@ -315,7 +315,8 @@ def job_give_up(job: ImportJob) -> None:
     """Fail a job claimed more than IMPORT_MAX_ATTEMPTS times, with the last transient error when there was one."""
     tried = job.attempts - 1
     if job.error_message.startswith(RETRY_NOTE):
-        message = f"gave up after {tried} attempts; the last one failed with {job.error_message[len(RETRY_NOTE) :]}"
+        # "last error", not "the last attempt failed with": a later attempt may have lost its worker instead.
+        message = f"gave up after {tried} attempts; last error: {job.error_message[len(RETRY_NOTE) :]}"
     else:
         message = f"gave up after {tried} attempts: the worker died each time on this file"
     job_fail(str(job.pk), message)

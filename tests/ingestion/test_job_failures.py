@@ -175,7 +175,7 @@ def test_a_job_failing_transiently_every_time_gives_up_with_the_last_error(
     assert _state(job) == (
         JobStatus.FAILED,
         4,
-        "gave up after 3 attempts; the last one failed with OperationalError: server closed the connection",
+        "gave up after 3 attempts; last error: OperationalError: server closed the connection",
     )
 
 
