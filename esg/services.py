@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
@@ -68,10 +68,38 @@ def _require(organisation: Organisation, actor: AbstractBaseUser | None, needed:
         raise PermissionDenied(f"Only officers can {doing}.")
 
 
-def _require_open(organisation: Organisation, period: Period) -> None:
-    lock = period_lock_row(organisation, period)
-    if lock is not None:
-        raise EsgConflict(f"Period {lock.period} is closed; an officer must reopen it with a reason first.")
+def _periods_lock(organisation: Organisation, keys: Iterable[str]) -> list[ReportingPeriod]:
+    """Create-then-lock the rows of these periods, in key order; returns them as locked (fresh).
+
+    No row means open, and a missing row cannot be locked: two transactions that both saw "no row" both went
+    ahead (a value submitted into a period being closed, a period closed twice). So each row is created
+    first (get_or_create: the unique constraint settles a concurrent insert), then locked with SELECT … FOR
+    UPDATE, and what is checked after that holds until commit. Sorted keys ("2026" < "2026-Q3" < "2027")
+    give every transaction the same lock order, so two of them cannot deadlock. SQLite runs one write
+    transaction at a time, which serialises the same way.
+    """
+    now = timezone.now()
+    rows = []
+    for key in sorted(set(keys)):
+        row, _ = ReportingPeriod.objects.get_or_create(
+            organisation=organisation, period=key, defaults={"changed_at": now}
+        )
+        rows.append(ReportingPeriod.objects.select_for_update().get(pk=row.pk))
+    return rows
+
+
+def _lock_keys(period: Period) -> set[str]:
+    # A closed year locks its quarters, so a quarter's writes lock the year's row as well.
+    return {period.key, period.year_period.key}
+
+
+def _require_open(organisation: Organisation, period: Period) -> ReportingPeriod:
+    """Lock the period (and its year) and check, inside the lock, that neither is closed; returns its row."""
+    rows = _periods_lock(organisation, _lock_keys(period))
+    closed = next((row for row in rows if row.status == PeriodStatus.CLOSED), None)
+    if closed is not None:
+        raise EsgConflict(f"Period {closed.period} is closed; an officer must reopen it with a reason first.")
+    return next(row for row in rows if row.period == period.key)
 
 
 def _require_reason(reason: str, what: str) -> str:
@@ -261,13 +289,12 @@ def period_close(
 ) -> ReportingPeriod:
     """Close a period (a year also locks its quarters). Values awaiting approval block the close."""
     _require(organisation, actor, Capability.MANAGE_ESG, "close periods")
-    _require_open(organisation, period)
+    # Locked first, counted after: a submission holding the lock has committed before the count reads, and
+    # one that comes later waits for this close and then finds the period closed.
+    row = _require_open(organisation, period)
     pending = _pending_count(organisation, period)
     if pending:
         raise EsgConflict(f"{pending} value(s) of {period.key} still await approval or rejection.")
-    row, _ = ReportingPeriod.objects.select_for_update().get_or_create(
-        organisation=organisation, period=period.key, defaults={"changed_at": timezone.now()}
-    )
     row.status, row.changed_by, row.changed_at, row.reason = PeriodStatus.CLOSED, actor, timezone.now(), reason
     row.save()
     _audit(
@@ -392,6 +419,11 @@ def metric_values_import(
         values, evidence, outcome.errors, outcome.summary = _import_plan(organisation, kind, name, data, period)
     except importer.ImportFileError as exc:
         outcome.errors = [CellError("file", str(exc))]
+    if not outcome.errors:
+        # The plan read the period locks without holding them: lock and check again before writing.
+        keys = set().union(*(_lock_keys(period_parse(key)) for key in values)) if values else set()
+        closed = sorted(row.period for row in _periods_lock(organisation, keys) if row.status == PeriodStatus.CLOSED)
+        outcome.errors = [CellError("period", f"{key} is closed; reopen it first") for key in closed]
     display = name[:120]
     if outcome.errors:
         _audit(

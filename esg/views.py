@@ -149,6 +149,7 @@ def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
     metrics = [m for m in catalogue().entered()]
     initial = {code: f"{record.value.normalize():f}" for code, record in stored.items()}
     form = MetricValuesForm(request.POST or None, metrics=metrics, initial=initial)
+    conflict = False
     if request.method == "POST" and form.is_valid():
         try:
             written = services.metric_values_submit(
@@ -164,7 +165,9 @@ def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
             for error in exc.errors:
                 form.add_error(error.code if error.code in form.fields else None, f"{error.code} {error.message}")
         except services.EsgConflict as exc:
+            # The period was closed meanwhile (possibly by a concurrent request): 409, the form kept for a retry.
             form.add_error(None, str(exc))
+            conflict = True
         else:
             messages.success(
                 request, f"{len(written)} value(s) submitted for {the_period}; another officer approves them."
@@ -182,7 +185,7 @@ def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
             "locked": selectors.period_locked(org, the_period),
             "breadcrumbs": _crumbs(access, (f"Enter {the_period}", "")),
         },
-        status=400 if form.errors else 200,
+        status=409 if conflict else 400 if form.errors else 200,
     )
 
 
@@ -252,9 +255,10 @@ def _period_action(request: HttpRequest, org_slug: str, period: str, close: bool
     try:
         service(organisation=access.organisation, period=the_period, actor=request.user, reason=reason)
     except services.EsgConflict as exc:
+        # Already closed (perhaps by a concurrent request), values pending, no reason: 409 with the reason shown.
         messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{the_period} {'closed' if close else 'reopened'}.")
+        return render(request, "esg/overview.html", _overview_context(access, the_period), status=409)
+    messages.success(request, f"{the_period} {'closed' if close else 'reopened'}.")
     return redirect(f"{reverse('esg-overview', args=[org_slug])}?period={the_period.key}")
 
 

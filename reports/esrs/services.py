@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -41,6 +41,8 @@ from greenesg.footprint.other_activity import (
     other_activity_ledger_row,
 )
 from ingestion import storage
+from ingestion.errors import RETRYABLE_ERRORS
+from ingestion.jobs import job_error_reason
 from ingestion.models import JobStatus
 from reports.esrs import exports, facts, periods, render
 from reports.esrs import selectors as report_selectors
@@ -728,12 +730,16 @@ def other_activities_import_process(*, job_id: int) -> bool:
         _import_run(job)
     except _ClaimLost:
         logger.info("other activities import %s: taken over by another delivery", job_id)
-    except OperationalError:
-        raise  # transient: the task retries; the claim keeps a second run from doing the work twice
+    except RETRYABLE_ERRORS:
+        # Transient: hand the claim back so the task's retry can claim it at once (a live lease would make
+        # the retry find nothing to claim and leave the job to the reconciler); the attempt stays counted.
+        with contextlib.suppress(DatabaseError):
+            _import_mine(job).update(status=JobStatus.PENDING, lease_until=None)
+        raise
     except Exception as exc:
         logger.exception("other activities import %s failed", job_id)
         with contextlib.suppress(_ClaimLost):
-            _import_finish(job, status=JobStatus.FAILED, error_message=f"Internal error: {type(exc).__name__}.")
+            _import_finish(job, status=JobStatus.FAILED, error_message=f"Internal error: {job_error_reason(exc)}.")
         raise
     return True
 
