@@ -29,6 +29,7 @@ from greenesg.accounts.access import OrgAccess, org_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access, error_body
 from greenesg.footprint.models import FactorKind
+from greenesg.http import session_user
 
 # Lighthouse reports embed screenshots and run to several MB; DRF's JSON parser stops at 2.5 MB.
 REPORT_MAX_BYTES = 12 * 1024 * 1024
@@ -163,7 +164,7 @@ class ValuesView(APIView):
         try:
             written = services.metric_values_submit(
                 organisation=access.organisation,
-                actor=request.user,
+                actor=session_user(request),
                 period=period,
                 cells=body.validated_data["values"],
                 source="api",
@@ -191,9 +192,9 @@ class ValueDecisionView(APIView):
         reason = str((request.data or {}).get("reason", "")) if isinstance(request.data, dict) else ""
         try:
             if action == "approve":
-                value = services.metric_value_approve(value=value, actor=request.user)
+                value = services.metric_value_approve(value=value, actor=session_user(request))
             else:
-                value = services.metric_value_reject(value=value, actor=request.user, reason=reason)
+                value = services.metric_value_reject(value=value, actor=session_user(request), reason=reason)
         except services.EsgConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response(value.snapshot() | {"id": value.pk})
@@ -213,7 +214,9 @@ class PeriodActionView(APIView):
         reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
         service = services.period_close if action == "close" else services.period_reopen
         try:
-            row = service(organisation=access.organisation, period=the_period, actor=request.user, reason=reason)
+            row = service(
+                organisation=access.organisation, period=the_period, actor=session_user(request), reason=reason
+            )
         except services.EsgConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response({"period": row.period, "status": row.status, "reason": row.reason})
@@ -412,7 +415,7 @@ class FactorSetChangesView(APIView):
         body.is_valid(raise_exception=True)
         try:
             change = services.factor_set_change_submit(
-                organisation=access.organisation, actor=request.user, **body.validated_data
+                organisation=access.organisation, actor=session_user(request), **body.validated_data
             )
         except services.EsgConflict as exc:
             raise Conflict(str(exc)) from exc
@@ -433,7 +436,7 @@ class FactorSetDecisionView(APIView):
         reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
         service = services.factor_set_change_approve if action == "approve" else services.factor_set_change_reject
         try:
-            change = service(request=change, actor=request.user, reason=reason)
+            change = service(request=change, actor=session_user(request), reason=reason)
         except services.EsgConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response(_change_dict(change))

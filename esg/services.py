@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -61,7 +61,7 @@ class InvalidValues(Exception):
         self.errors = errors
 
 
-def _require_officer(organisation: Organisation, actor: AbstractBaseUser | None, doing: str) -> None:
+def _require_officer(organisation: Organisation, actor: User | None, doing: str) -> None:
     if (
         actor is None
         or not Membership.objects.filter(organisation=organisation, user_id=actor.pk, role=Role.OFFICER).exists()
@@ -84,7 +84,7 @@ def _require_reason(reason: str, what: str) -> str:
 
 def _audit(
     organisation: Organisation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     object_type: str,
     object_id: str,
@@ -111,7 +111,7 @@ def _audit(
 
 def _value_write(
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     period: str,
     code: str,
     value: Decimal,
@@ -153,7 +153,7 @@ def _value_write(
 def metric_values_submit(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     period: Period,
     cells: Mapping[str, Any],
     source: str,
@@ -176,7 +176,7 @@ def metric_values_submit(
     return [record for record in written if record is not None]
 
 
-def _decide(value: MetricValue, actor: AbstractBaseUser, status: str, reason: str) -> MetricValue:
+def _decide(value: MetricValue, actor: User, status: str, reason: str) -> MetricValue:
     """Decide only the exact submission the officer looked at: a resubmission in between (new
     submitted_at) or another officer's decision makes this one stale."""
     current = MetricValue.objects.select_for_update().filter(pk=value.pk).first()
@@ -209,7 +209,7 @@ def _decide(value: MetricValue, actor: AbstractBaseUser, status: str, reason: st
 
 
 @transaction.atomic
-def metric_value_approve(*, value: MetricValue, actor: AbstractBaseUser) -> MetricValue:
+def metric_value_approve(*, value: MetricValue, actor: User) -> MetricValue:
     _require_officer(value.organisation, actor, "approve ESG values")
     if value.submitted_by_id == actor.pk:
         raise PermissionDenied("You submitted this value; another officer must approve it (four-eyes).")
@@ -220,7 +220,7 @@ def metric_value_approve(*, value: MetricValue, actor: AbstractBaseUser) -> Metr
 
 
 @transaction.atomic
-def metric_value_reject(*, value: MetricValue, actor: AbstractBaseUser, reason: str) -> MetricValue:
+def metric_value_reject(*, value: MetricValue, actor: User, reason: str) -> MetricValue:
     _require_officer(value.organisation, actor, "reject ESG values")
     reason = _require_reason(reason, "A rejection")
     _require_open(value.organisation, period_parse(value.period))
@@ -230,7 +230,7 @@ def metric_value_reject(*, value: MetricValue, actor: AbstractBaseUser, reason: 
 
 
 @transaction.atomic
-def metric_value_delete(*, value: MetricValue, actor: AbstractBaseUser, reason: str) -> None:
+def metric_value_delete(*, value: MetricValue, actor: User, reason: str) -> None:
     _require_officer(value.organisation, actor, "delete ESG values")
     reason = _require_reason(reason, "A deletion")
     _require_open(value.organisation, period_parse(value.period))
@@ -257,9 +257,7 @@ def _pending_count(organisation: Organisation, period: Period) -> int:
 
 
 @transaction.atomic
-def period_close(
-    *, organisation: Organisation, period: Period, actor: AbstractBaseUser, reason: str = ""
-) -> ReportingPeriod:
+def period_close(*, organisation: Organisation, period: Period, actor: User, reason: str = "") -> ReportingPeriod:
     """Close a period (a year also locks its quarters). Values awaiting approval block the close."""
     _require_officer(organisation, actor, "close periods")
     _require_open(organisation, period)
@@ -285,9 +283,7 @@ def period_close(
 
 
 @transaction.atomic
-def period_reopen(
-    *, organisation: Organisation, period: Period, actor: AbstractBaseUser, reason: str
-) -> ReportingPeriod:
+def period_reopen(*, organisation: Organisation, period: Period, actor: User, reason: str) -> ReportingPeriod:
     _require_officer(organisation, actor, "reopen periods")
     reason = _require_reason(reason, "Reopening a period")
     row = (
@@ -351,7 +347,7 @@ def _import_plan(
 
 def _import_write(
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     outcome: ImportOutcome,
     values: dict[str, dict[str, Decimal]],
     evidence: dict[str, str],
@@ -379,7 +375,7 @@ def _import_write(
 def metric_values_import(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     file: IO[bytes],
     kind: str = "metrics",
@@ -413,9 +409,7 @@ def metric_values_import(
 
 
 @transaction.atomic
-def esg_settings_update(
-    *, organisation: Organisation, actor: AbstractBaseUser, approved_regions: list[str]
-) -> EsgSettings:
+def esg_settings_update(*, organisation: Organisation, actor: User, approved_regions: list[str]) -> EsgSettings:
     _require_officer(organisation, actor, "change ESG settings")
     row, _ = EsgSettings.objects.select_for_update().get_or_create(organisation=organisation)
     cleaned = sorted({region.strip() for region in approved_regions if region.strip()})
@@ -468,7 +462,7 @@ def _report_fields(project: Project, summary: accessibility.AccessibilitySummary
 
 @transaction.atomic
 def accessibility_report_record(
-    *, project: Project, body: bytes, actor: AbstractBaseUser | None, actor_label: str
+    *, project: Project, body: bytes, actor: User | None, actor_label: str
 ) -> tuple[list[AccessibilityReport], int]:
     """Store the summary of an axe-core or Lighthouse report; (reports, how many were new)."""
     summaries = accessibility.report_parse(_body_json(body))
@@ -507,7 +501,7 @@ def accessibility_report_record(
 def model_review_record(
     *,
     project: Project,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     actor_label: str,
     subject: str,
     reviewed: bool,
@@ -557,7 +551,7 @@ def _set_state(factor_set: EmissionFactorSet) -> dict[str, Any]:
 def factor_set_change_submit(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     kind: str,
     source: str,
@@ -600,7 +594,7 @@ def factor_set_change_submit(
     return request
 
 
-def _decision_check(request: FactorSetChangeRequest, actor: AbstractBaseUser, doing: str) -> None:
+def _decision_check(request: FactorSetChangeRequest, actor: User, doing: str) -> None:
     _require_officer(request.organisation, actor, doing)
     if request.status != ChangeStatus.PENDING:
         raise EsgConflict(f"This change request is already {request.status}.")
@@ -608,7 +602,7 @@ def _decision_check(request: FactorSetChangeRequest, actor: AbstractBaseUser, do
 
 @transaction.atomic
 def factor_set_change_approve(
-    *, request: FactorSetChangeRequest, actor: AbstractBaseUser, reason: str = ""
+    *, request: FactorSetChangeRequest, actor: User, reason: str = ""
 ) -> FactorSetChangeRequest:
     _decision_check(request, actor, "approve factor-set changes")
     if request.requested_by_id == actor.pk:
@@ -642,9 +636,7 @@ def factor_set_change_approve(
 
 
 @transaction.atomic
-def factor_set_change_reject(
-    *, request: FactorSetChangeRequest, actor: AbstractBaseUser, reason: str
-) -> FactorSetChangeRequest:
+def factor_set_change_reject(*, request: FactorSetChangeRequest, actor: User, reason: str) -> FactorSetChangeRequest:
     _decision_check(request, actor, "reject factor-set changes")
     reason = _require_reason(reason, "A rejection")
     # The set keeps its pending status (the registry has no 'rejected'): lookups use active sets only.

@@ -26,6 +26,7 @@ from esg.importer import AP_COLUMNS, metrics_template_header
 from esg.models import FactorSetChangeRequest, MetricValue
 from esg.periods import InvalidPeriod, Period, period_current, period_parse
 from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.http import AuthedHttpRequest
 
 TREND_CHARTS = (
     ("E", "Total GHG emissions", "tCO2e", ("E1-6.total_location_t", "E1-6.total_market_t")),
@@ -141,7 +142,7 @@ def esg_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
+def esg_enter(request: AuthedHttpRequest, org_slug: str, period: str) -> HttpResponse:
     access = _officer(request, org_slug)
     the_period = period_parse(period)
     org = access.organisation
@@ -222,7 +223,7 @@ def esg_metric(request: HttpRequest, org_slug: str, period: str, code: str) -> H
 
 @login_required
 @require_POST
-def esg_value_decide(request: HttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
+def esg_value_decide(request: AuthedHttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
     access = _officer(request, org_slug)
     value = get_object_or_404(MetricValue, pk=pk, organisation=access.organisation)
     form = ReasonForm(request.POST)
@@ -243,7 +244,7 @@ def esg_value_decide(request: HttpRequest, org_slug: str, pk: int, action: str) 
     return redirect("esg-metric", org_slug, value.period, value.metric_code)
 
 
-def _period_action(request: HttpRequest, org_slug: str, period: str, close: bool) -> HttpResponse:
+def _period_action(request: AuthedHttpRequest, org_slug: str, period: str, close: bool) -> HttpResponse:
     access = _officer(request, org_slug)
     the_period = period_parse(period)
     form = ReasonForm(request.POST)
@@ -260,18 +261,18 @@ def _period_action(request: HttpRequest, org_slug: str, period: str, close: bool
 
 @login_required
 @require_POST
-def esg_period_close(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
+def esg_period_close(request: AuthedHttpRequest, org_slug: str, period: str) -> HttpResponse:
     return _period_action(request, org_slug, period, close=True)
 
 
 @login_required
 @require_POST
-def esg_period_reopen(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
+def esg_period_reopen(request: AuthedHttpRequest, org_slug: str, period: str) -> HttpResponse:
     return _period_action(request, org_slug, period, close=False)
 
 
 @login_required
-def esg_import(request: HttpRequest, org_slug: str) -> HttpResponse:
+def esg_import(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _officer(request, org_slug)
     form = ImportForm(request.POST or None, request.FILES or None)
     outcome = None
@@ -355,7 +356,7 @@ def esg_export(request: HttpRequest, org_slug: str, period: str) -> HttpResponse
 
 
 @login_required
-def esg_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
+def esg_settings(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _officer(request, org_slug)
     current = selectors.approved_regions(access.organisation)
     form = SettingsForm(request.POST or None, initial={"approved_regions": "\n".join(current)})
@@ -391,7 +392,7 @@ def esg_factor_requests(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def esg_factor_request_decide(request: HttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
+def esg_factor_request_decide(request: AuthedHttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
     access = _officer(request, org_slug)
     change = get_object_or_404(FactorSetChangeRequest, pk=pk, organisation=access.organisation)
     form = ReasonForm(request.POST)
@@ -432,7 +433,7 @@ def _scorecard_context(access: ProjectAccess, period: Period, form: ReviewForm) 
 
 
 @login_required
-def esg_scorecard(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def esg_scorecard(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = project_access_for_user(request.user, org_slug, project_slug)
     try:
         period = _period(request.GET.get("period"), period_current(timezone.localdate()), ytd=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -68,7 +68,7 @@ def import_job_submit(
     origin: str,
     stored: storage.StoredFile | None,
     original_name: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     token: ApiToken | None = None,
     payload: dict[str, Any] | None = None,
     sha256: str | None = None,
@@ -103,7 +103,7 @@ def job_submit(
     original_name: str,
     sha256: str,
     audit_after: dict[str, Any],
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     token: ApiToken | None = None,
     payload: dict[str, Any] | None = None,
     retry_failed: bool = False,

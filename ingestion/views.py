@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from greenesg.accounts.access import ProjectAccess, org_access_for_user, project_access_for_user
 from greenesg.accounts.models import Organisation, Project
+from greenesg.http import AuthedHttpRequest
 from greenesg.lib.csv_safe import safe_csv_response
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, UploadForm, display_name
@@ -83,7 +84,7 @@ def _crumbs(organisation: Organisation, project: Project | None, *tail: dict[str
 @csrf_exempt  # CSRF is checked by _upload_post, once our upload handlers are installed (Django docs)
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_upload(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_upload(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     # Membership and role are checked before a byte of the body is read (docs/security.md §5).
     access = _get_project_for_ingest(request, org_slug, project_slug)
     if request.method != "POST":
@@ -96,7 +97,7 @@ def project_upload(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 
 @csrf_protect
-def _upload_post(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
+def _upload_post(request: AuthedHttpRequest, access: ProjectAccess) -> HttpResponse:
     from ingestion.jobs import import_job_submit  # keeps the parsing stack off URL loading
 
     form = UploadForm(request.POST, request.FILES)

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from greenesg.accounts.access import project_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access
+from greenesg.http import session_user
 from ingestion.models import ImportJob, JobStatus
 from steering import budget, selectors, services
 from steering.models import Basis, Budget
@@ -179,7 +180,7 @@ class ProjectBudgetView(APIView):
             kg=data["kg"],
             basis=data["basis"],
             run_limit_kg=data["run_limit_kg"],
-            actor=request.user,
+            actor=session_user(request),
         )
         status = selectors.budget_status_for(item=item, today=selectors.today_utc())
         return Response(budget_payload(item, status, period, None))
@@ -340,7 +341,7 @@ class SciUnitsView(APIView):
     def post(self, request: Request, org_slug: str, project_slug: str) -> Response:
         project, label = _project(request, org_slug, project_slug, write=True)
         data = _validated(UnitCountSerializer(data=request.data))
-        actor = None if label else request.user
+        actor = None if label else session_user(request)
         item = services.unit_count_set(
             project=project, period=data["period"], count=data["count"], actor=actor, actor_label=label
         )
@@ -377,7 +378,7 @@ class RunModelView(APIView):
             raise InvalidInput("run_id is at most 100 characters.")
         data = _validated(RunModelSerializer(data=request.data))
         item = services.run_model_set(
-            project=project, run_id=run_id, actor=None if label else request.user, actor_label=label, **data
+            project=project, run_id=run_id, actor=None if label else session_user(request), actor_label=label, **data
         )
         return Response(
             {

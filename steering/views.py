@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.http import AuthedHttpRequest
 from steering import budget, charts, sci, selectors, services
 from steering.forms import (
     BudgetForm,
@@ -117,7 +118,7 @@ def project_budget(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 
 @login_required
-def budget_edit(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def budget_edit(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, manage=True)
     form = BudgetForm(request.POST or None, initial={"period": request.GET.get("period", "")})
     if request.method == "POST" and form.is_valid():
@@ -136,7 +137,7 @@ def budget_edit(request: HttpRequest, org_slug: str, project_slug: str) -> HttpR
 
 
 @login_required
-def steering_settings(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def steering_settings(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, manage=True)
     current = ProjectSteering.objects.filter(project=access.project).first()
     initial = {"webhook_url": current.webhook_url, "functional_unit": current.functional_unit} if current else {}
@@ -175,7 +176,7 @@ def org_budgets(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def org_target(request: HttpRequest, org_slug: str) -> HttpResponse:
+def org_target(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_org_for_user(request, org_slug, manage=True)
     target = selectors.org_target_get(access=access)
     projects = list(access.organisation.projects.order_by("name"))
@@ -199,7 +200,7 @@ def org_target(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def org_target_apply(request: HttpRequest, org_slug: str) -> HttpResponse:
+def org_target_apply(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_org_for_user(request, org_slug, manage=True)
     form = DeriveBudgetsForm(request.POST)
     if not form.is_valid():
@@ -218,7 +219,7 @@ def org_target_apply(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def project_advice(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_advice(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, write=request.method == "POST")
     try:
         period = _period_param(request)
@@ -249,7 +250,7 @@ def project_advice(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 
 @login_required
-def project_sci(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_sci(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, write=request.method == "POST")
     # One page, two forms: a single count or a CSV file; the posted fields say which one was sent.
     posted = request.method == "POST"

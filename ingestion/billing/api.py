@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from greenesg.accounts.models import ApiToken
+from greenesg.http import session_user
 from ingestion import storage
 from ingestion.api import (
     PayloadTooLarge,
@@ -124,7 +125,7 @@ class BillingImportsView(StreamedUploadMixin, generics.ListAPIView):
             origin=JobOrigin.API,
             stored=stored,
             original_name=name,
-            created_by=request.user,
+            created_by=session_user(request),
         )
         return _billing_job_payload(request, submission.job, created=submission.created)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -86,7 +86,7 @@ def billing_job_submit(
     origin: str,
     stored: storage.StoredFile,
     original_name: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     enqueue: bool = True,
 ) -> JobSubmission:
     """Create an org-level billing job for stored content, or return the job that already has these bytes."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
@@ -173,9 +173,7 @@ def xlsx_available() -> bool:
 
 
 @transaction.atomic
-def report_create(
-    *, organisation: Organisation, period_text: str, user: AbstractBaseUser | None, reason: str = ""
-) -> Report:
+def report_create(*, organisation: Organisation, period_text: str, user: User | None, reason: str = "") -> Report:
     """A new report row for a period, queued for generation on commit.
 
     When a signed report exists for the period, the new one is a restated draft and needs a reason.
@@ -305,7 +303,7 @@ STATUS_FORMATS = (
 
 
 @transaction.atomic
-def report_sign(*, report: Report, user: AbstractBaseUser, acknowledged: Iterable[str] = ()) -> Report:
+def report_sign(*, report: Report, user: User, acknowledged: Iterable[str] = ()) -> Report:
     """Freeze a READY report under a signature that its documents carry.
 
     1. lock the row, check it is ready, verify every stored document against its SHA-256;
@@ -499,7 +497,7 @@ def _ledger_replace(organisation_id: int, natural_key: str, row: dict[str, Any] 
 def other_activity_save(
     *,
     activity: OtherActivity,
-    user: AbstractBaseUser | None,
+    user: User | None,
     evidence: UploadedFile | None = None,
 ) -> OtherActivity:
     """Create or update an activity and its ledger row (natural key other:<id>) in one transaction."""
@@ -531,7 +529,7 @@ LEDGER_BATCH_ROWS = 1000
 
 @transaction.atomic
 def other_activities_create(
-    *, organisation: Organisation, activities: Iterable[OtherActivity], user: AbstractBaseUser | None
+    *, organisation: Organisation, activities: Iterable[OtherActivity], user: User | None
 ) -> int:
     """Create new activities (no evidence yet) with their ledger rows; return how many.
 
@@ -574,7 +572,7 @@ def other_activities_create(
 
 
 @transaction.atomic
-def other_activity_delete(*, activity: OtherActivity, user: AbstractBaseUser | None) -> None:
+def other_activity_delete(*, activity: OtherActivity, user: User | None) -> None:
     _ledger_replace(activity.organisation_id, activity.natural_key, None)
     audit_log_write(
         organisation=activity.organisation,
@@ -692,7 +690,7 @@ def other_activities_import_submit(
     organisation: Organisation,
     stored: storage.StoredFile,
     original_name: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> ImportSubmission:
     """Create the import job of a stored upload and enqueue its task on commit.
 
@@ -943,7 +941,7 @@ def other_activities_import_reconcile() -> list[int]:
 
 @transaction.atomic
 def settings_object_save(
-    *, instance: Any, user: AbstractBaseUser | None, organisation: Organisation, evidence: UploadedFile | None = None
+    *, instance: Any, user: User | None, organisation: Organisation, evidence: UploadedFile | None = None
 ) -> Any:
     """Save one settings object (reporting settings, target, revenue, screening, instrument, residual mix)."""
     creating = instance.pk is None
@@ -971,7 +969,7 @@ def settings_object_save(
 
 
 @transaction.atomic
-def settings_object_delete(*, instance: Any, user: AbstractBaseUser | None, organisation: Organisation) -> None:
+def settings_object_delete(*, instance: Any, user: User | None, organisation: Organisation) -> None:
     model = type(instance)
     audit_log_write(
         organisation=organisation,
@@ -996,9 +994,7 @@ def _market_inputs_changed(model: type, organisation: Organisation) -> None:
         dashboard_generation_bump(organisation.pk)
 
 
-def scope3_screening_save(
-    *, organisation: Organisation, rows: Iterable[dict[str, Any]], user: AbstractBaseUser | None
-) -> None:
+def scope3_screening_save(*, organisation: Organisation, rows: Iterable[dict[str, Any]], user: User | None) -> None:
     from reports.models import Scope3Screening
 
     with transaction.atomic():

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from greenesg.accounts.models import Role
+from greenesg.http import AuthedHttpRequest
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, display_name
 from ingestion.storage import UploadTooLarge
@@ -76,7 +77,7 @@ def _crumbs(access: OrgAccess, *extra: tuple[str, str | None]) -> list[dict[str,
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def report_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+def report_list(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=request.method == "POST")
     form = report_forms.ReportCreateForm(request.POST or None)
     status = 200
@@ -130,7 +131,7 @@ def _fix_url(org_slug: str, fix: str) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def report_sign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+def report_sign(request: AuthedHttpRequest, org_slug: str, pk: int) -> HttpResponse:
     """GET: what is still open, and a confirmation; POST with the confirmation: sign (see report_services)."""
     access = _get_reports_access(request, org_slug, manage=True)
     report = _get_report_for_user(access, pk)
@@ -194,7 +195,7 @@ def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_general(request: HttpRequest, org_slug: str) -> HttpResponse:
+def settings_general(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=True)
     instance = ReportingSettings.objects.filter(organisation=access.organisation).first()
     instance = instance or ReportingSettings(organisation=access.organisation, legal_name=access.organisation.name)
@@ -263,7 +264,7 @@ def _section_form(section: Section, access: OrgAccess, data: Any = None, files: 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_section(request: HttpRequest, org_slug: str, section: str) -> HttpResponse:
+def settings_section(request: AuthedHttpRequest, org_slug: str, section: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=True)
     spec = SECTIONS.get(section)
     if spec is None:
@@ -306,7 +307,7 @@ def _display(obj: models.Model, column: str) -> Any:
 
 @login_required
 @require_POST
-def settings_delete(request: HttpRequest, org_slug: str, section: str, pk: int) -> HttpResponse:
+def settings_delete(request: AuthedHttpRequest, org_slug: str, section: str, pk: int) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=True)
     spec = SECTIONS.get(section)
     instance = spec.model.objects.filter(organisation=access.organisation, pk=pk).first() if spec else None
@@ -322,7 +323,7 @@ def settings_delete(request: HttpRequest, org_slug: str, section: str, pk: int) 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
+def settings_screening(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=True)
     existing = {s.category: s for s in Scope3Screening.objects.filter(organisation=access.organisation)}
     initial = [
@@ -354,7 +355,7 @@ def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
 @csrf_exempt  # CSRF is checked by _other_import_post once our upload handlers are installed (Django docs)
 @login_required
 @require_http_methods(["GET", "POST"])
-def other_import(request: HttpRequest, org_slug: str) -> HttpResponse:
+def other_import(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     # Membership and role are checked before a byte of the body is read (docs/security.md §5).
     access = _get_reports_access(request, org_slug, manage=True)
     if request.method != "POST":
@@ -368,7 +369,7 @@ def other_import(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @csrf_protect
-def _other_import_post(request: HttpRequest, access: OrgAccess) -> HttpResponse:
+def _other_import_post(request: AuthedHttpRequest, access: OrgAccess) -> HttpResponse:
     form = report_forms.CsvImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _other_import_page(request, access, form, status=400)
