@@ -52,7 +52,8 @@ class RawJSONParser(parsers.BaseParser):
 
     media_type = "application/json"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> bytes:
+    # The view wants the exact bytes (not the Mapping the stub expects a parser to return).
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> bytes:  # type: ignore[override]
         body = stream.read(REPORT_MAX_BYTES + 1) if stream is not None else b""
         if len(body) > REPORT_MAX_BYTES:
             raise ReportTooLarge(f"A report is at most {REPORT_MAX_BYTES // 2**20} MB.")
@@ -363,16 +364,18 @@ class FactorIn(StrictJSONTypes, serializers.Serializer):
     zone = serializers.CharField(max_length=80)
     vintage_year = serializers.IntegerField(min_value=1990, max_value=2100)
     g_co2e_per_kwh = serializers.FloatField(min_value=0, max_value=3000)
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    # `label` and `source` shadow Field attributes in the stubs only: DRF's metaclass takes declared fields
+    # off the class (djangorestframework-stubs issue 158), and the JSON names are part of the API.
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     method = serializers.ChoiceField(choices=["location", "market"], default="location")
-    source = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    source = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")  # type: ignore[assignment]
 
 
 class FactorSetChangeIn(StrictJSONTypes, serializers.Serializer):
     name = serializers.CharField(max_length=100)
     # A plain string, validated below: a second "kind" enum would collide in the schema's enum names.
     kind = serializers.CharField(max_length=20, help_text=f"one of {', '.join(FactorKind.values)}")
-    source = serializers.CharField(max_length=300)
+    source = serializers.CharField(max_length=300)  # type: ignore[assignment]  # as FactorIn.source
     source_url = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(min_length=services.MIN_REASON, max_length=2000)

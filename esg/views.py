@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -92,7 +92,7 @@ def _overview_context(access: OrgAccess, period: Period) -> dict[str, Any]:
     # A year to date is computed, never stored: its rows open the metric's page for the year.
     metric_period = period.year_period if period.is_ytd else period
     cat = catalogue()
-    sections = [
+    sections: list[dict[str, Any]] = [
         {
             "pillar": key,
             "title": title,
@@ -314,7 +314,7 @@ def esg_import(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def esg_template(request: HttpRequest, org_slug: str) -> HttpResponse:
+def esg_template(request: HttpRequest, org_slug: str) -> HttpResponseBase:
     from greenesg.lib.csv_safe import safe_csv_response
 
     _reader(request, org_slug)
@@ -332,7 +332,7 @@ def esg_template(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def esg_export(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
+def esg_export(request: HttpRequest, org_slug: str, period: str) -> HttpResponseBase:
     from greenesg.lib.csv_safe import safe_csv_response
 
     access = _reader(request, org_slug)

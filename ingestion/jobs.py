@@ -51,11 +51,17 @@ class ClaimResult:
 
 
 class RowProblemLike(Protocol):
-    line: int
-    column: str
-    code: str
-    message: str
-    raw_value: str
+    # Read-only members, so the readers' frozen RowProblem dataclasses match.
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def raw_value(self) -> str: ...
 
 
 # ---------------------------------------------------------------------------------------------- submit

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -184,7 +184,7 @@ def import_status(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> Jso
 
 @login_required
 @require_GET
-def import_rejected_csv(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponse:
+def import_rejected_csv(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponseBase:
     job = _get_job_for_user(request, org_slug, job_id)
     rows = job.row_errors.values_list("row", "column", "code", "message", "raw_value").iterator()
     stem = job.original_name.rsplit(".", 1)[0] or "import"
@@ -193,7 +193,7 @@ def import_rejected_csv(request: HttpRequest, org_slug: str, job_id: uuid.UUID) 
 
 @login_required
 @require_GET
-def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponse:
+def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponseBase:
     job = _get_job_for_user(request, org_slug, job_id)
     path = Path(storage.open_stored(job.stored_path)) if job.stored_path else None
     if path is None or not path.is_file():

@@ -172,7 +172,8 @@ class ProjectBudgetView(APIView):
     )
     def put(self, request: Request, org_slug: str, project_slug: str) -> Response:
         project, _ = _project(request, org_slug, project_slug, manage=True)
-        period = _period(request.query_params.get("period") or request.data.get("period"))
+        body_period = request.data.get("period") if isinstance(request.data, dict) else None  # a JSON list has none
+        period = _period(request.query_params.get("period") or body_period)
         data = _validated(BudgetWriteSerializer(data=request.data))
         item = services.budget_set(
             project=project,

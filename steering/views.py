@@ -204,7 +204,7 @@ def org_target_apply(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_org_for_user(request, org_slug, manage=True)
     form = DeriveBudgetsForm(request.POST)
     if not form.is_valid():
-        return _bad_period(request, Exception(" ".join(form.errors.get("period", ["Invalid period."]))))
+        return _bad_period(request, Exception(" ".join(str(m) for m in form.errors.get("period", ["Invalid period."]))))
     period = form.cleaned_data["period"]
     try:
         made = services.budgets_from_target(access=access, period=period, actor=request.user)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -141,7 +141,7 @@ def member_unlock(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def audit_log(request: HttpRequest, org_slug: str) -> HttpResponse:
+def audit_log(request: HttpRequest, org_slug: str) -> HttpResponseBase:
     access = org_access_for_user(request.user, org_slug)
     if not access.can_read_audit_log:
         raise PermissionDenied("Only officers and auditors read the audit log.")

@@ -335,7 +335,7 @@ def _delete_delivery_rows(delivery: BillingDelivery) -> set[int | None]:
         import_job_id=delivery.job_id,
         natural_key__startswith=f"bill:{delivery.pk}:",
     )
-    projects = set(rows.values_list("project_id", flat=True).distinct())
+    projects: set[int | None] = set(rows.values_list("project_id", flat=True).distinct())
     rows.delete()
     return projects
 

@@ -295,7 +295,7 @@ def _fact(
 
 def _e16_rows(figures: dict[str, Any], screening: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """(row id, label, level, value, concept, dims, unit) for the AR 48 table, in its order."""
-    rows = [
+    rows: list[tuple[str, str, int, Any, str, dict[str, str], str]] = [
         ("scope1", "Gross Scope 1 GHG emissions", 0, figures["scope1"], E16_CONCEPTS["scope1"], {}, "tCO2e"),
         (
             "scope1_ets",
@@ -379,8 +379,8 @@ def _e16_rows(figures: dict[str, Any], screening: dict[str, dict[str, Any]]) -> 
 
 
 def _target_values(inputs: dict[str, Any]) -> tuple[list[int], dict[tuple[str, int], dict[str, Any]]]:
-    base = inputs.get("base_year") or {}
-    base_values = {
+    base: dict[str, Any] = inputs.get("base_year") or {}
+    base_values: dict[str, Any] = {  # JSON numbers or None
         "scope1": base.get("scope1"),
         "scope2_location": base.get("scope2_location"),
         "scope2_market": base.get("scope2_market"),
@@ -409,8 +409,8 @@ def _target_values(inputs: dict[str, Any]) -> tuple[list[int], dict[tuple[str, i
 
 
 def _base_values(inputs: dict[str, Any]) -> dict[str, float | None]:
-    base = inputs.get("base_year") or {}
-    values = {k: base.get(k) for k in ("scope1", "scope2_location", "scope2_market", "scope3")}
+    base: dict[str, Any] = inputs.get("base_year") or {}
+    values: dict[str, Any] = {k: base.get(k) for k in ("scope1", "scope2_location", "scope2_market", "scope3")}
     if None not in (values["scope1"], values["scope2_location"], values["scope3"]):
         values["total_location"] = values["scope1"] + values["scope2_location"] + values["scope3"]
     if None not in (values["scope1"], values["scope2_market"], values["scope3"]):
@@ -537,29 +537,29 @@ def compute(inputs: dict[str, Any]) -> dict[str, Any]:
     base = _base_values(inputs)
     base_year = (inputs.get("base_year") or {}).get("year")
     if base_year:
-        for row, value in base.items():
+        for row_id, value in base.items():
             if value is not None:
                 _fact(
                     facts,
-                    f"e1_6.{row}.base",
+                    f"e1_6.{row_id}.base",
                     label=f"Base year {base_year}",
                     value=value,
                     unit="tCO2e",
                     window="base",
-                    concept=E16_CONCEPTS[row],
+                    concept=E16_CONCEPTS[row_id],
                     dims={"CurrentlyStatedBaselineMilestonesOrTargetYearsAxis": "BaselineYearMember"},
                 )
     target_years, targets = _target_values(inputs)
-    for (row, year), target in targets.items():
+    for (row_id, year), target in targets.items():
         if target["value"] is not None:
             _fact(
                 facts,
-                f"e1_6.{row}.target{year}",
+                f"e1_6.{row_id}.target{year}",
                 label=f"Target {year}",
                 value=target["value"],
                 unit="tCO2e",
                 window=f"target{year}",
-                concept=E16_CONCEPTS[row],
+                concept=E16_CONCEPTS[row_id],
                 dims={"CurrentlyStatedBaselineMilestonesOrTargetYearsAxis": "MilestonesAndTargetYearsMember"},
             )
     _blank_windows_without_data(inputs, facts, figures)
@@ -683,9 +683,9 @@ def build_tables(inputs: dict[str, Any], result: dict[str, Any]) -> list[dict[st
     if result["target_years"]:
         e16_cols.append(("annual", "Annual % target / base year"))
     screening = {s["category"]: s for s in inputs.get("screening", [])}
-    e16_rows = []
+    e16_rows: list[dict[str, Any]] = []
     for row in _e16_rows(result["figures"]["N"], screening):
-        cells = {}
+        cells: dict[str, dict[str, Any]] = {}
         for col, _ in e16_cols:
             if col == "change":
                 cells[col] = {
@@ -724,7 +724,7 @@ def build_tables(inputs: dict[str, Any], result: dict[str, Any]) -> list[dict[st
     e15_cols = list(cols)
     if is_quarter:
         e15_cols.append(("YTD", windows["YTD"]["title"]))
-    e15_rows = []
+    e15_rows: list[dict[str, Any]] = []
     high_impact = bool(inputs["organisation"].get("high_impact"))
     for row_id, label, _, high_only in E15_ROWS:
         if high_only and not high_impact:
@@ -741,7 +741,7 @@ def build_tables(inputs: dict[str, Any], result: dict[str, Any]) -> list[dict[st
             }
         )
     int_cols = [*cols, ("change", "% N / N-1")]
-    int_rows = []
+    int_rows: list[dict[str, Any]] = []
     for basis in ("location", "market"):
         cells = {c: _cell(facts, f"intensity.{basis}.{c}") for c, _ in cols}
         cells["change"] = {
@@ -758,7 +758,7 @@ def build_tables(inputs: dict[str, Any], result: dict[str, Any]) -> list[dict[st
                 "cells": cells,
             }
         )
-    rev_rows = [
+    rev_rows: list[dict[str, Any]] = [
         {
             "id": f"revenue.{k}",
             "label": label,

@@ -78,7 +78,7 @@ class ReportPeriod:
     def quarters(self) -> list[ReportPeriod]:
         """The fiscal quarters the period is made of."""
         count = 1 if self.kind == "quarter" else (self.ytd_quarter or 4)
-        first = self.quarter if self.kind == "quarter" else 1
+        first = self.quarter or 1  # only a quarter period has a quarter number (1-4)
         return [quarter_period(self.fiscal_year, q, self.fiscal_start_month) for q in range(first, first + count)]
 
 

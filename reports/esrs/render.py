@@ -224,7 +224,8 @@ def _base_value(base: dict[str, Any], scope: str) -> float | None:
         "total_market": ("scope1", "scope2_market", "scope3"),
     }.get(scope, (scope,))
     values = [base.get(p) for p in parts]
-    return None if any(v is None for v in values) else sum(values)
+    known = [v for v in values if v is not None]
+    return None if len(known) < len(values) else sum(known)
 
 
 def _kpis(inputs: dict[str, Any], computed: dict[str, Any]) -> list[dict[str, str]]:

@@ -58,7 +58,7 @@ def _window(period: periods.ReportPeriod) -> dict[str, Any]:
 
 def report_windows(period: periods.ReportPeriod) -> dict[str, dict[str, Any]]:
     windows = {"N": _window(period), "N-1": _window(period.previous_year())}
-    if period.kind == "quarter":
+    if period.kind == "quarter" and period.quarter is not None:  # a quarter always carries its number
         windows["YTD"] = _window(period.year_to_date())
         fy, q = (period.fiscal_year, period.quarter - 1) if period.quarter > 1 else (period.fiscal_year - 1, 4)
         windows["PQ"] = _window(periods.quarter_period(fy, q, period.fiscal_start_month))
@@ -123,13 +123,12 @@ def _ledger_rows(organisation: Organisation, start: dt.date, end: dt.date) -> li
 
 
 def _factors(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    used = (
+    used = list(
         LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
         .values("factor_id", "factor_version")
         .annotate(records=Count("id"), kg=Sum(Coalesce("kgco2e_location", 0.0)))
         .order_by("-kg")[:MAX_FACTORS]
     )
-    used = list(used)
     by_id = {
         f.id: f
         for f in EmissionFactor.objects.select_related("factor_set").filter(

@@ -113,7 +113,7 @@ def report_meta(report: Report | None, inputs: dict[str, Any]) -> dict[str, Any]
         "signed": report.is_signed,
         "status_label": "Signed" if report.is_signed else label,
         "version": report.version,
-        "restates": report.restates.version if report.restates_id else None,
+        "restates": report.restates.version if report.restates else None,
         "generated_at": now,
         "signed_by": report.signed_by.get_username() if report.signed_by else "",
         "signed_at": report.signed_at.isoformat(timespec="seconds") if report.signed_at else "",
@@ -152,9 +152,17 @@ def report_document(built: Built, fmt: str) -> bytes:
     raise ReportError(f"Unknown format {fmt!r}.")
 
 
+def _stored_inputs(report: Report) -> dict[str, Any]:
+    """The inputs snapshot of a generated report (a queued report has none yet; callers check its status)."""
+    if report.inputs is None:
+        raise ReportError("This report has not been generated yet.")
+    return report.inputs
+
+
 def report_web_html(*, report: Report, records_url: str) -> str:
     """The stored report as a web page (same inputs, same figures, same status as its documents)."""
-    built = Built(inputs=report.inputs, computed=facts.compute(report.inputs), meta=report_meta(report, report.inputs))
+    inputs = _stored_inputs(report)
+    built = Built(inputs=inputs, computed=facts.compute(inputs), meta=report_meta(report, inputs))
     if report.generated_at:
         built.meta["generated_at"] = report.generated_at.isoformat(timespec="seconds")
     context = render.report_context(built.inputs, built.computed, built.meta, records_url=records_url)
@@ -322,11 +330,12 @@ def report_sign(*, report: Report, user: User, acknowledged: Iterable[str] = ())
     artifacts = {a.format: a for a in locked.artifacts.all()}
     for artifact in artifacts.values():
         artifact_verify(artifact)
-    computed = facts.compute(locked.inputs)
+    inputs = _stored_inputs(locked)
+    computed = facts.compute(inputs)
     if computed["facts"] != (locked.facts or {}).get("facts"):
         raise ReportError("The stored inputs no longer reproduce the draft's figures: generate the report again.")
     locked.status, locked.signed_by, locked.signed_at = ReportStatus.SIGNED, user, timezone.now()
-    built = Built(inputs=locked.inputs, computed=computed, meta=report_meta(locked, locked.inputs))
+    built = Built(inputs=inputs, computed=computed, meta=report_meta(locked, inputs))
     if locked.generated_at:
         built.meta["generated_at"] = locked.generated_at.isoformat(timespec="seconds")
     folder = _artifact_dir(locked).with_name(f"v{locked.version}-signed")
@@ -505,7 +514,7 @@ def other_activity_save(
     before = None if creating else model_to_dict(OtherActivity.objects.get(pk=activity.pk))
     if evidence is not None:
         activity.evidence_sha256 = _file_sha256(evidence)
-        activity.evidence_name = evidence.name[:255]
+        activity.evidence_name = (evidence.name or "")[:255]
         activity.evidence.save("evidence", evidence, save=False)
     if activity.created_by_id is None:
         activity.created_by = user
@@ -861,7 +870,7 @@ def _import_parse(job: OtherActivityImport) -> ParsedActivities:
                 if form.is_valid():
                     parsed.rows.append((line, values))
                 for name, messages in form.errors.items():
-                    parsed.add_error(line, "" if name == "__all__" else name, " ".join(messages))
+                    parsed.add_error(line, "" if name == "__all__" else name, " ".join(str(m) for m in messages))
                 if parsed.rows_read % LEASE_RENEW_ROWS == 0:
                     _import_renew(job, parsed.rows_read)
         except CsvRefused as exc:
@@ -949,7 +958,7 @@ def settings_object_save(
     before = None if creating else model_to_dict(model.objects.get(pk=instance.pk), exclude=["evidence"])
     if evidence is not None and hasattr(instance, "evidence_sha256"):
         instance.evidence_sha256 = _file_sha256(evidence)
-        instance.evidence_name = evidence.name[:255]
+        instance.evidence_name = (evidence.name or "")[:255]
         instance.evidence.save("evidence", evidence, save=False)
     if hasattr(instance, "created_by_id") and instance.created_by_id is None:
         instance.created_by = user

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -172,7 +172,7 @@ def report_view(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> HttpResponse:
+def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> HttpResponseBase:
     access = _get_reports_access(request, org_slug)
     report = _get_report_for_user(access, pk)
     artifact = ReportArtifact.objects.filter(report=report, format=fmt).first()
@@ -286,18 +286,24 @@ def settings_section(request: AuthedHttpRequest, org_slug: str, section: str) ->
         else:
             messages.success(request, "Saved.")
             return redirect("esrs-settings-section", org_slug=org_slug, section=section)
-    objects = spec.model.objects.filter(organisation=access.organisation)[:500]
+    objects = spec.model._default_manager.filter(organisation=access.organisation)[:500]
     rows = [{"pk": o.pk, "cells": [_display(o, c) for c in spec.columns]} for o in objects]
     context = {
         "access": access,
         "section": section,
         "spec": spec,
         "form": form,
-        "headers": [spec.model._meta.get_field(c).verbose_name for c in spec.columns],
+        "headers": [_header(spec.model, c) for c in spec.columns],
         "rows": rows,
         "breadcrumbs": _crumbs(access, ("Settings", reverse("esrs-settings", args=[org_slug])), (spec.title, None)),
     }
     return render(request, "reports/esrs/settings_section.html", context, status=400 if form.errors else 200)
+
+
+def _header(model: type[models.Model], column: str) -> Any:
+    field = model._meta.get_field(column)
+    # Section columns are the model's own fields; a reverse relation (never listed) has no verbose name.
+    return field.verbose_name if isinstance(field, models.Field) else column
 
 
 def _display(obj: models.Model, column: str) -> Any:
@@ -310,7 +316,7 @@ def _display(obj: models.Model, column: str) -> Any:
 def settings_delete(request: AuthedHttpRequest, org_slug: str, section: str, pk: int) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=True)
     spec = SECTIONS.get(section)
-    instance = spec.model.objects.filter(organisation=access.organisation, pk=pk).first() if spec else None
+    instance = spec.model._default_manager.filter(organisation=access.organisation, pk=pk).first() if spec else None
     if instance is None:
         raise Http404("No such item")
     if isinstance(instance, OtherActivity):
