@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -62,7 +62,7 @@ class InvalidValues(Exception):
         self.errors = errors
 
 
-def _require(organisation: Organisation, actor: AbstractBaseUser | None, needed: Capability, doing: str) -> None:
+def _require(organisation: Organisation, actor: User | None, needed: Capability, doing: str) -> None:
     # Checked here as well as in the views: the API, imports and commands reach these services directly.
     if not member_can(organisation=organisation, user=actor, capability=needed):
         raise PermissionDenied(f"Only officers can {doing}.")
@@ -111,7 +111,7 @@ def _require_reason(reason: str, what: str) -> str:
 
 def _audit(
     organisation: Organisation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     object_type: str,
     object_id: str,
@@ -138,7 +138,7 @@ def _audit(
 
 def _value_write(
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     period: str,
     code: str,
     value: Decimal,
@@ -180,7 +180,7 @@ def _value_write(
 def metric_values_submit(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     period: Period,
     cells: Mapping[str, Any],
     source: str,
@@ -203,7 +203,7 @@ def metric_values_submit(
     return [record for record in written if record is not None]
 
 
-def _decide(value: MetricValue, actor: AbstractBaseUser, status: str, reason: str) -> MetricValue:
+def _decide(value: MetricValue, actor: User, status: str, reason: str) -> MetricValue:
     """Decide only the exact submission the officer looked at: a resubmission in between (new
     submitted_at) or another officer's decision makes this one stale."""
     current = MetricValue.objects.select_for_update().filter(pk=value.pk).first()
@@ -236,7 +236,7 @@ def _decide(value: MetricValue, actor: AbstractBaseUser, status: str, reason: st
 
 
 @transaction.atomic
-def metric_value_approve(*, value: MetricValue, actor: AbstractBaseUser) -> MetricValue:
+def metric_value_approve(*, value: MetricValue, actor: User) -> MetricValue:
     _require(value.organisation, actor, Capability.APPROVE_VALUES, "approve ESG values")
     if value.submitted_by_id == actor.pk:
         raise PermissionDenied("You submitted this value; another officer must approve it (four-eyes).")
@@ -247,7 +247,7 @@ def metric_value_approve(*, value: MetricValue, actor: AbstractBaseUser) -> Metr
 
 
 @transaction.atomic
-def metric_value_reject(*, value: MetricValue, actor: AbstractBaseUser, reason: str) -> MetricValue:
+def metric_value_reject(*, value: MetricValue, actor: User, reason: str) -> MetricValue:
     _require(value.organisation, actor, Capability.APPROVE_VALUES, "reject ESG values")
     reason = _require_reason(reason, "A rejection")
     _require_open(value.organisation, period_parse(value.period))
@@ -257,7 +257,7 @@ def metric_value_reject(*, value: MetricValue, actor: AbstractBaseUser, reason: 
 
 
 @transaction.atomic
-def metric_value_delete(*, value: MetricValue, actor: AbstractBaseUser, reason: str) -> None:
+def metric_value_delete(*, value: MetricValue, actor: User, reason: str) -> None:
     _require(value.organisation, actor, Capability.MANAGE_ESG, "delete ESG values")
     reason = _require_reason(reason, "A deletion")
     _require_open(value.organisation, period_parse(value.period))
@@ -284,9 +284,7 @@ def _pending_count(organisation: Organisation, period: Period) -> int:
 
 
 @transaction.atomic
-def period_close(
-    *, organisation: Organisation, period: Period, actor: AbstractBaseUser, reason: str = ""
-) -> ReportingPeriod:
+def period_close(*, organisation: Organisation, period: Period, actor: User, reason: str = "") -> ReportingPeriod:
     """Close a period (a year also locks its quarters). Values awaiting approval block the close."""
     _require(organisation, actor, Capability.MANAGE_ESG, "close periods")
     # Locked first, counted after: a submission holding the lock has committed before the count reads, and
@@ -311,9 +309,7 @@ def period_close(
 
 
 @transaction.atomic
-def period_reopen(
-    *, organisation: Organisation, period: Period, actor: AbstractBaseUser, reason: str
-) -> ReportingPeriod:
+def period_reopen(*, organisation: Organisation, period: Period, actor: User, reason: str) -> ReportingPeriod:
     _require(organisation, actor, Capability.MANAGE_ESG, "reopen periods")
     reason = _require_reason(reason, "Reopening a period")
     row = (
@@ -377,7 +373,7 @@ def _import_plan(
 
 def _import_write(
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     outcome: ImportOutcome,
     values: dict[str, dict[str, Decimal]],
     evidence: dict[str, str],
@@ -405,7 +401,7 @@ def _import_write(
 def metric_values_import(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     file: IO[bytes],
     kind: str = "metrics",
@@ -444,9 +440,7 @@ def metric_values_import(
 
 
 @transaction.atomic
-def esg_settings_update(
-    *, organisation: Organisation, actor: AbstractBaseUser, approved_regions: list[str]
-) -> EsgSettings:
+def esg_settings_update(*, organisation: Organisation, actor: User, approved_regions: list[str]) -> EsgSettings:
     _require(organisation, actor, Capability.MANAGE_ESG, "change ESG settings")
     row, _ = EsgSettings.objects.select_for_update().get_or_create(organisation=organisation)
     cleaned = sorted({region.strip() for region in approved_regions if region.strip()})
@@ -499,7 +493,7 @@ def _report_fields(project: Project, summary: accessibility.AccessibilitySummary
 
 @transaction.atomic
 def accessibility_report_record(
-    *, project: Project, body: bytes, actor: AbstractBaseUser | None, actor_label: str
+    *, project: Project, body: bytes, actor: User | None, actor_label: str
 ) -> tuple[list[AccessibilityReport], int]:
     """Store the summary of an axe-core or Lighthouse report; (reports, how many were new)."""
     summaries = accessibility.report_parse(_body_json(body))
@@ -538,7 +532,7 @@ def accessibility_report_record(
 def model_review_record(
     *,
     project: Project,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     actor_label: str,
     subject: str,
     reviewed: bool,
@@ -588,7 +582,7 @@ def _set_state(factor_set: EmissionFactorSet) -> dict[str, Any]:
 def factor_set_change_submit(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     kind: str,
     source: str,
@@ -631,7 +625,7 @@ def factor_set_change_submit(
     return request
 
 
-def _decision_check(request: FactorSetChangeRequest, actor: AbstractBaseUser, doing: str) -> None:
+def _decision_check(request: FactorSetChangeRequest, actor: User, doing: str) -> None:
     _require(request.organisation, actor, Capability.MANAGE_FACTORS, doing)
     if request.status != ChangeStatus.PENDING:
         raise EsgConflict(f"This change request is already {request.status}.")
@@ -639,7 +633,7 @@ def _decision_check(request: FactorSetChangeRequest, actor: AbstractBaseUser, do
 
 @transaction.atomic
 def factor_set_change_approve(
-    *, request: FactorSetChangeRequest, actor: AbstractBaseUser, reason: str = ""
+    *, request: FactorSetChangeRequest, actor: User, reason: str = ""
 ) -> FactorSetChangeRequest:
     _decision_check(request, actor, "approve factor-set changes")
     if request.requested_by_id == actor.pk:
@@ -673,9 +667,7 @@ def factor_set_change_approve(
 
 
 @transaction.atomic
-def factor_set_change_reject(
-    *, request: FactorSetChangeRequest, actor: AbstractBaseUser, reason: str
-) -> FactorSetChangeRequest:
+def factor_set_change_reject(*, request: FactorSetChangeRequest, actor: User, reason: str) -> FactorSetChangeRequest:
     _decision_check(request, actor, "reject factor-set changes")
     reason = _require_reason(reason, "A rejection")
     # The set keeps its pending status (the registry has no 'rejected'): lookups use active sets only.

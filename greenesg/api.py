@@ -187,7 +187,7 @@ NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 def _needs_credentials(operation: dict[str, Any]) -> bool:
-    security = operation.get("security")
+    security = operation.get("security") or []
     return bool(security) and all(requirement for requirement in security)
 
 

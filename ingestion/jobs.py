@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -67,11 +67,17 @@ class ClaimResult:
 
 
 class RowProblemLike(Protocol):
-    line: int
-    column: str
-    code: str
-    message: str
-    raw_value: str
+    # Read-only members, so the readers' frozen RowProblem dataclasses match.
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def raw_value(self) -> str: ...
 
 
 # ---------------------------------------------------------------------------------------------- submit
@@ -84,7 +90,7 @@ def import_job_submit(
     origin: str,
     stored: storage.StoredFile | None,
     original_name: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     token: ApiToken | None = None,
     payload: dict[str, Any] | None = None,
     sha256: str | None = None,
@@ -119,7 +125,7 @@ def job_submit(
     original_name: str,
     sha256: str,
     audit_after: dict[str, Any],
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     token: ApiToken | None = None,
     payload: dict[str, Any] | None = None,
     retry_failed: bool = False,

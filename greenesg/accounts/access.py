@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -136,7 +136,7 @@ class ProjectAccess:
         return self.org.can(capability)
 
 
-def org_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: str) -> OrgAccess:
+def org_access_for_user(user: User | AnonymousUser, org_slug: str) -> OrgAccess:
     if not user.is_authenticated:
         raise Http404("No such organisation")
     membership = (
@@ -147,7 +147,7 @@ def org_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: str) -
     return OrgAccess(organisation=membership.organisation, membership=membership)
 
 
-def project_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: str, project_slug: str) -> ProjectAccess:
+def project_access_for_user(user: User | AnonymousUser, org_slug: str, project_slug: str) -> ProjectAccess:
     org = org_access_for_user(user, org_slug)
     project = org.visible_projects().filter(slug=project_slug).first()
     if project is None:
@@ -155,7 +155,7 @@ def project_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: st
     return ProjectAccess(org=org, project=project)
 
 
-def memberships_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Membership]:
+def memberships_for_user(user: User | AnonymousUser) -> QuerySet[Membership]:
     if not user.is_authenticated:
         return Membership.objects.none()
     return Membership.objects.select_related("organisation").filter(user=user).order_by("organisation__name")

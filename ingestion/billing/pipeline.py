@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -92,7 +92,7 @@ def billing_job_submit(
     origin: str,
     stored: storage.StoredFile,
     original_name: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     enqueue: bool = True,
 ) -> JobSubmission:
     """Create an org-level billing job for stored content, or return the job that already has these bytes."""
@@ -359,7 +359,7 @@ def _delete_delivery_rows(delivery: BillingDelivery) -> set[int | None]:
         import_job_id=delivery.job_id,
         natural_key__startswith=f"bill:{delivery.pk}:",
     )
-    projects = set(rows.values_list("project_id", flat=True).distinct())
+    projects: set[int | None] = set(rows.values_list("project_id", flat=True).distinct())
     rows.delete()
     return projects
 

@@ -81,7 +81,7 @@ class ReductionTargetForm(forms.ModelForm):
         fields = ["scope", "target_year", "reduction_percent", "absolute_target_t", "science_based", "notes"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("reduction_percent") is None and data.get("absolute_target_t") is None:
             raise forms.ValidationError("Give the target as a % reduction or as an absolute tCO2e level.")
         return data
@@ -110,7 +110,7 @@ class Scope3ScreeningRowForm(forms.Form):
     screened_on = forms.DateField(required=False, widget=DATE)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("included") and not (data.get("reason") or "").strip():
             raise forms.ValidationError("An excluded category needs a reason (ESRS E1 AR 46).")
         return data
@@ -142,7 +142,7 @@ class ContractualInstrumentForm(forms.ModelForm):
         return _check_evidence(self.cleaned_data.get("evidence_file"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for start, end in (("generation_start", "generation_end"), ("consumption_start", "consumption_end")):
             if data.get(start) and data.get(end) and data[end] < data[start]:
                 self.add_error(end, "The end is before the start.")
@@ -203,7 +203,7 @@ class OtherActivityRowForm(forms.ModelForm):
             self.fields["factor_zone"].initial = self.instance.factor.zone
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         scope, category = data.get("scope"), (data.get("category") or "").strip()
         if scope == 3 and category not in {str(n) for n in range(1, 16)}:
             self.add_error("category", "Scope 3 needs a category from 1 to 15.")
