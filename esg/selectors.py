@@ -23,10 +23,10 @@ from esg.models import (
     ReportingPeriod,
     ValueStatus,
 )
-from esg.periods import Period
 from greenesg.accounts.models import AuditLog, Organisation, Project
 from greenesg.footprint.models import LedgerDaily
 from greenesg.footprint.vocabulary import Method
+from greenesg.lib.periods import Period  # the shared model: never reads ESG's `end`, so report periods pass too
 
 VALUE_OBJECT_TYPE = "esg_value"
 # Status of a figure derived from the footprint ledger: it has no approval step of its own.

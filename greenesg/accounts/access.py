@@ -88,11 +88,9 @@ def capability_has(membership: Membership | None, capability: Capability) -> boo
     return membership is not None and capability in role_capabilities(membership.role)
 
 
-def member_can(
-    *, organisation: Organisation, user: AbstractBaseUser | AnonymousUser | None, capability: Capability
-) -> bool:
+def member_can(*, organisation: Organisation, user: User | AnonymousUser | None, capability: Capability) -> bool:
     """For services called outside a view (API, CLI, tasks): does this user hold the capability here?"""
-    if user is None:
+    if user is None or isinstance(user, AnonymousUser):  # no membership row either way
         return False
     membership = Membership.objects.filter(organisation=organisation, user_id=user.pk).first()
     return capability_has(membership, capability)

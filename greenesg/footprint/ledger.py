@@ -95,7 +95,8 @@ def ledger_frame(rows: Iterable[LedgerRow]) -> Any:
 
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+    # A list (pandas lists an iterable anyway): the stubs take a sequence of rows, not an iterable of TypedDicts.
+    frame = pd.DataFrame(list(rows), columns=list(LEDGER_COLUMNS))
     for column, empty in (("flags", []), ("attributes", {})):
         frame[column] = [
             json.dumps(v if v is not None else empty) if not isinstance(v, str) else v for v in frame[column]

@@ -332,8 +332,8 @@ def _memo_shares(rules: list[RuleSpec]) -> Any:
     return shares
 
 
-def _ledger_write(rows: list[dict[str, Any]]) -> None:
-    """Hand row dicts to the ledger writer as the frame it takes."""
+def _ledger_write(rows: list[ledger.LedgerRow]) -> None:
+    """Hand ledger rows to the ledger writer as the frame it takes."""
     if not rows:
         return
     frame = ledger.ledger_frame(rows)
