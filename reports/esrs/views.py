@@ -15,7 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from greenesg.accounts.access import OrgAccess, org_access_for_user
 from greenesg.accounts.models import Role
+from greenesg.lib.downloads import attachment_response
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, display_name
 from ingestion.storage import UploadTooLarge
@@ -171,7 +173,7 @@ def report_view(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> HttpResponse:
+def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> HttpResponseBase:
     access = _get_reports_access(request, org_slug)
     report = _get_report_for_user(access, pk)
     artifact = ReportArtifact.objects.filter(report=report, format=fmt).first()
@@ -180,11 +182,7 @@ def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> H
     data = report_services.artifact_verify(artifact)
     name = report_services.DOCUMENT_NAMES[ArtifactFormat(fmt)]
     filename = f"{access.organisation.slug}-{report.period}-v{report.version}-{name}"
-    response = FileResponse(
-        iter([data]), content_type=report_services.CONTENT_TYPES[fmt], as_attachment=True, filename=filename
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
+    response = attachment_response(data, filename=filename, content_type=report_services.CONTENT_TYPES[fmt])
     response["X-Content-SHA256"] = artifact.sha256
     return response
 
