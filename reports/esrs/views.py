@@ -194,16 +194,26 @@ def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> H
 @require_http_methods(["GET", "POST"])
 def settings_general(request: HttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=True)
-    instance = ReportingSettings.objects.filter(organisation=access.organisation).first()
-    instance = instance or ReportingSettings(organisation=access.organisation, legal_name=access.organisation.name)
-    form = report_forms.ReportingSettingsForm(request.POST or None, instance=instance)
+    stored = ReportingSettings.objects.filter(organisation=access.organisation).first()
+    # Show what is stored, nothing else: an unsaved object filled with the organisation's name and the
+    # model's NACE default made the page look configured while every report said it was not.
+    instance = stored or ReportingSettings(organisation=access.organisation, legal_name="", nace_code="")
+    form = report_forms.ReportingSettingsForm(
+        request.POST or None, instance=instance, suggested_legal_name=access.organisation.name
+    )
     if request.method == "POST" and form.is_valid():
         report_services.settings_object_save(
             instance=form.save(commit=False), user=request.user, organisation=access.organisation
         )
         messages.success(request, "Reporting settings saved.")
         return redirect("esrs-settings", org_slug=org_slug)
-    context = {"access": access, "form": form, "sections": SECTIONS, "breadcrumbs": _crumbs(access, ("Settings", None))}
+    context = {
+        "access": access,
+        "form": form,
+        "stored": stored,
+        "sections": SECTIONS,
+        "breadcrumbs": _crumbs(access, ("Settings", None)),
+    }
     return render(request, "reports/esrs/settings.html", context, status=400 if form.errors else 200)
 
 
