@@ -32,7 +32,9 @@ if MODE not in {"development", "production"}:
 PRODUCTION = MODE == "production"
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# Off unless asked for (DEBUG=1), also for `make run`: a newcomer must see our error pages, not Django's debug
+# page with settings and tracebacks.
+DEBUG = env_bool("DEBUG", default=False)
 _secret = env_secret("SECRET_KEY")
 if PRODUCTION:
     if not _secret:
@@ -341,9 +343,30 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # The live codecarbon endpoint carries its token in the URL path (codecarbon sends no header).
-    "filters": {"hide_tokens": {"()": "greenesg.logging.HideTokensFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["hide_tokens"]}},
+    "filters": {
+        "hide_tokens": {"()": "greenesg.logging.HideTokensFilter"},
+        "client_errors_one_line": {"()": "greenesg.logging.ClientErrorsWithoutTraceback"},
+        "skip_logged_client_errors": {"()": "greenesg.logging.SkipLoggedClientErrors"},
+    },
+    # Django's own format for the development server's request lines (redefined here to add the filter).
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["hide_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["hide_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint and fontTools narrate every layout step at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
+        # 403/404 are answers, not crashes: one line each, no traceback (greenesg/logging.py).
+        "django.request": {"filters": ["client_errors_one_line"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["skip_logged_client_errors"],
+        },
+    },
 }

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("esg.urls")),
 ]
 
+handler403 = "greenesg.views.permission_denied"
 handler404 = "greenesg.views.not_found"
 handler500 = "greenesg.views.server_error"

@@ -53,7 +53,7 @@ def _get_reports_access(request: HttpRequest, org_slug: str, *, manage: bool = F
     if access.role not in (Role.OFFICER, Role.AUDITOR):
         raise Http404("No such organisation")
     if manage and not access.can_manage:
-        raise PermissionDenied("Officers only")
+        raise PermissionDenied("Only officers enter report settings and generate or sign reports; auditors read them.")
     return access
 
 
