@@ -108,3 +108,16 @@ def test_the_development_server_does_not_repeat_client_errors():
 
     assert not server.filter(line(404)) and not server.filter(line(403))
     assert server.filter(line(200)) and server.filter(line(500))
+
+
+@pytest.mark.django_db
+def test_a_failed_csrf_check_is_the_styled_page_with_advice(caplog):
+    from django.test import Client
+
+    with caplog.at_level(logging.INFO):
+        response = Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "x", "password": "y"})
+    page = _page(response)
+    assert response.status_code == 403 and page.select_one("header.topbar a.brand")
+    assert "Reload the page and send the form again." in page.select_one("#reason").text
+    records = [r for r in caplog.records if r.name.startswith("django")]
+    assert len(records) == 1 and records[0].exc_info is None
