@@ -15,7 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_user, project_access_for_user
 from greenesg.accounts.models import Organisation, Project
 from greenesg.lib.csv_safe import safe_csv_response
+from greenesg.lib.downloads import attachment_response
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, UploadForm, display_name
 from ingestion.models import ImportJob, JobKind, JobOrigin
@@ -192,21 +194,15 @@ def import_rejected_csv(request: HttpRequest, org_slug: str, job_id: uuid.UUID) 
 
 @login_required
 @require_GET
-def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponse:
+def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponseBase:
     job = _get_job_for_user(request, org_slug, job_id)
     path = Path(storage.open_stored(job.stored_path)) if job.stored_path else None
     if path is None or not path.is_file():
         raise Http404("The original file is not stored for this import")
     # Never inline: the bytes are whatever the uploader sent (docs/security.md §5).
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=job.original_name or "import.csv",
-        content_type="application/octet-stream",
+    return attachment_response(
+        path.open("rb"), filename=job.original_name or "import.csv", content_type="application/octet-stream"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
