@@ -202,9 +202,22 @@ if EMBEDDED_BROKER:
         "store_processed": False,
     }
 else:
-    # Redis redelivers unacked messages after this timeout; it must exceed the longest import.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    # kombu's Redis transport with one guard: a Redis outage during a task must not stop the worker
+    # (greenesg/broker.py says why).
+    CELERY_BROKER_TRANSPORT = "greenesg.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Redis redelivers unacked messages after this timeout; it must exceed the longest import.
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # A Redis that is gone (host down, network cut) shows up as an error within seconds instead of a
+        # connection that hangs; keepalive notices a silently dropped TCP connection.
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep reconnecting for as long as the broker is down (Celery's default gives up after 100 attempts,
+# about 45 minutes, and the worker exits); a supervisor restarts a worker that dies for other reasons.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -215,6 +228,8 @@ CELERY_TASK_ROUTES = {"ingestion.tasks.*": {"queue": "ingest"}, "reports.tasks.*
 CELERY_TASK_TIME_LIMIT = 4 * 3600
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 3600 - 300
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# An acks_late task cannot acknowledge through a lost connection: stop it, and let redelivery or the
+# reconciler run it again once its lease has expired (the job claim keeps that to one effect).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
