@@ -29,7 +29,9 @@ class BrokerConnectionClosed(RedisConnectionError):
 
 class Channel(kombu_redis.Channel):
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
-        if self.connection.client is None:
+        # After a complete close the channel has no transport at all; after an interrupted one (Redis was
+        # down during the restore) it keeps a transport whose client is gone.
+        if self.connection is None or self.connection.client is None:
             raise BrokerConnectionClosed("the broker connection of this channel is closed")
         return super()._connparams(asynchronous=asynchronous)
 

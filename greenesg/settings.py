@@ -202,9 +202,10 @@ if EMBEDDED_BROKER:
         "store_processed": False,
     }
 else:
-    # kombu's Redis transport with one guard: a Redis outage during a task must not stop the worker
-    # (greenesg/broker.py says why).
-    CELERY_BROKER_TRANSPORT = "greenesg.broker:Transport"
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # kombu's Redis transport with one guard: a Redis outage during a task must not stop the worker
+        # (greenesg/broker.py says why).
+        CELERY_BROKER_TRANSPORT = "greenesg.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Redis redelivers unacked messages after this timeout; it must exceed the longest import.
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
@@ -255,10 +256,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 CACHE_URL = env_str("CACHE_URL", "")
-if CACHE_URL.startswith("redis://"):
+if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, turned into a cache miss while Redis is down (greenesg/cache.py).
+            "BACKEND": "greenesg.cache.DegradingRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": cache_key_prefix(DATABASES["default"]),
         }
@@ -319,6 +321,8 @@ SESSION_COOKIE_AGE = 10 * 3600
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes come over plain http from inside the deployment (compose, a load balancer's health check).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
