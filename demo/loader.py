@@ -16,8 +16,9 @@ from django.db import transaction
 
 from greenesg.accounts.models import Infrastructure, Membership, Organisation, Project, Role
 from greenesg.accounts.services import organisation_get_or_create, project_get_or_create
+from greenesg.lib.periods import add_months, month_start
 from ingestion import storage
-from ingestion.codecarbon.synthetic import generate_csv
+from ingestion.codecarbon.synthetic import RunProfile, generate_csv
 from ingestion.jobs import import_job_submit
 from ingestion.models import JobKind, JobOrigin
 from ingestion.process import import_job_process
@@ -35,6 +36,8 @@ class DemoProject:
     sites: tuple[str, ...]
     experiments: tuple[str, ...]
     runs: int
+    # How some experiments use their machines, so the efficiency advisor has something to find (issue 16).
+    profiles: tuple[tuple[str, RunProfile], ...] = ()
 
 
 DEMO_PROJECTS = (
@@ -47,6 +50,14 @@ DEMO_PROJECTS = (
         ("paris-office", "gcp-belgium"),
         ("baseline", "distilled", "lora-r8"),
         420,
+        # GPUs a quarter busy; batching (from the 9th month) cuts the time each run takes by more than two thirds.
+        (
+            (
+                "lora-r8",
+                RunProfile(gpu_utilization=22.0, duration_scale=0.7, changed_on=None, duration_scale_after=0.2),
+            ),
+            ("distilled", RunProfile(duration_scale=0.45)),
+        ),
     ),
     DemoProject(
         "recommender",
@@ -67,6 +78,7 @@ DEMO_PROJECTS = (
         ("aws-virginia",),
         ("integration-tests", "load-tests"),
         360,
+        (("load-tests", RunProfile(cpu_utilization=4.0)),),  # load generators left running with nothing to do
     ),
     DemoProject(
         "research-lab",
@@ -77,6 +89,7 @@ DEMO_PROJECTS = (
         ("stockholm-lab", "berlin-rack"),
         ("ablation", "sweep"),
         240,
+        (("sweep", RunProfile(ram_used_share=0.2)),),  # a fifth of the RAM ever used
     ),
 )
 DEMO_USERS = (("officer", Role.OFFICER), ("engineer", Role.ENGINEER), ("auditor", Role.AUDITOR))
@@ -88,7 +101,7 @@ def demo_start(today: dt.date) -> dt.datetime:
 
     Naive on purpose: codecarbon writes host-local timestamps without a zone.
     """
-    first = today.replace(day=1)
+    first = month_start(today)
     return dt.datetime(first.year - 1, first.month, 1)  # noqa: DTZ001
 
 
@@ -127,6 +140,7 @@ def demo_load(*, today: dt.date | None = None) -> list[str]:
             sites=spec.sites,
             experiments=spec.experiments,
             seed=len(spec.slug) * 101,
+            profiles=_profiles(spec, start),
         )
         stored = storage.store_chunks([content])
         submission = import_job_submit(
@@ -145,6 +159,7 @@ def demo_load(*, today: dt.date | None = None) -> list[str]:
             + ("" if submission.created else " (already loaded)")
         )
     lines.append(_demo_market_inputs(org, start.date()))
+    lines.append(_demo_advisor(projects, start))
     lines.extend(_optional_demo_data(org))
     return lines
 
@@ -197,6 +212,68 @@ def _demo_market_inputs(org: Organisation, first: dt.date) -> str:
         settings_object_save(instance=factor, user=None, organisation=org)
         created += 1
     return f"Market-based inputs: {created} added" + ("" if created else " (already loaded)")
+
+
+def _profiles(spec: DemoProject, start: dt.datetime) -> dict[str, RunProfile]:
+    """The project's run profiles; the batching change of lora-r8 happens eight months into the demo year."""
+    changed_on = _batching_day(start)
+    return {
+        name: RunProfile(**{**profile.__dict__, "changed_on": changed_on})
+        if profile.duration_scale_after != 1.0
+        else profile
+        for name, profile in spec.profiles
+    }
+
+
+def _batching_day(start: dt.datetime) -> dt.date:
+    return add_months(start.date().replace(day=1), 8)
+
+
+# Model review records for ml-training: one model per experiment. Distilled and LoRA/int8 were tried in the first
+# months only, so the full model is the one in use and the advisor can propose the quantized variant, whose
+# accuracy is within the project's 1 % tolerance (the distilled model's is not).
+DEMO_MODELS = {
+    "baseline": ("bert-large", 0.912),
+    "distilled": ("distilbert-base", 0.887),
+    "lora-r8": ("bert-large-lora-int8", 0.906),
+}
+
+
+def _demo_advisor(projects: list[Project], start: dt.datetime) -> str:
+    from greenesg.footprint.models import LedgerEntry, Source
+    from steering.models import Recommendation, RecommendationStatus, RunModel, RunModelSource
+    from steering.recommendations import recommendation_status_set, recommendations_refresh
+
+    ml = next(p for p in projects if p.slug == "ml-training")
+    trial_end = start.date() + dt.timedelta(days=120)
+    for entry in LedgerEntry.objects.filter(project=ml, source=Source.CODECARBON).values("run_id", "experiment", "day"):
+        model, accuracy = DEMO_MODELS.get(entry["experiment"], (None, 0.0))
+        if model is None or (entry["experiment"] != "baseline" and entry["day"] > trial_end):
+            continue
+        RunModel.objects.get_or_create(
+            project=ml,
+            run_id=entry["run_id"],
+            defaults={
+                "model": model,
+                "metric_name": "accuracy",
+                "metric_value": accuracy,
+                "higher_is_better": True,
+                "source": RunModelSource.API,
+            },
+        )
+    found = sum(len(recommendations_refresh(project=project)) for project in projects)
+    # One recommendation carried through: the GPU batching of lora-r8, done the day the runs got shorter.
+    gpu = Recommendation.objects.filter(project=ml, detector="gpu_underuse", subject="lora-r8").first()
+    if gpu is not None and gpu.status == RecommendationStatus.OPEN:
+        gpu = recommendation_status_set(
+            recommendation=gpu,
+            status=RecommendationStatus.DONE,
+            reason="Batched the LoRA fine-tuning jobs (demo)",
+            actor=None,
+        )
+        done = dt.datetime.combine(_batching_day(start), dt.time(9, 0), tzinfo=dt.UTC)
+        Recommendation.objects.filter(pk=gpu.pk).update(done_at=done, status_changed_at=done)
+    return f"Efficiency advisor: {found} open recommendation(s)"
 
 
 def _optional_demo_data(org: Organisation) -> list[str]:

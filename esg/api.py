@@ -25,7 +25,7 @@ from esg.accessibility import ReportError
 from esg.catalogue import catalogue
 from esg.models import AccessibilityReport, FactorSetChangeRequest, MetricValue, ModelReview
 from esg.periods import InvalidPeriod, Period, period_current, period_parse
-from greenesg.accounts.access import OrgAccess, org_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access, error_body
 from greenesg.footprint.models import FactorKind
@@ -63,10 +63,10 @@ def _no_token(request: Request) -> None:
         raise exceptions.PermissionDenied("Project tokens may only post accessibility reports and review records.")
 
 
-def _org(request: Request, org_slug: str, *, write: bool = False) -> OrgAccess:
+def _org(request: Request, org_slug: str, *, write: Capability | None = None) -> OrgAccess:
     _no_token(request)
     access = org_access_for_user(request.user, org_slug)
-    if not access.can_read_audit_log or (write and not access.can_manage):
+    if not access.can(Capability.VIEW_ESG) or (write is not None and not access.can(write)):
         raise exceptions.PermissionDenied("Officers write organisation ESG data; auditors read it.")
     return access
 
@@ -156,7 +156,7 @@ class ValuesView(APIView):
         responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, org_slug: str) -> Response:
-        access = _org(request, org_slug, write=True)
+        access = _org(request, org_slug, write=Capability.MANAGE_ESG)
         body = ValuesIn(data=request.data)
         body.is_valid(raise_exception=True)
         period = _period(body.validated_data["period"])
@@ -186,7 +186,7 @@ class ValueDecisionView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, org_slug: str, pk: int, action: str) -> Response:
-        access = _org(request, org_slug, write=True)
+        access = _org(request, org_slug, write=Capability.APPROVE_VALUES)
         value = get_object_or_404(MetricValue, pk=pk, organisation=access.organisation)
         reason = str((request.data or {}).get("reason", "")) if isinstance(request.data, dict) else ""
         try:
@@ -208,7 +208,7 @@ class PeriodActionView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, org_slug: str, period: str, action: str) -> Response:
-        access = _org(request, org_slug, write=True)
+        access = _org(request, org_slug, write=Capability.MANAGE_ESG)
         the_period = _period(period)
         reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
         service = services.period_close if action == "close" else services.period_reopen
@@ -407,7 +407,7 @@ class FactorSetChangesView(APIView):
         responses={201: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, org_slug: str) -> Response:
-        access = _org(request, org_slug, write=True)
+        access = _org(request, org_slug, write=Capability.MANAGE_FACTORS)
         body = FactorSetChangeIn(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -428,7 +428,7 @@ class FactorSetDecisionView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, org_slug: str, pk: int, action: str) -> Response:
-        access = _org(request, org_slug, write=True)
+        access = _org(request, org_slug, write=Capability.MANAGE_FACTORS)
         change = get_object_or_404(FactorSetChangeRequest, pk=pk, organisation=access.organisation)
         reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
         service = services.factor_set_change_approve if action == "approve" else services.factor_set_change_reject

@@ -21,6 +21,7 @@ from esg import services
 from esg.models import EsgSettings, MetricValue, ModelReview
 from esg.periods import Period, period_current
 from greenesg.accounts.models import Membership, Organisation, Project, Role
+from greenesg.lib.periods import month_start
 
 # Left out of the latest quarter, so the completeness panel has something to show.
 MISSING_LATEST = ("S1-16.highest_remuneration", "S1-16.median_remuneration", "G1-5.political_contributions_eur")
@@ -182,7 +183,7 @@ def _lighthouse(url: str, when: dt.datetime, score: float) -> dict[str, Any]:
 
 
 def _reports(organisation: Organisation, projects: list[Project], today: dt.date) -> None:
-    base = dt.datetime.combine(today.replace(day=1), dt.time(6), tzinfo=dt.UTC)
+    base = dt.datetime.combine(month_start(today), dt.time(6), tzinfo=dt.UTC)
     for months_back in (5, 3, 1):
         when = base - dt.timedelta(days=30 * months_back)
         bodies = [(projects[0], _axe(f"https://{projects[0].slug}.demo.test/", when, serious=months_back))]

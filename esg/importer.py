@@ -234,7 +234,7 @@ def _invoice(
         errors.append(
             CellError("payment_date", f"{paid} is before the term start {start}", number, cells["payment_date"])
         )
-    elif not period.start <= paid < period.end:
+    elif not period.contains(paid):
         errors.append(
             CellError("payment_date", f"{paid} is outside the period {period.key}", number, cells["payment_date"])
         )

@@ -26,11 +26,12 @@ from esg.models import (
 from esg.periods import Period
 from greenesg.accounts.models import AuditLog, Organisation, Project
 from greenesg.footprint.models import LedgerDaily
+from greenesg.footprint.vocabulary import Method
 
 VALUE_OBJECT_TYPE = "esg_value"
 # Status of a figure derived from the footprint ledger: it has no approval step of its own.
 LEDGER_STATUS = "computed"
-ESTIMATED_METHODS = ("modelled", "extrapolated", "spend-based")
+ESTIMATED_METHODS = (Method.MODELLED, Method.EXTRAPOLATED, Method.SPEND_BASED)
 
 
 def value_object_id(period: str, code: str) -> str:
@@ -240,7 +241,7 @@ def trends(organisation: Organisation, period: Period, count: int = 4) -> dict[s
 
 def _ledger(organisation: Organisation, period: Period) -> QuerySet[LedgerDaily]:
     return LedgerDaily.objects.filter(
-        organisation=organisation, day__gte=period.start, day__lt=period.end, in_inventory=True
+        organisation=organisation, day__gte=period.start, day__lt=period.end_exclusive, in_inventory=True
     )
 
 
@@ -341,7 +342,7 @@ def budget_cell(project: Project, period: Period, used_location_kg: float, used_
 
 def project_scorecard(project: Project, period: Period) -> Scorecard:
     card = Scorecard(project=project, period=period, approved_regions=approved_regions(project.organisation))
-    daily = LedgerDaily.objects.filter(project=project, day__gte=period.start, day__lt=period.end)
+    daily = LedgerDaily.objects.filter(project=project, day__gte=period.start, day__lt=period.end_exclusive)
     by_source = dict(daily.values_list("source").annotate(kwh=Sum("energy_facility_kwh")))
     # codecarbon task rows repeat their run's energy, so only run rows count as measured.
     card.codecarbon_kwh, card.billed_kwh = by_source.get("codecarbon") or 0.0, by_source.get("billing") or 0.0
@@ -367,7 +368,7 @@ def project_scorecard(project: Project, period: Period) -> Scorecard:
         card.approved_share = formulas.share(inside, card.used_kg)
     used_market = sum(row["mkt"] or 0.0 for row in inventory)
     card.budget = budget_cell(project, period, card.used_kg, used_market)
-    end = dt.datetime.combine(period.end, dt.time.min, tzinfo=dt.UTC)
+    end = dt.datetime.combine(period.end_exclusive, dt.time.min, tzinfo=dt.UTC)
     card.accessibility = list(project.accessibility_reports.filter(tested_at__lt=end)[:10])
     card.reviews = list(project.model_reviews.all()[:10])
     return card

@@ -43,7 +43,8 @@ from esg.selectors import (
     value_object_id,
 )
 from esg.validation import CellError, values_validate
-from greenesg.accounts.models import Membership, Organisation, Project, Role
+from greenesg.accounts.access import Capability, member_can
+from greenesg.accounts.models import Organisation, Project
 from greenesg.accounts.services import audit_log_write
 from greenesg.footprint.models import EmissionFactorSet, FactorSetStatus
 from greenesg.footprint.services import factor_set_version_create
@@ -61,11 +62,9 @@ class InvalidValues(Exception):
         self.errors = errors
 
 
-def _require_officer(organisation: Organisation, actor: AbstractBaseUser | None, doing: str) -> None:
-    if (
-        actor is None
-        or not Membership.objects.filter(organisation=organisation, user_id=actor.pk, role=Role.OFFICER).exists()
-    ):
+def _require(organisation: Organisation, actor: AbstractBaseUser | None, needed: Capability, doing: str) -> None:
+    # Checked here as well as in the views: the API, imports and commands reach these services directly.
+    if not member_can(organisation=organisation, user=actor, capability=needed):
         raise PermissionDenied(f"Only officers can {doing}.")
 
 
@@ -162,7 +161,7 @@ def metric_values_submit(
     decimal_comma: bool = False,
 ) -> list[MetricValue]:
     """Validate a period's cells (all or nothing) and store the changed ones as submitted."""
-    _require_officer(organisation, actor, "enter ESG values")
+    _require(organisation, actor, Capability.MANAGE_ESG, "enter ESG values")
     _require_open(organisation, period)
     result = values_validate(
         cells, existing=existing_floats(organisation, [period.key]).get(period.key, {}), decimal_comma=decimal_comma
@@ -210,7 +209,7 @@ def _decide(value: MetricValue, actor: AbstractBaseUser, status: str, reason: st
 
 @transaction.atomic
 def metric_value_approve(*, value: MetricValue, actor: AbstractBaseUser) -> MetricValue:
-    _require_officer(value.organisation, actor, "approve ESG values")
+    _require(value.organisation, actor, Capability.APPROVE_VALUES, "approve ESG values")
     if value.submitted_by_id == actor.pk:
         raise PermissionDenied("You submitted this value; another officer must approve it (four-eyes).")
     _require_open(value.organisation, period_parse(value.period))
@@ -221,7 +220,7 @@ def metric_value_approve(*, value: MetricValue, actor: AbstractBaseUser) -> Metr
 
 @transaction.atomic
 def metric_value_reject(*, value: MetricValue, actor: AbstractBaseUser, reason: str) -> MetricValue:
-    _require_officer(value.organisation, actor, "reject ESG values")
+    _require(value.organisation, actor, Capability.APPROVE_VALUES, "reject ESG values")
     reason = _require_reason(reason, "A rejection")
     _require_open(value.organisation, period_parse(value.period))
     if value.status != ValueStatus.SUBMITTED:
@@ -231,7 +230,7 @@ def metric_value_reject(*, value: MetricValue, actor: AbstractBaseUser, reason: 
 
 @transaction.atomic
 def metric_value_delete(*, value: MetricValue, actor: AbstractBaseUser, reason: str) -> None:
-    _require_officer(value.organisation, actor, "delete ESG values")
+    _require(value.organisation, actor, Capability.MANAGE_ESG, "delete ESG values")
     reason = _require_reason(reason, "A deletion")
     _require_open(value.organisation, period_parse(value.period))
     before = value.snapshot()
@@ -261,7 +260,7 @@ def period_close(
     *, organisation: Organisation, period: Period, actor: AbstractBaseUser, reason: str = ""
 ) -> ReportingPeriod:
     """Close a period (a year also locks its quarters). Values awaiting approval block the close."""
-    _require_officer(organisation, actor, "close periods")
+    _require(organisation, actor, Capability.MANAGE_ESG, "close periods")
     _require_open(organisation, period)
     pending = _pending_count(organisation, period)
     if pending:
@@ -288,7 +287,7 @@ def period_close(
 def period_reopen(
     *, organisation: Organisation, period: Period, actor: AbstractBaseUser, reason: str
 ) -> ReportingPeriod:
-    _require_officer(organisation, actor, "reopen periods")
+    _require(organisation, actor, Capability.MANAGE_ESG, "reopen periods")
     reason = _require_reason(reason, "Reopening a period")
     row = (
         ReportingPeriod.objects.select_for_update()
@@ -386,7 +385,7 @@ def metric_values_import(
     period: Period | None = None,
 ) -> ImportOutcome:
     """Import an HR (metrics) or AP-ledger file, all or nothing. A refused file is audited too."""
-    _require_officer(organisation, actor, "import ESG values")
+    _require(organisation, actor, Capability.MANAGE_ESG, "import ESG values")
     data = file.read(importer.MAX_IMPORT_BYTES + 1)
     outcome = ImportOutcome(kind=kind, sha256=hashlib.sha256(data).hexdigest())
     try:
@@ -416,7 +415,7 @@ def metric_values_import(
 def esg_settings_update(
     *, organisation: Organisation, actor: AbstractBaseUser, approved_regions: list[str]
 ) -> EsgSettings:
-    _require_officer(organisation, actor, "change ESG settings")
+    _require(organisation, actor, Capability.MANAGE_ESG, "change ESG settings")
     row, _ = EsgSettings.objects.select_for_update().get_or_create(organisation=organisation)
     cleaned = sorted({region.strip() for region in approved_regions if region.strip()})
     before = {"approved_regions": list(row.approved_regions)}
@@ -569,7 +568,7 @@ def factor_set_change_submit(
     """Load a new version of the organisation's own factor set as *pending*: factor lookups use active sets only,
     so nothing changes until a second officer approves, and then only for this organisation (its set overrides
     the global factors of the same zone and year; global sets change only by `manage.py factor_set_global`)."""
-    _require_officer(organisation, actor, "propose factor-set changes")
+    _require(organisation, actor, Capability.MANAGE_FACTORS, "propose factor-set changes")
     reason = _require_reason(reason, "A factor-set change")
     if not factors:
         raise EsgConflict("A factor-set version needs at least one factor.")
@@ -601,7 +600,7 @@ def factor_set_change_submit(
 
 
 def _decision_check(request: FactorSetChangeRequest, actor: AbstractBaseUser, doing: str) -> None:
-    _require_officer(request.organisation, actor, doing)
+    _require(request.organisation, actor, Capability.MANAGE_FACTORS, doing)
     if request.status != ChangeStatus.PENDING:
         raise EsgConflict(f"This change request is already {request.status}.")
 

@@ -25,7 +25,7 @@ from esg.forms import ImportForm, MetricValuesForm, ReasonForm, ReviewForm, Sett
 from esg.importer import AP_COLUMNS, metrics_template_header
 from esg.models import FactorSetChangeRequest, MetricValue
 from esg.periods import InvalidPeriod, Period, period_current, period_parse
-from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
 
 TREND_CHARTS = (
     ("E", "Total GHG emissions", "tCO2e", ("E1-6.total_location_t", "E1-6.total_market_t")),
@@ -50,14 +50,14 @@ class BadRequest(Exception):
 
 def _reader(request: HttpRequest, org_slug: str) -> OrgAccess:
     access = org_access_for_user(request.user, org_slug)
-    if not access.can_read_audit_log:
+    if not access.can(Capability.VIEW_ESG):
         raise PermissionDenied("Organisation ESG data is for officers and auditors.")
     return access
 
 
-def _officer(request: HttpRequest, org_slug: str) -> OrgAccess:
+def _writer(request: HttpRequest, org_slug: str, needed: Capability = Capability.MANAGE_ESG) -> OrgAccess:
     access = org_access_for_user(request.user, org_slug)
-    if not access.can_manage:
+    if not access.can(needed):
         raise PermissionDenied("Only officers can change ESG data.")
     return access
 
@@ -142,7 +142,7 @@ def esg_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _writer(request, org_slug)
     the_period = period_parse(period)
     org = access.organisation
     stored = selectors.stored_values(org, the_period.key)
@@ -197,7 +197,7 @@ def esg_metric(request: HttpRequest, org_slug: str, period: str, code: str) -> H
         return _bad(request, f"{code!r} is not an organisation metric of the catalogue.")
     inputs = [rows[c] for c in row.metric.inputs]
     history = selectors.value_history(access.organisation, the_period.key, code)
-    can_decide = access.can_manage and row.record is not None and row.record.status == "submitted"
+    can_decide = access.can(Capability.APPROVE_VALUES) and row.record is not None and row.record.status == "submitted"
     return render(
         request,
         "esg/metric.html",
@@ -223,7 +223,7 @@ def esg_metric(request: HttpRequest, org_slug: str, period: str, code: str) -> H
 @login_required
 @require_POST
 def esg_value_decide(request: HttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _writer(request, org_slug, Capability.MANAGE_ESG if action == "delete" else Capability.APPROVE_VALUES)
     value = get_object_or_404(MetricValue, pk=pk, organisation=access.organisation)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -244,7 +244,7 @@ def esg_value_decide(request: HttpRequest, org_slug: str, pk: int, action: str) 
 
 
 def _period_action(request: HttpRequest, org_slug: str, period: str, close: bool) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _writer(request, org_slug)
     the_period = period_parse(period)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -272,7 +272,7 @@ def esg_period_reopen(request: HttpRequest, org_slug: str, period: str) -> HttpR
 
 @login_required
 def esg_import(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _writer(request, org_slug)
     form = ImportForm(request.POST or None, request.FILES or None)
     outcome = None
     if request.method == "POST" and form.is_valid():
@@ -356,7 +356,7 @@ def esg_export(request: HttpRequest, org_slug: str, period: str) -> HttpResponse
 
 @login_required
 def esg_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _writer(request, org_slug)
     current = selectors.approved_regions(access.organisation)
     form = SettingsForm(request.POST or None, initial={"approved_regions": "\n".join(current)})
     if request.method == "POST" and form.is_valid():
@@ -392,7 +392,7 @@ def esg_factor_requests(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def esg_factor_request_decide(request: HttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _writer(request, org_slug, Capability.MANAGE_FACTORS)
     change = get_object_or_404(FactorSetChangeRequest, pk=pk, organisation=access.organisation)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -421,7 +421,7 @@ def _scorecard_context(access: ProjectAccess, period: Period, form: ReviewForm) 
         "card": card,
         "form": form,
         "rows": selectors.project_scorecard_rows(card),
-        "can_record": access.can_ingest,
+        "can_record": access.can(Capability.WRITE_PROJECT_DATA),
         "region_rows": sorted(card.region_kg.items(), key=lambda item: -item[1]),
         "breadcrumbs": [
             {"label": org.name, "url": reverse("org-overview", args=[org.slug])},
@@ -440,7 +440,7 @@ def esg_scorecard(request: HttpRequest, org_slug: str, project_slug: str) -> Htt
         return _bad(request, str(exc))
     form = ReviewForm(request.POST or None, initial={"reviewed_on": timezone.localdate()})
     if request.method == "POST":
-        if not access.can_ingest:
+        if not access.can(Capability.WRITE_PROJECT_DATA):
             raise PermissionDenied("Auditors are read-only.")
         if form.is_valid():
             data = form.cleaned_data

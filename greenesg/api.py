@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from greenesg.accounts.access import ProjectAccess, project_access_for_user
+from greenesg.accounts.access import Capability, ProjectAccess, project_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 
 _CODES = {
@@ -167,7 +167,7 @@ def api_project_access(request: Request, org_slug: str, project_slug: str, *, wr
             raise exceptions.NotFound("Not found.")
         return project
     access: ProjectAccess = project_access_for_user(request.user, org_slug, project_slug)
-    if write and not access.can_ingest:
+    if write and not access.can(Capability.WRITE_PROJECT_DATA):
         raise exceptions.PermissionDenied("Your role cannot import into this project.")
     return access.project
 

@@ -3,7 +3,7 @@
 ``/healthz`` answers as long as the process serves requests and touches nothing else: a database or
 Redis outage must not make an orchestrator restart healthy web processes. ``/readyz`` checks what a
 request needs — the database, the broker that carries import and report jobs, and the file storage
-uploads are written to — and answers 503 naming the failed ones. Both are unauthenticated, so they
+uploads and reports are written to — and answers 503 naming the failed ones. Both are unauthenticated, so they
 name the component and never the error (which could show host names); the error goes to the log.
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -38,10 +39,21 @@ def _broker() -> None:
         connection.default_channel  # noqa: B018 - opening the channel is the check
 
 
-def _storage() -> None:
+def _writable(folder: Path) -> None:
     # Write and remove a probe file: a read-only or vanished (NFS) volume fails here, not on the next upload.
-    with tempfile.NamedTemporaryFile(dir=Path(settings.MEDIA_ROOT), prefix=".readyz-"):
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".readyz-"):
         pass
+
+
+def _storage() -> None:
+    # MEDIA_ROOT holds report files and evidence; the "imports" storage holds uploads waiting for a worker
+    # (a folder, by default under MEDIA_ROOT, or an object store).
+    _writable(Path(settings.MEDIA_ROOT))
+    imports = storages["imports"]
+    if isinstance(imports, FileSystemStorage):
+        _writable(Path(imports.location))
+    else:
+        imports.exists(".readyz")  # one request: the object store answers (no write, probes are frequent)
 
 
 CHECKS: dict[str, Callable[[], None]] = {"database": _database, "broker": _broker, "storage": _storage}

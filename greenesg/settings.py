@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_prometheus",
     "greenesg.accounts",
     "greenesg.footprint",
     "steering",
@@ -69,6 +70,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times every request, per view (docs/operations.md §10).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "greenesg.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "greenesg.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "greenesg.urls"
@@ -157,8 +162,17 @@ if not PRODUCTION:
 # User uploads live outside the static root so the PDF fetcher (which allows static files only)
 # can never reach them.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploads waiting for a worker (ingestion/storage.py, docs/operations.md §9). Several machines share them
+# through one volume (IMPORTS_STORAGE_LOCATION) or any Django storage backend (IMPORTS_STORAGE_BACKEND, for
+# example "storages.backends.s3.S3Storage" from django-storages, configured by its own AWS_* settings).
+# Without a location the files follow MEDIA_ROOT.
+_imports_location = env_str("IMPORTS_STORAGE_LOCATION", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "imports": {
+        "BACKEND": env_str("IMPORTS_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": _imports_location} if _imports_location else {},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -226,6 +240,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in our own rows, not in a result backend
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"ingestion.tasks.*": {"queue": "ingest"}, "reports.tasks.*": {"queue": "reports"}}
+CELERY_QUEUE_NAMES = ("ingest", "reports", CELERY_TASK_DEFAULT_QUEUE)  # measured by /metrics
 CELERY_TASK_TIME_LIMIT = 4 * 3600
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 3600 - 300
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -350,13 +365,39 @@ WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "greenesg@localhost")
 
+# One line per record on stdout; LOG_FORMAT=json writes JSON objects (python-json-logger) for log collectors.
+# Every record carries request_id, task_id and job_id (greenesg/observability.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # The live codecarbon endpoint carries its token in the URL path (codecarbon sends no header).
-    "filters": {"hide_tokens": {"()": "greenesg.logging.HideTokensFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["hide_tokens"]}},
+    "filters": {
+        # The live codecarbon endpoint carries its token in the URL path (codecarbon sends no header).
+        "hide_tokens": {"()": "greenesg.logging.HideTokensFilter"},
+        "context": {"()": "greenesg.observability.ContextFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "name", "message", "request_id", "task_id", "job_id"],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["hide_tokens", "context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint and fontTools narrate every layout step at INFO.
     "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
 }
+
+# Prometheus metrics at /metrics (greenesg/observability.py): loopback by default, or a bearer token.
+METRICS_TOKEN = env_secret("METRICS_TOKEN") or ""
+METRICS_ALLOWED_IPS = [net.strip() for net in env_str("METRICS_ALLOWED_IPS", "127.0.0.1/32,::1/128").split(",")]

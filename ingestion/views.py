@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from greenesg.accounts.access import ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_user, project_access_for_user
 from greenesg.accounts.models import Organisation, Project
 from greenesg.lib.csv_safe import safe_csv_response
 from ingestion import storage
@@ -43,7 +43,7 @@ def _get_project_for_user(request: HttpRequest, org_slug: str, project_slug: str
 
 def _get_project_for_ingest(request: HttpRequest, org_slug: str, project_slug: str) -> ProjectAccess:
     access = _get_project_for_user(request, org_slug, project_slug)  # 404 first: never reveal existence
-    if not access.can_ingest:
+    if not access.can(Capability.WRITE_PROJECT_DATA):
         raise PermissionDenied("Your role cannot import into this project.")
     return access
 
@@ -51,7 +51,7 @@ def _get_project_for_ingest(request: HttpRequest, org_slug: str, project_slug: s
 def _get_job_for_user(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> ImportJob:
     org = org_access_for_user(request.user, org_slug)
     jobs = ImportJob.objects.select_related("project", "organisation").filter(organisation=org.organisation)
-    if not org.sees_whole_org:
+    if not org.can(Capability.VIEW_WHOLE_ORG):
         jobs = jobs.filter(project__in=org.visible_projects())
     job = jobs.filter(pk=job_id).first()
     if job is None:
@@ -220,7 +220,7 @@ def project_imports(request: HttpRequest, org_slug: str, project_slug: str) -> H
         "organisation": organisation,
         "project": project,
         "page": page,
-        "can_ingest": access.can_ingest,
+        "can_ingest": access.can(Capability.WRITE_PROJECT_DATA),
         "breadcrumbs": _crumbs(organisation, project, {"label": "Imports"}),
     }
     return render(request, "ingestion/project_imports.html", context)

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from greenesg.accounts.access import project_access_for_user
+from greenesg.accounts.access import Capability, project_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access
 from ingestion.models import ImportJob, JobStatus
@@ -57,9 +57,9 @@ def _project(
             raise exceptions.PermissionDenied("Budgets are set by officers (browser session), not with a token.")
         return project, f"token {request.auth.prefix}"
     access = project_access_for_user(request.user, org_slug, project_slug)
-    if manage and not access.org.can_manage:
+    if manage and not access.can(Capability.MANAGE_BUDGETS):
         raise exceptions.PermissionDenied("Only officers can set budgets.")
-    if write and not access.can_ingest:
+    if write and not access.can(Capability.WRITE_PROJECT_DATA):
         raise exceptions.PermissionDenied("Your role is read-only for this project.")
     return access.project, ""
 
@@ -129,7 +129,21 @@ def budget_payload(
         "run_limit_kg": item.run_limit_kg,
         "run": run,
         "verdict": status.verdict,
+        # A budget at risk comes with the advisor's best open idea for this project (None otherwise).
+        "top_recommendation": _top_recommendation(item.project)
+        if status.verdict == budget.VERDICT_FAIL or status.projected_over
+        else None,
     }
+
+
+def _top_recommendation(project: Project) -> dict[str, Any] | None:
+    from steering.recommendations import recommendation_payload, recommendation_top
+
+    top = recommendation_top(project=project)
+    if top is None:
+        return None
+    payload = recommendation_payload(top)
+    return {key: payload[key] for key in ("id", "title", "action", "saving_per_month")}
 
 
 class ProjectBudgetView(APIView):
@@ -389,3 +403,29 @@ class RunModelView(APIView):
                 "higher_is_better": item.higher_is_better,
             }
         )
+
+
+class RecommendationsView(APIView):
+    @extend_schema(
+        summary="The efficiency advisor's recommendations for a project, largest saving first",
+        tags=["steering"],
+        description="Each with its estimated saving per month (kWh, location- and market-based kgCO2e, cost when "
+        "billed), method, assumptions, evidence (ledger record ids), status and, once done, the realised reduction "
+        "with its 95 % interval. `status` filters (open, accepted, done, dismissed).",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["open", "accepted", "done", "dismissed"]),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, org_slug: str, project_slug: str) -> Response:
+        from steering.models import RecommendationStatus
+        from steering.recommendations import recommendation_list, recommendation_payload
+
+        project, _ = _project(request, org_slug, project_slug)
+        status = request.query_params.get("status")
+        items = recommendation_list(project=project)
+        if status is not None:
+            if status not in RecommendationStatus.values:
+                raise InvalidInput("status must be one of open, accepted, done, dismissed.")
+            items = items.filter(status=status)
+        return Response({"project": str(project), "recommendations": [recommendation_payload(i) for i in items]})

@@ -21,5 +21,10 @@ urlpatterns = [
         api.RunModelView.as_view(),
         name="api-run-model",
     ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/recommendations",
+        api.RecommendationsView.as_view(),
+        name="api-project-recommendations",
+    ),
     path("advice/regions", api.RegionAdviceView.as_view(), name="api-advice-regions"),
 ]

@@ -12,6 +12,7 @@ class SteeringConfig(AppConfig):
     def ready(self) -> None:
         # Ingestion knows no feature app: the budget check after each import is a hook registered here.
         from ingestion.hooks import after_import_register
-        from steering.tasks import budget_check_after_import_hook
+        from steering.tasks import budget_check_after_import_hook, recommendations_after_import_hook
 
+        after_import_register(recommendations_after_import_hook)  # first, so a budget alert sees fresh advice
         after_import_register(budget_check_after_import_hook)

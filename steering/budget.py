@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from greenesg.lib import periods
+from greenesg.lib.periods import InvalidPeriod, Period
+
+__all__ = ["InvalidPeriod", "Period", "period_parse"]
 
 # Notification thresholds, in percent of the budget (issue 5: 50, 80 and 100 %).
 THRESHOLDS: tuple[int, ...] = (50, 80, 100)
@@ -18,61 +22,20 @@ THRESHOLDS: tuple[int, ...] = (50, 80, 100)
 VERDICT_PASS = "pass"  # noqa: S105 (a verdict, not a password)
 VERDICT_FAIL = "fail"
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
-_YEAR = re.compile(r"^(\d{4})$")
-
-
-class InvalidPeriod(ValueError):
-    """A period key that is not YYYY, YYYY-Qn or YYYY-MM."""
-
-
-@dataclass(frozen=True)
-class Period:
-    key: str  # canonical: "2026", "2026-Q4", "2026-11"
-    kind: str  # "year", "quarter" or "month"
-    start: dt.date
-    end: dt.date  # inclusive
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def contains(self, day: dt.date) -> bool:
-        return self.start <= day <= self.end
+# Budgets run over calendar months, quarters and years (no fiscal shift: a CI gate speaks calendar).
+_KINDS = (periods.MONTH, periods.QUARTER, periods.YEAR)
+_MESSAGES = {
+    "form": "period must look like 2026 (year), 2026-Q4 (quarter) or 2026-11 (month), not {text!r}",
+    "month": "month must be 01 to 12 in {text!r}",
+}
 
 
 def period_parse(text: str) -> Period:
     """Parse "2026-11" (month), "2026-Q4" (quarter) or "2026" (year); raise InvalidPeriod otherwise."""
     value = (text or "").strip()
     if value.startswith("0000"):  # every form starts with the year, and there is no year 0 (a 500 before)
-        raise InvalidPeriod(f"the year must be 0001 or later, not {value[:4]!r}")
-    if match := _MONTH.match(value):
-        year, month = int(match[1]), int(match[2])
-        if not 1 <= month <= 12:
-            raise InvalidPeriod(f"month must be 01 to 12 in {value!r}")
-        last = calendar.monthrange(year, month)[1]
-        return Period(f"{year:04d}-{month:02d}", "month", dt.date(year, month, 1), dt.date(year, month, last))
-    if match := _QUARTER.match(value):
-        year, quarter = int(match[1]), int(match[2])
-        first_month = 3 * quarter - 2
-        last_month = first_month + 2
-        last = calendar.monthrange(year, last_month)[1]
-        return Period(
-            f"{year:04d}-Q{quarter}", "quarter", dt.date(year, first_month, 1), dt.date(year, last_month, last)
-        )
-    if match := _YEAR.match(value):
-        year = int(match[1])
-        return Period(f"{year:04d}", "year", dt.date(year, 1, 1), dt.date(year, 12, 31))
-    raise InvalidPeriod(f"period must look like 2026 (year), 2026-Q4 (quarter) or 2026-11 (month), not {value!r}")
-
-
-def period_containing(day: dt.date, kind: str) -> Period:
-    if kind == "month":
-        return period_parse(f"{day.year:04d}-{day.month:02d}")
-    if kind == "quarter":
-        return period_parse(f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}")
-    return period_parse(f"{day.year:04d}")
+        raise InvalidPeriod(f"the year must be 0001 or later, not {value[:4]!r}", code="year")
+    return periods.period_parse(value, kinds=_KINDS, messages=_MESSAGES)
 
 
 def elapsed_days(period: Period, today: dt.date) -> int:

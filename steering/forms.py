@@ -50,6 +50,19 @@ class ProjectSteeringForm(forms.Form):
     functional_unit = forms.CharField(
         required=False, max_length=100, help_text='SCI functional unit, e.g. "training run" or "1,000 inferences".'
     )
+    non_production = forms.BooleanField(
+        required=False,
+        label="Non-production environment",
+        help_text="Development, test or staging: the advisor proposes scheduling compute billed around the clock.",
+    )
+    quality_tolerance_percent = forms.FloatField(
+        required=False,
+        initial=1.0,
+        min_value=0.0,
+        max_value=50.0,
+        label="Model quality tolerance (%)",
+        help_text="How much worse a model's quality metric may be (relative) and still be proposed as good enough.",
+    )
 
     def clean_webhook_url(self) -> str:
         # Refuses internal literal addresses, plain http where https is required and hosts off the allow-list;

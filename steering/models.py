@@ -7,6 +7,7 @@ None of these rows is ever added to the inventory: budgets and SCI read it, avoi
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from greenesg.accounts.models import Organisation, Project
@@ -88,6 +89,16 @@ class ProjectSteering(models.Model):
     )
     functional_unit = models.CharField(
         max_length=100, blank=True, help_text='The SCI functional unit, e.g. "training run" or "1,000 inferences".'
+    )
+    non_production = models.BooleanField(
+        default=False,
+        help_text="A development, test or staging environment: the advisor proposes scheduling compute that runs "
+        "around the clock.",
+    )
+    quality_tolerance_percent = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(50.0)],
+        help_text="How much worse (relative, in %) a model's quality metric may be and still count as good enough.",
     )
 
     def __str__(self) -> str:
@@ -189,3 +200,69 @@ class RunModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} run {self.run_id}: {self.model}"
+
+
+class RecommendationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    DONE = "done", "Done"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+ACTIVE_RECOMMENDATION = (RecommendationStatus.OPEN, RecommendationStatus.ACCEPTED)
+DETECTOR_LABELS = {
+    "idle_runs": "Idle runs",
+    "always_on": "Compute around the clock",
+    "oversized_memory": "Over-sized memory",
+    "gpu_underuse": "GPU under-use",
+    "region": "Cleaner region",
+    "model_choice": "Model choice",
+}
+
+
+class Recommendation(models.Model):
+    """One finding of the efficiency advisor (steering/advisor/) for a project, with its estimated saving per month
+    and its status (open → accepted → done / dismissed, every change audited)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="recommendations")
+    detector = models.CharField(max_length=32)
+    subject = models.CharField(max_length=300)
+    title = models.CharField(max_length=500)
+    action = models.TextField()
+    method = models.TextField()
+    assumptions = models.JSONField(default=list)
+    details = models.JSONField(default=dict)
+    evidence_entry_ids = models.JSONField(default=list)
+    saving_kwh_month = models.FloatField()
+    saving_kg_location_month = models.FloatField()
+    saving_kg_market_month = models.FloatField()
+    saving_cost_month = models.FloatField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    window_start = models.DateField()
+    window_end = models.DateField()
+    status = models.CharField(max_length=10, choices=RecommendationStatus.choices, default=RecommendationStatus.OPEN)
+    status_reason = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-saving_kg_location_month", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "detector", "subject"],
+                condition=models.Q(status__in=["open", "accepted"]),
+                name="recommendation_one_active_per_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.title}"
+
+    @property
+    def detector_label(self) -> str:
+        return DETECTOR_LABELS.get(self.detector, self.detector)

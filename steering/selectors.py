@@ -19,6 +19,7 @@ from greenesg.accounts.models import Project
 from greenesg.footprint.factor_seed import canonical_azure_region
 from greenesg.footprint.factors import visible_factors
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerDaily, LedgerEntry
+from greenesg.footprint.vocabulary import Source
 from steering import advice, budget, pareto, sci
 from steering.grid_intensity import LiveProviderError, live_factors, live_provider_configured
 from steering.models import Basis, Budget, OrgTarget, RegionMove, RunModel, UnitCount
@@ -57,7 +58,7 @@ def budget_get(*, project: Project, period: budget.Period) -> Budget | None:
 def budget_current(*, project: Project, today: dt.date) -> Budget | None:
     """The budget covering today, the most specific first (a month before its quarter before its year)."""
     for kind in ("month", "quarter", "year"):
-        found = budget_get(project=project, period=budget.period_containing(today, kind))
+        found = budget_get(project=project, period=budget.Period.containing(today, kind))
         if found is not None:
             return found
     return None
@@ -66,7 +67,7 @@ def budget_current(*, project: Project, today: dt.date) -> Budget | None:
 def job_max_run_kg(*, project: Project, job_id: Any, basis: str) -> float | None:
     """The largest run of an import job (codecarbon run rows; task rows are parts of runs)."""
     column = _BASIS_COLUMN[Basis(basis)]
-    result = LedgerEntry.objects.filter(project=project, import_job_id=job_id, source="codecarbon").aggregate(
+    result = LedgerEntry.objects.filter(project=project, import_job_id=job_id, source=Source.CODECARBON).aggregate(
         kg=Max(column)
     )
     return None if result["kg"] is None else float(result["kg"])
@@ -262,7 +263,7 @@ def run_model_points(*, project: Project) -> list[dict[str, Any]]:
     """
     tags = {tag.run_id: tag for tag in RunModel.objects.filter(project=project)}
     kg_by_run = dict(
-        LedgerEntry.objects.filter(project=project, source="codecarbon", run_id__in=list(tags)).values_list(
+        LedgerEntry.objects.filter(project=project, source=Source.CODECARBON, run_id__in=list(tags)).values_list(
             "run_id", "kgco2e_location"
         )
     )

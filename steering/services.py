@@ -18,10 +18,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from greenesg.accounts.access import OrgAccess
-from greenesg.accounts.models import Membership, Organisation, Project, Role
+from greenesg.accounts.access import Capability, OrgAccess, roles_with
+from greenesg.accounts.models import Membership, Organisation, Project
 from greenesg.accounts.services import audit_log_write
 from greenesg.footprint.models import LedgerEntry
+from greenesg.footprint.vocabulary import Source
 from steering import advice, budget, pareto, selectors, webhook
 from steering.models import (
     Basis,
@@ -203,12 +204,31 @@ def _run_limit(project: Project, period: budget.Period) -> float | None:
 
 @transaction.atomic
 def project_steering_save(
-    *, project: Project, webhook_url: str, functional_unit: str, actor: AbstractBaseUser | None
+    *,
+    project: Project,
+    webhook_url: str,
+    functional_unit: str,
+    actor: AbstractBaseUser | None,
+    non_production: bool | None = None,
+    quality_tolerance_percent: float | None = None,
 ) -> ProjectSteering:
     item, _ = ProjectSteering.objects.get_or_create(project=project)
-    # The URL itself is a credential for many webhook receivers: the audit log records only whether it is set.
-    before = {"webhook_set": bool(item.webhook_url), "functional_unit": item.functional_unit}
+
+    def state() -> dict[str, object]:
+        # The URL itself is a credential for many webhook receivers: the audit log records only whether it is set.
+        return {
+            "webhook_set": bool(item.webhook_url),
+            "functional_unit": item.functional_unit,
+            "non_production": item.non_production,
+            "quality_tolerance_percent": item.quality_tolerance_percent,
+        }
+
+    before = state()
     item.webhook_url, item.functional_unit = webhook_url, functional_unit
+    if non_production is not None:
+        item.non_production = non_production
+    if quality_tolerance_percent is not None:
+        item.quality_tolerance_percent = quality_tolerance_percent
     item.save()
     audit_log_write(
         organisation=project.organisation,
@@ -217,7 +237,7 @@ def project_steering_save(
         object_type="project_steering",
         object_id=str(item.pk),
         before=before,
-        after={"webhook_set": bool(webhook_url), "functional_unit": functional_unit},
+        after=state(),
     )
     return item
 
@@ -262,11 +282,12 @@ def _notification_claim(item: Budget, threshold: int, status: budget.BudgetStatu
 
 
 def _recipients(project: Project) -> list[str]:
-    members = Membership.objects.filter(organisation=project.organisation).select_related("user")
-    officers = members.filter(role=Role.OFFICER)
-    engineers = members.filter(role=Role.ENGINEER, projects=project)
-    emails = {m.user.email for m in [*officers, *engineers] if m.user.email}
-    return sorted(emails)
+    # Alerted: members who take alerts and can see the project (the whole org, or the project as a member).
+    members = Membership.objects.filter(
+        organisation=project.organisation, role__in=roles_with(Capability.RECEIVE_BUDGET_ALERTS)
+    ).select_related("user")
+    seeing = members.filter(Q(role__in=roles_with(Capability.VIEW_WHOLE_ORG)) | Q(projects=project)).distinct()
+    return sorted({m.user.email for m in seeing if m.user.email})
 
 
 def _notification_send(note: BudgetNotification, item: Budget, status: budget.BudgetStatus) -> None:
@@ -507,7 +528,7 @@ def run_models_sync_from_naming(*, project: Project) -> int:
     """
     tagged = RunModel.objects.filter(project=project).values("run_id")
     runs = (
-        LedgerEntry.objects.filter(project=project, source="codecarbon")
+        LedgerEntry.objects.filter(project=project, source=Source.CODECARBON)
         # Only names that can carry a tag are read, so untagged projects cost one indexed query per import.
         .filter(Q(attributes__project_name__icontains="model=") | Q(experiment__icontains="model="))
         .exclude(run_id__in=tagged)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 @shared_task(
     # The registered name predates the move of the app out of greenesg/: messages already queued keep routing.
-    name="steering.tasks.budget_check_task",
+    name="greenesg.steering.tasks.budget_check_task",
     ignore_result=True,
     # Only a locked or unreachable database is worth another try. The notification rows' unique constraint
     # makes a retry (or a duplicate delivery) send nothing twice.
@@ -31,3 +31,20 @@ def budget_check_task(project_id: int) -> None:
 def budget_check_after_import_hook(event: ImportPublished) -> None:
     """After-import hook (ingestion.hooks): runs once the import has committed."""
     budget_check_task.delay(event.project_id)
+
+
+@shared_task(
+    ignore_result=True, autoretry_for=(OperationalError,), retry_backoff=True, retry_jitter=True, max_retries=5
+)
+def recommendations_refresh_task(project_id: int) -> None:
+    from greenesg.accounts.models import Project
+    from steering.recommendations import recommendations_refresh
+
+    project = Project.objects.filter(pk=project_id).first()
+    if project is not None:  # deleted since: nothing to advise
+        recommendations_refresh(project=project)
+
+
+def recommendations_after_import_hook(event: ImportPublished) -> None:
+    """After-import hook: the advisor looks again at the project the import touched."""
+    recommendations_refresh_task.delay(event.project_id)

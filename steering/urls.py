@@ -2,9 +2,25 @@ from __future__ import annotations
 
 from django.urls import path
 
-from steering import views
+from steering import advisor_views, views
 
 urlpatterns = [
+    path("o/<slug:org_slug>/savings/", advisor_views.org_recommendations, name="steering-org-recommendations"),
+    path(
+        "o/<slug:org_slug>/p/<slug:project_slug>/savings/",
+        advisor_views.project_recommendations,
+        name="steering-project-recommendations",
+    ),
+    path(
+        "o/<slug:org_slug>/p/<slug:project_slug>/savings/refresh/",
+        advisor_views.project_recommendations_refresh,
+        name="steering-project-recommendations-refresh",
+    ),
+    path(
+        "o/<slug:org_slug>/p/<slug:project_slug>/savings/<int:pk>/status/",
+        advisor_views.recommendation_status,
+        name="steering-recommendation-status",
+    ),
     path("o/<slug:org_slug>/budgets/", views.org_budgets, name="steering-org-budgets"),
     path("o/<slug:org_slug>/budgets/target/", views.org_target, name="steering-org-target"),
     path("o/<slug:org_slug>/budgets/target/apply/", views.org_target_apply, name="steering-org-target-apply"),

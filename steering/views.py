@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
 from steering import budget, charts, sci, selectors, services
 from steering.forms import (
     BudgetForm,
@@ -34,16 +34,16 @@ def _get_project_for_user(
     request: HttpRequest, org_slug: str, project_slug: str, *, write: bool = False, manage: bool = False
 ) -> ProjectAccess:
     access = project_access_for_user(request.user, org_slug, project_slug)
-    if manage and not access.org.can_manage:
+    if manage and not access.can(Capability.MANAGE_BUDGETS):
         raise PermissionDenied("Only officers manage budgets and project steering settings.")
-    if write and not access.can_ingest:
+    if write and not access.can(Capability.WRITE_PROJECT_DATA):
         raise PermissionDenied("Auditors are read-only.")
     return access
 
 
 def _get_org_for_user(request: HttpRequest, org_slug: str, *, manage: bool = False) -> OrgAccess:
     access = org_access_for_user(request.user, org_slug)
-    if manage and not access.can_manage:
+    if manage and not access.can(Capability.MANAGE_BUDGETS):
         raise PermissionDenied("Only officers manage the organisation target.")
     return access
 
@@ -51,7 +51,7 @@ def _get_org_for_user(request: HttpRequest, org_slug: str, *, manage: bool = Fal
 def _period_param(request: HttpRequest, default_kind: str = "quarter") -> budget.Period:
     value = request.GET.get("period")
     if not value:
-        return budget.period_containing(selectors.today_utc(), default_kind)
+        return budget.Period.containing(selectors.today_utc(), default_kind)
     return budget.period_parse(value)  # InvalidPeriod is answered by _bad_period
 
 
@@ -139,14 +139,26 @@ def budget_edit(request: HttpRequest, org_slug: str, project_slug: str) -> HttpR
 def steering_settings(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, manage=True)
     current = ProjectSteering.objects.filter(project=access.project).first()
-    initial = {"webhook_url": current.webhook_url, "functional_unit": current.functional_unit} if current else {}
+    initial = (
+        {
+            "webhook_url": current.webhook_url,
+            "functional_unit": current.functional_unit,
+            "non_production": current.non_production,
+            "quality_tolerance_percent": current.quality_tolerance_percent,
+        }
+        if current
+        else {}
+    )
     form = ProjectSteeringForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.project_steering_save(project=access.project, actor=request.user, **form.cleaned_data)
         messages.success(request, "Steering settings saved.")
         return redirect("steering-project-budget", org_slug, project_slug)
     return _form_page(
-        request, form, f"Notifications and SCI unit of {access.project.name}", _crumbs(access, "Steering settings")
+        request,
+        form,
+        f"Notifications, SCI unit and advisor settings of {access.project.name}",
+        _crumbs(access, "Steering settings"),
     )
 
 

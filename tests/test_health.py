@@ -98,3 +98,18 @@ def test_production_does_not_redirect_the_probes_to_https(tmp_path: Path) -> Non
     healthz, readyz, login = result.stdout.split()[-3:]
     assert healthz == "200" and login == "301"
     assert readyz in {"200", "503"}  # not redirected; the fresh SQLite file has no tables, which is fine here
+
+
+@pytest.mark.django_db
+def test_readyz_checks_the_imports_storage_when_it_has_a_volume_of_its_own(client, settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "imports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "shared-imports-volume-not-mounted")},
+        },
+    }
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["storage"]

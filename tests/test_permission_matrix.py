@@ -29,6 +29,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {"login", "api-schema", "api-docs", "api-redoc"}
 # Token in the path, no session (codecarbon's live output); POST only.
 TOKEN_IN_PATH = {"api-live-record"}
+# Guarded by the caller's address or a scrape token, not by a session (tests/test_observability.py); no tenant data.
+OPERATOR_ENDPOINTS = {"metrics"}
 
 
 def _patterns(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -102,7 +104,7 @@ def objects(project, officer, engineer, auditor, outsider, project_token) -> dic
 def _urls(project_slug: str, objects: dict[str, str]) -> list[tuple[str, str]]:
     found = []
     for route, name in _patterns(get_resolver().url_patterns):
-        if route.startswith("admin/") or name in PUBLIC | TOKEN_IN_PATH or name == "home":
+        if route.startswith("admin/") or name in PUBLIC | TOKEN_IN_PATH | OPERATOR_ENDPOINTS or name == "home":
             continue
         if "project_slug" not in route and project_slug != "ml":
             continue

@@ -1,4 +1,4 @@
-"""Navigation of the organisation the page belongs to, by role (links only to what the user may open)."""
+"""Navigation of the organisation the page belongs to, by capability (links only to what the user may open)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,22 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from greenesg.accounts.models import Membership, Role
+from greenesg.accounts.access import Capability, capability_has
+from greenesg.accounts.models import Membership
 
-# (url name, label, roles that see it); missing URL names are skipped, so apps can come and go.
-ORG_LINKS = (
-    ("org-overview", "Overview", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
-    ("my-projects", "My projects", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
-    ("esg-overview", "ESG", {Role.OFFICER, Role.AUDITOR}),  # S1/G1 data: pay, incidents
-    ("steering-org-budgets", "Budgets", {Role.OFFICER, Role.ENGINEER, Role.AUDITOR}),
-    ("billing-home", "Cloud billing", {Role.OFFICER, Role.AUDITOR}),
-    ("esrs-reports", "Reports", {Role.OFFICER, Role.AUDITOR}),
-    ("data-quality", "Data quality", {Role.OFFICER, Role.AUDITOR}),
-    ("org-members", "Members", {Role.OFFICER, Role.AUDITOR}),
-    ("org-audit", "Audit log", {Role.OFFICER, Role.AUDITOR}),
+# (url name, label, capability needed or None for every member); missing URL names are skipped, so apps can
+# come and go. Each capability is the one the page's view checks, so a link is never a 403.
+ORG_LINKS: tuple[tuple[str, str, Capability | None], ...] = (
+    ("org-overview", "Overview", None),
+    ("my-projects", "My projects", None),
+    ("esg-overview", "ESG", Capability.VIEW_ESG),  # S1/G1 data: pay, incidents
+    ("steering-org-budgets", "Budgets", None),
+    ("steering-org-recommendations", "Savings", None),  # each member sees the projects they can see
+    ("billing-home", "Cloud billing", Capability.VIEW_WHOLE_ORG),
+    ("esrs-reports", "Reports", Capability.VIEW_REPORTS),
+    ("data-quality", "Data quality", Capability.VIEW_WHOLE_ORG),
+    ("org-members", "Members", Capability.VIEW_MEMBERS),
+    ("org-audit", "Audit log", Capability.VIEW_AUDIT_LOG),
 )
 
 
@@ -32,8 +35,8 @@ def org_navigation(request: HttpRequest) -> dict[str, Any]:
     if membership is None:
         return {}
     links = []
-    for name, label, roles in ORG_LINKS:
-        if membership.role not in roles:
+    for name, label, needed in ORG_LINKS:
+        if needed is not None and not capability_has(membership, needed):
             continue
         try:
             url = reverse(name, args=[org_slug])

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from greenesg.accounts.access import OrgAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user, project_access_for_user
 from greenesg.accounts.manage_forms import MemberForm, ProjectSettingsForm
 from greenesg.accounts.manage_services import (
     lockout_list,
@@ -24,9 +24,9 @@ from greenesg.accounts.manage_services import (
 from greenesg.accounts.models import Membership, Project
 
 
-def _officer(request: HttpRequest, org_slug: str) -> OrgAccess:
-    access = org_access_for_user(request.user, org_slug)
-    if not access.can_manage:
+def _get_org_for(request: HttpRequest, org_slug: str, needed: Capability) -> OrgAccess:
+    access = org_access_for_user(request.user, org_slug)  # 404 for outsiders before any 403
+    if not access.can(needed):
         raise PermissionDenied("Only officers can change organisation settings.")
     return access
 
@@ -40,7 +40,7 @@ def _crumbs(access: OrgAccess, label: str) -> list[dict[str, str]]:
 
 @login_required
 def project_create(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _get_org_for(request, org_slug, Capability.MANAGE_PROJECTS)
     project = Project(organisation=access.organisation)
     form = ProjectSettingsForm(request.POST or None, instance=project, organisation=access.organisation)
     if request.method == "POST" and form.is_valid():
@@ -58,7 +58,7 @@ def project_create(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 def project_settings(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     project = project_access_for_user(request.user, org_slug, project_slug).project
-    access = _officer(request, org_slug)
+    access = _get_org_for(request, org_slug, Capability.MANAGE_PROJECTS)
     before = project_state(project)
     form = ProjectSettingsForm(request.POST or None, instance=project, organisation=access.organisation)
     if request.method == "POST" and form.is_valid():
@@ -81,11 +81,11 @@ def project_settings(request: HttpRequest, org_slug: str, project_slug: str) -> 
 @login_required
 def org_members(request: HttpRequest, org_slug: str) -> HttpResponse:
     access = org_access_for_user(request.user, org_slug)
-    if not access.can_read_audit_log:
+    if not access.can(Capability.VIEW_MEMBERS):
         raise PermissionDenied("Only officers and auditors see the member list.")
     form = MemberForm(request.POST or None, organisation=access.organisation)
     if request.method == "POST":
-        if not access.can_manage:
+        if not access.can(Capability.MANAGE_MEMBERS):
             raise PermissionDenied("Only officers can change members.")
         if form.is_valid():
             membership_set(
@@ -105,7 +105,7 @@ def org_members(request: HttpRequest, org_slug: str) -> HttpResponse:
             "access": access,
             "form": form,
             "memberships": memberships.order_by("user__username"),
-            "lockouts": lockout_list(organisation=access.organisation) if access.can_manage else [],
+            "lockouts": lockout_list(organisation=access.organisation) if access.can(Capability.MANAGE_MEMBERS) else [],
             "breadcrumbs": _crumbs(access, "Members"),
         },
         status=400 if form.errors else 200,
@@ -115,7 +115,7 @@ def org_members(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _get_org_for(request, org_slug, Capability.MANAGE_MEMBERS)
     membership = get_object_or_404(Membership, pk=membership_id, organisation=access.organisation)
     if membership.user_id == request.user.pk:
         messages.error(request, "You cannot remove yourself.")
@@ -128,7 +128,7 @@ def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
 @login_required
 @require_POST
 def member_unlock(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = _officer(request, org_slug)
+    access = _get_org_for(request, org_slug, Capability.MANAGE_MEMBERS)
     try:
         attempt_id = int(request.POST.get("attempt", ""))
     except ValueError:
@@ -142,7 +142,7 @@ def member_unlock(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 def audit_log(request: HttpRequest, org_slug: str) -> HttpResponse:
     access = org_access_for_user(request.user, org_slug)
-    if not access.can_read_audit_log:
+    if not access.can(Capability.VIEW_AUDIT_LOG):
         raise PermissionDenied("Only officers and auditors read the audit log.")
     entries = access.organisation.audit_entries.all()
     if request.GET.get("format") == "csv":

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from greenesg.accounts.access import ProjectAccess, memberships_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, ProjectAccess, memberships_for_user, project_access_for_user
 from greenesg.accounts.forms import TokenCreateForm
 from greenesg.accounts.models import ApiToken
 from greenesg.accounts.services import api_token_create, api_token_revoke
@@ -31,7 +31,7 @@ def _get_project_for_user(request: HttpRequest, org_slug: str, project_slug: str
 
 def _get_project_for_token_admin(request: HttpRequest, org_slug: str, project_slug: str) -> ProjectAccess:
     access = _get_project_for_user(request, org_slug, project_slug)  # 404 to outsiders before any 403
-    if not access.can_manage_tokens:
+    if not access.can(Capability.MANAGE_TOKENS):
         raise PermissionDenied("Your role cannot create or revoke tokens.")
     return access
 
@@ -81,7 +81,7 @@ def _tokens_page(
         "organisation": organisation,
         "project": project,
         "form": form,
-        "can_manage": access.can_manage_tokens,
+        "can_manage": access.can(Capability.MANAGE_TOKENS),
         "tokens": project.tokens.select_related("created_by"),
         "new_token": new_token,
         "imports_url": request.build_absolute_uri(

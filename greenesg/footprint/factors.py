@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from django.db.models import F, Q, QuerySet
 
-from greenesg.footprint.methodology.codecarbon import FactorChoice
+from greenesg.footprint.methodology.factors import FactorChoice
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus
 
 

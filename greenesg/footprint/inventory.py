@@ -16,7 +16,8 @@ from django.db.models.functions import TruncMonth
 
 from greenesg.accounts.models import InventorySource, Organisation, Project
 from greenesg.footprint import ledger
-from greenesg.footprint.models import LedgerEntry
+from greenesg.footprint.models import LedgerEntry, Source
+from greenesg.lib.periods import month_end
 
 # Billing rows that codecarbon can also measure (CPU, GPU, RAM of the machines): the double-counting rule and
 # the coverage figure compare codecarbon energy with these categories only (storage and network are never
@@ -49,9 +50,9 @@ def inventory_apply(
 
 
 def _billing_months(project: Project, months: list[dt.date] | None) -> list[tuple[str, dt.date]]:
-    rows = LedgerEntry.objects.filter(project=project, source="billing")
+    rows = LedgerEntry.objects.filter(project=project, source=Source.BILLING)
     if months is not None:
-        rows = rows.filter(day__gte=months[0], day__lte=max(_month_days(months[-1])))
+        rows = rows.filter(day__gte=months[0], day__lte=month_end(months[-1]))
     pairs = rows.annotate(month=TruncMonth("day")).values_list("provider", "month").distinct()
     return [
         (provider, month if isinstance(month, dt.date) else month.date())
@@ -61,13 +62,12 @@ def _billing_months(project: Project, months: list[dt.date] | None) -> list[tupl
 
 
 def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
-    days = _month_days(month)
-    window = Q(project=project, day__gte=min(days), day__lte=max(days))
+    window = Q(project=project, day__gte=month, day__lte=month_end(month))
     measured = LedgerEntry.objects.filter(
-        window, source__in=["codecarbon", "codecarbon_task"], provider__iexact=provider
+        window, source__in=[Source.CODECARBON, Source.CODECARBON_TASK], provider__iexact=provider
     )
-    billed = LedgerEntry.objects.filter(window, source="billing", provider=provider)
-    if not measured.filter(source="codecarbon").exists():
+    billed = LedgerEntry.objects.filter(window, source=Source.BILLING, provider=provider)
+    if not measured.filter(source=Source.CODECARBON).exists():
         return False
     billed_compute = billed.filter(resource_category__in=COMPUTE_CATEGORIES)
     if project.inventory_source == InventorySource.CODECARBON:
@@ -77,8 +77,8 @@ def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
             .filter(in_inventory=False)
             .update(in_inventory=True)
         )
-        changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
-        changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source=Source.CODECARBON, in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source=Source.CODECARBON_TASK, in_inventory=False).update(in_inventory=True)
         # Task rows cover the same energy as their run: the run rule applies again after the restore above.
         ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
         return changed > 0
@@ -86,8 +86,8 @@ def _apply_one(project: Project, provider: str, month: dt.date) -> bool:
     if not billed_compute.exists():
         # Only billed compute describes the energy codecarbon measured; storage or network bills do not, so the
         # runs stay in the inventory beside them (docs/methodology.md §8.1).
-        changed += measured.filter(source="codecarbon", in_inventory=False).update(in_inventory=True)
-        changed += measured.filter(source="codecarbon_task", in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source=Source.CODECARBON, in_inventory=False).update(in_inventory=True)
+        changed += measured.filter(source=Source.CODECARBON_TASK, in_inventory=False).update(in_inventory=True)
         ledger.task_rows_exclude_counted_runs(organisation_id=project.organisation_id, project_ids=[project.pk])
         return changed > 0
     changed += measured.filter(in_inventory=True).update(in_inventory=False)
@@ -116,8 +116,3 @@ def inventory_refresh(*, organisation: Organisation, project: Project | None = N
             organisation_id=organisation.pk, project_ids=touched, first_day=bounds["first"], last_day=last
         )
         ledger.dashboard_generation_bump(organisation.pk)
-
-
-def _month_days(month: dt.date) -> set[dt.date]:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return {month, following - dt.timedelta(days=1)}

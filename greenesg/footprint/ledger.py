@@ -1,11 +1,11 @@
 """Bulk writes to the ledger and its daily rollup.
 
-Importers hand over a pandas frame with exactly LEDGER_COLUMNS (`flags` and `attributes` already
-as JSON text). The ledger upserts on (organisation, natural_key): a record seen again replaces its
-earlier values only when it covers a longer duration (a later cumulative codecarbon flush), so
-re-importing a file, or a grown file, never double counts. On PostgreSQL the frame is COPYed as CSV
-into a temporary table and merged with one INSERT … ON CONFLICT; on SQLite the same upsert runs
-through executemany.
+Importers build `LedgerRow`s (the schema, once) and hand over a pandas frame with exactly its columns
+in its order, `LEDGER_COLUMNS` (`flags` and `attributes` as JSON text); the writer checks that before it
+writes. The ledger upserts on (organisation, natural_key): a record seen again replaces its earlier
+values only when it covers a longer duration (a later cumulative codecarbon flush), so re-importing a
+file, or a grown file, never double counts. On PostgreSQL the frame is COPYed as CSV into a temporary
+table and merged with one INSERT … ON CONFLICT; on SQLite the same upsert runs through executemany.
 """
 
 from __future__ import annotations
@@ -13,59 +13,70 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from greenesg.footprint.models import LedgerDaily, LedgerEntry, LedgerMonthly
+from greenesg.footprint.models import LedgerDaily, LedgerEntry, LedgerMonthly, Source
+from greenesg.lib.periods import month_end, month_start
 
 LEDGER_TABLE = LedgerEntry._meta.db_table
 DAILY_TABLE = LedgerDaily._meta.db_table
 MONTHLY_TABLE = LedgerMonthly._meta.db_table
 
-# Columns written by the importers, in one fixed order (id and updated_at are filled by the writer).
-LEDGER_COLUMNS: tuple[str, ...] = (
-    "organisation_id",
-    "project_id",
-    "natural_key",
-    "source",
-    "period_start",
-    "period_end",
-    "day",
-    "experiment",
-    "run_id",
-    "provider",
-    "region",
-    "country_iso",
-    "service",
-    "resource_category",
-    "usage_amount",
-    "usage_unit",
-    "duration_s",
-    "energy_it_kwh",
-    "energy_facility_kwh",
-    "kgco2e_location",
-    "kgco2e_market",
-    "kgco2e_embodied",
-    "water_l",
-    "cost",
-    "currency",
-    "scope",
-    "category",
-    "method",
-    "pue_applied",
-    "factor_id",
-    "factor_g_per_kwh",
-    "factor_version",
-    "market_factor_g_per_kwh",
-    "market_basis",
-    "flags",
-    "in_inventory",
-    "import_job_id",
-    "source_row",
-    "attributes",
-)
+
+class LedgerRow(TypedDict):
+    """One ledger row as the importers build it: the ledger's schema, spelled out once.
+
+    Every builder (codecarbon frames, billing aggregates, other activities) produces exactly these keys,
+    and the bulk writer sends exactly these columns (plus ``updated_at``, which it fills). ``id`` is the
+    database's. In a frame, ``flags`` and ``attributes`` travel as JSON text (see ``ledger_frame``).
+    """
+
+    organisation_id: int
+    project_id: int | None  # None: the visible "Unallocated" bucket of billing lines no rule matched
+    natural_key: str
+    source: str  # a Source value
+    period_start: dt.datetime
+    period_end: dt.datetime
+    day: dt.date
+    experiment: str
+    run_id: str
+    provider: str
+    region: str
+    country_iso: str
+    service: str
+    resource_category: str
+    usage_amount: float | None
+    usage_unit: str
+    duration_s: float | None
+    energy_it_kwh: float
+    energy_facility_kwh: float
+    kgco2e_location: float | None
+    kgco2e_market: float | None
+    kgco2e_embodied: float
+    water_l: float
+    cost: float | None
+    currency: str
+    scope: int
+    category: str
+    method: str  # a Method value
+    pue_applied: float
+    factor_id: int | None
+    factor_g_per_kwh: float | None
+    factor_version: str
+    market_factor_g_per_kwh: float | None
+    market_basis: str
+    flags: list[str] | str
+    in_inventory: bool
+    import_job_id: str | None
+    source_row: int | None
+    attributes: dict[str, Any] | str
+
+
+# The columns in LedgerRow's order: what every importer frame holds and what the writer sends.
+LEDGER_COLUMNS: tuple[str, ...] = tuple(LedgerRow.__annotations__)
 _KEY_COLUMNS = ("organisation_id", "natural_key")
 _JSON_COLUMNS = frozenset({"flags", "attributes"})
 
@@ -77,8 +88,8 @@ class UpsertCounts:
     unchanged: int = 0
 
 
-def ledger_frame(rows: list[dict[str, Any]]) -> Any:
-    """Build a ledger frame from row dicts (for importers that produce few rows)."""
+def ledger_frame(rows: Iterable[LedgerRow]) -> Any:
+    """Build a ledger frame from ledger rows (for importers that produce few rows)."""
     import json
 
     import pandas as pd
@@ -88,6 +99,23 @@ def ledger_frame(rows: list[dict[str, Any]]) -> Any:
         frame[column] = [
             json.dumps(v if v is not None else empty) if not isinstance(v, str) else v for v in frame[column]
         ]
+    return frame
+
+
+def ledger_columns_check(frame: Any) -> Any:
+    """Return the frame if its columns are exactly LEDGER_COLUMNS in that order, else refuse it.
+
+    The SQLite writer binds values by position, so a frame with a column missing, added or moved would
+    store values under the wrong names instead of failing.
+    """
+    columns = tuple(frame.columns)
+    if columns != LEDGER_COLUMNS:
+        missing = [c for c in LEDGER_COLUMNS if c not in columns]
+        unexpected = [c for c in columns if c not in LEDGER_COLUMNS]
+        raise ValueError(
+            f"ledger frame columns differ from LedgerRow: missing {missing}, unexpected {unexpected}"
+            + ("" if missing or unexpected else ", order differs")
+        )
     return frame
 
 
@@ -145,6 +173,7 @@ def _upsert_sql(source_table: str | None) -> str:
 
 def ledger_write(frame: Any) -> None:
     """Upsert a ledger frame. Call inside the import's transaction."""
+    ledger_columns_check(frame)
     if frame.empty:
         return
     now = dt.datetime.now(dt.UTC)
@@ -302,11 +331,11 @@ def task_rows_exclude_counted_runs(*, organisation_id: int, project_ids: Iterabl
     ids = list(project_ids)
     if not ids:
         return
-    runs = LedgerEntry.objects.filter(organisation_id=organisation_id, project_id__in=ids, source="codecarbon")
+    runs = LedgerEntry.objects.filter(organisation_id=organisation_id, project_id__in=ids, source=Source.CODECARBON)
     LedgerEntry.objects.filter(
         organisation_id=organisation_id,
         project_id__in=ids,
-        source="codecarbon_task",
+        source=Source.CODECARBON_TASK,
         in_inventory=True,
         run_id__in=runs.values("run_id"),
     ).update(in_inventory=False)
@@ -336,15 +365,6 @@ _ROLLUP_SUMS = (
 )
 # The flag as JSON text: matches `["region_unmapped", …]` on PostgreSQL (jsonb cast) and SQLite alike.
 _UNMAPPED_LIKE = '%"region_unmapped"%'
-
-
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
 
 
 def month_sql(column: str) -> str:
@@ -383,7 +403,7 @@ def rollup_refresh(
             f"GROUP BY {dims}, {unmapped}",
             [_UNMAPPED_LIKE, *params, _UNMAPPED_LIKE],
         )
-        _monthly_refresh(cursor, where, [organisation_id, *real_ids, _month_start(first_day), _month_end(last_day)])
+        _monthly_refresh(cursor, where, [organisation_id, *real_ids, month_start(first_day), month_end(last_day)])
 
 
 def _monthly_refresh(cursor: Any, where: str, params: list[Any]) -> None:

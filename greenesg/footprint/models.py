@@ -11,6 +11,21 @@ from django.db import models
 
 from greenesg.accounts.models import Organisation, Project
 
+# Defined without Django so the pure methodology can name them; re-exported here beside the fields they type.
+from greenesg.footprint.vocabulary import Method, Source
+
+__all__ = [
+    "EmissionFactor",
+    "EmissionFactorSet",
+    "FactorKind",
+    "FactorSetStatus",
+    "LedgerDaily",
+    "LedgerEntry",
+    "LedgerMonthly",
+    "Method",
+    "Source",
+]
+
 
 class FactorKind(models.TextChoices):
     GRID_COUNTRY = "grid_country", "Grid average by country"
@@ -91,22 +106,6 @@ class EmissionFactor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone} {self.vintage_year}: {self.g_co2e_per_kwh} g/kWh ({self.factor_set.label})"
-
-
-class Source(models.TextChoices):
-    CODECARBON = "codecarbon", "codecarbon run"
-    CODECARBON_TASK = "codecarbon_task", "codecarbon task"
-    BILLING = "billing", "Cloud billing"
-    PROVIDER = "provider", "Provider carbon export"
-    OTHER = "other", "Other activity"
-
-
-class Method(models.TextChoices):
-    MEASURED = "measured", "Measured"
-    MODELLED = "modelled", "Modelled"
-    EXTRAPOLATED = "extrapolated", "Extrapolated"
-    SPEND_BASED = "spend-based", "Spend-based"
-    SUPPLIER_SPECIFIC = "supplier-specific", "Supplier-specific"
 
 
 class LedgerEntry(models.Model):

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from greenesg.accounts.access import OrgAccess, org_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
 from greenesg.accounts.models import ApiToken
 from ingestion import storage
 from ingestion.api import (
@@ -63,7 +63,7 @@ def api_org_access(request: Request, org_slug: str, *, write: bool = False) -> O
     if isinstance(request.auth, ApiToken):
         raise exceptions.PermissionDenied("Project tokens import codecarbon files only; billing needs an officer.")
     access = org_access_for_user(request.user, org_slug)
-    if not access.sees_whole_org or (write and not access.can_manage):
+    if not access.can(Capability.VIEW_WHOLE_ORG) or (write and not access.can(Capability.MANAGE_BILLING)):
         raise exceptions.PermissionDenied("Only officers import billing data (auditors read it).")
     return access
 

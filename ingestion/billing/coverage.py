@@ -13,11 +13,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-METHODS = ("modelled", "extrapolated", "unestimated", "excluded")
+from greenesg.footprint.vocabulary import Method
+
+# Ledger methods first; "unestimated" and "excluded" are billing-only states that never reach the ledger.
+METHODS = (Method.MODELLED, Method.EXTRAPOLATED, "unestimated", "excluded")
 # Plain-language names: "excluded" rows are the unsupported ones (fees, licences, support plans).
 METHOD_LABELS = {
-    "modelled": "Modelled from usage",
-    "extrapolated": "Extrapolated from modelled lines",
+    Method.MODELLED: "Modelled from usage",
+    Method.EXTRAPOLATED: "Extrapolated from modelled lines",
     "unestimated": "Not estimated (not in the figures)",
     "excluded": "Unsupported: fees, licences (excluded)",
 }
@@ -41,7 +44,7 @@ def coverage_summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "cost_share_percent": {m: (cost[m] / total_cost * 100 if total_cost > 0 else None) for m in METHODS},
         "lines_share_percent": {m: (lines[m] / total_lines * 100 if total_lines else None) for m in METHODS},
         "estimated_cost_share_percent": (
-            (cost["modelled"] + cost["extrapolated"]) / total_cost * 100 if total_cost > 0 else None
+            (cost[Method.MODELLED] + cost[Method.EXTRAPOLATED]) / total_cost * 100 if total_cost > 0 else None
         ),
     }
 

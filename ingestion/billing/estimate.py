@@ -17,15 +17,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
-from greenesg.footprint.methodology.cloud import (
-    LineEstimate,
-    NormalisedBillingLine,
-    estimate_line,
-    extrapolate_unknown,
-    gcp_multi_region_factor,
-    load_coefficients,
-)
-from greenesg.footprint.methodology.codecarbon import (
+from greenesg.footprint.ledger import LedgerRow
+from greenesg.footprint.methodology.cloud.coefficients import gcp_multi_region_factor, load_coefficients
+from greenesg.footprint.methodology.cloud.estimator import estimate_line
+from greenesg.footprint.methodology.cloud.extrapolate import extrapolate_unknown
+from greenesg.footprint.methodology.cloud.lines import LineEstimate, NormalisedBillingLine
+from greenesg.footprint.methodology.factors import (
     CATEGORY_CLOUD,
     FLAG_MB_FALLBACK,
     MB_BASIS_GRID_FALLBACK,
@@ -34,9 +31,12 @@ from greenesg.footprint.methodology.codecarbon import (
     factor_zone_candidates,
     resolve_factor,
 )
+from greenesg.footprint.vocabulary import Method, Source
+from greenesg.lib.periods import month_start
 from ingestion.billing.attribution import Share, Subject
 
-LEDGER_METHODS = ("modelled", "extrapolated")  # unestimated and excluded groups stay out of the ledger
+# Unestimated and excluded groups stay out of the ledger (LineEstimate.method has those two beyond Method).
+LEDGER_METHODS = (Method.MODELLED, Method.EXTRAPOLATED)
 FLAG_GCP_MULTI_REGION = "gcp_multi_region_mean"
 
 
@@ -116,7 +116,7 @@ class GroupKey:
 
     @property
     def month(self) -> dt.date:
-        return self.day.replace(day=1)
+        return month_start(self.day)
 
 
 @dataclass
@@ -342,56 +342,56 @@ def ledger_natural_key(delivery_id: int, aggregate_id: int, project_id: int | No
     return f"bill:{delivery_id}:{aggregate_id}:{project_id if project_id is not None else 'unallocated'}"
 
 
-def ledger_row(ctx: DeliveryContext, agg: AggregateLike, share: Share) -> dict[str, Any]:
-    """One ledger row: the aggregate scaled by a project's share (exactly the columns of LEDGER_COLUMNS)."""
+def ledger_row(ctx: DeliveryContext, agg: AggregateLike, share: Share) -> LedgerRow:
+    """One ledger row: the aggregate scaled by a project's share."""
     f = share.fraction
     kg = None if agg.kgco2e_location is None else agg.kgco2e_location * f
     start = dt.datetime.combine(agg.day, dt.time(), tzinfo=dt.UTC)
     flags = list(agg.flags) + ([FLAG_MB_FALLBACK] if kg is not None else [])
-    return {
-        "organisation_id": ctx.organisation_id,
-        "project_id": share.project_id,
-        "natural_key": ledger_natural_key(ctx.delivery_id, agg.id, share.project_id),
-        "source": "billing",
+    return LedgerRow(
+        organisation_id=ctx.organisation_id,
+        project_id=share.project_id,
+        natural_key=ledger_natural_key(ctx.delivery_id, agg.id, share.project_id),
+        source=Source.BILLING,
         # The period is the usage day, half-open; `day` is that usage day (not the day of the exclusive end),
         # so a month's rows never spill into the next month.
-        "period_start": start,
-        "period_end": start + dt.timedelta(days=1),
-        "day": agg.day,
-        "experiment": "",
-        "run_id": "",
-        "provider": ctx.provider,
-        "region": agg.region,
-        "country_iso": "",
-        "service": agg.service,
-        "resource_category": agg.bucket,
-        "usage_amount": agg.usage_amount * f,
-        "usage_unit": agg.unit,
-        "duration_s": None,
-        "energy_it_kwh": agg.energy_it_kwh * f,
-        "energy_facility_kwh": agg.energy_facility_kwh * f,
-        "kgco2e_location": kg,
-        "kgco2e_market": kg,
-        "kgco2e_embodied": agg.kgco2e_embodied * f,
-        "water_l": 0.0,
-        "cost": agg.cost * f,
-        "currency": agg.currency,
+        period_start=start,
+        period_end=start + dt.timedelta(days=1),
+        day=agg.day,
+        experiment="",
+        run_id="",
+        provider=ctx.provider,
+        region=agg.region,
+        country_iso="",
+        service=agg.service,
+        resource_category=agg.bucket,
+        usage_amount=agg.usage_amount * f,
+        usage_unit=agg.unit,
+        duration_s=None,
+        energy_it_kwh=agg.energy_it_kwh * f,
+        energy_facility_kwh=agg.energy_facility_kwh * f,
+        kgco2e_location=kg,
+        kgco2e_market=kg,
+        kgco2e_embodied=agg.kgco2e_embodied * f,
+        water_l=0.0,
+        cost=agg.cost * f,
+        currency=agg.currency,
         # ESRS E1 AR 51: public cloud is Scope 3 category 1, sub-line 1.1, and never in the E1-5 energy table.
-        "scope": SCOPE_3,
-        "category": CATEGORY_CLOUD,
-        "method": agg.method,
-        "pue_applied": agg.pue,
-        "factor_id": agg.factor_id,
-        "factor_g_per_kwh": agg.factor_g_per_kwh,
-        "factor_version": agg.factor_version,
-        "market_factor_g_per_kwh": agg.factor_g_per_kwh if kg is not None else None,
-        "market_basis": MB_BASIS_GRID_FALLBACK if kg is not None else "",
-        "flags": sorted(set(flags)),
-        "in_inventory": True,
-        "import_job_id": ctx.job_id,
-        "source_row": agg.first_line,
-        "attributes": _row_attributes(ctx, agg, share),
-    }
+        scope=SCOPE_3,
+        category=CATEGORY_CLOUD,
+        method=agg.method,
+        pue_applied=agg.pue,
+        factor_id=agg.factor_id,
+        factor_g_per_kwh=agg.factor_g_per_kwh,
+        factor_version=agg.factor_version,
+        market_factor_g_per_kwh=agg.factor_g_per_kwh if kg is not None else None,
+        market_basis=MB_BASIS_GRID_FALLBACK if kg is not None else "",
+        flags=sorted(set(flags)),
+        in_inventory=True,
+        import_job_id=ctx.job_id,
+        source_row=agg.first_line,
+        attributes=_row_attributes(ctx, agg, share),
+    )
 
 
 def _row_attributes(ctx: DeliveryContext, agg: AggregateLike, share: Share) -> dict[str, Any]:
@@ -414,9 +414,9 @@ def _row_attributes(ctx: DeliveryContext, agg: AggregateLike, share: Share) -> d
 
 def ledger_rows(
     ctx: DeliveryContext, aggregates: Iterable[AggregateLike], shares: Callable[[Subject], Sequence[Share]]
-) -> list[dict[str, Any]]:
+) -> list[LedgerRow]:
     """Ledger rows of one delivery: one per (aggregate, project share); unestimated groups are not written."""
-    rows: list[dict[str, Any]] = []
+    rows: list[LedgerRow] = []
     for agg in aggregates:
         if agg.method not in LEDGER_METHODS:
             continue

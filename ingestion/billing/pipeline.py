@@ -31,9 +31,12 @@ from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.inventory import inventory_apply
 from greenesg.footprint.models import LedgerEntry
+from greenesg.footprint.vocabulary import Source
+from greenesg.lib.periods import month_end, month_start
 from ingestion import storage
 from ingestion.billing.attribution import RuleSpec, Share, Subject, shares_for
 from ingestion.billing.estimate import (
+    LEDGER_METHODS,
     DeliveryContext,
     EstimatedFile,
     GroupEstimate,
@@ -258,7 +261,7 @@ def _delivery_create(
     stale: bool,
     newer: BillingDelivery | None,
 ) -> BillingDelivery:
-    counted = [g for g in groups if g.estimate.method in ("modelled", "extrapolated")]
+    counted = [g for g in groups if g.estimate.method in LEDGER_METHODS]
     unestimated = [g for g in groups if g.estimate.method == "unestimated"]
     unsupported = [g for g in groups if g.estimate.method == "excluded"]
     names = [g.key.account_name for g in groups if g.key.account_name]
@@ -341,14 +344,14 @@ def _delete_delivery_rows(delivery: BillingDelivery) -> set[int | None]:
 
 
 def _month_days(month: dt.date) -> set[dt.date]:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return {month, following - dt.timedelta(days=1)}
+    """The first and last day of a delivery's month: the range its rows may have touched."""
+    return {month_start(month), month_end(month)}
 
 
 def _refresh(organisation_id: int, outcome: PublishOutcome) -> None:
     if not outcome.days:
         return
-    months = {day.replace(day=1) for day in outcome.days}
+    months = {month_start(day) for day in outcome.days}
     touched = inventory_apply(organisation_id=organisation_id, project_ids=outcome.projects, months=months)
     ledger.rollup_refresh(
         organisation_id=organisation_id,
@@ -502,7 +505,7 @@ def billing_reattribute(*, organisation: Organisation) -> int:
     with transaction.atomic():
         organisation = _lock_organisation(organisation.pk)
         shares = _memo_shares(attribution_rules_load(organisation=organisation))
-        old = LedgerEntry.objects.filter(organisation=organisation, source="billing")
+        old = LedgerEntry.objects.filter(organisation=organisation, source=Source.BILLING)
         outcome = PublishOutcome(projects=set(old.values_list("project_id", flat=True).distinct()))
         old.delete()
         deliveries = BillingDelivery.objects.filter(organisation=organisation, status=DeliveryStatus.ACTIVE)

@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from greenesg.accounts.access import OrgAccess, org_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
 from ingestion import storage
 from ingestion.billing.attribution import targets_format
 from ingestion.billing.forms import AttributionRuleForm, BillingUploadForm
@@ -37,14 +37,14 @@ DELIVERIES_PER_PAGE = 50
 
 def _get_org_for_reader(request: HttpRequest, org_slug: str) -> OrgAccess:
     access = org_access_for_user(request.user, org_slug)  # 404 first: never reveal existence
-    if not access.sees_whole_org:
+    if not access.can(Capability.VIEW_WHOLE_ORG):
         raise PermissionDenied("Billing data covers the whole organisation: officers and auditors only.")
     return access
 
 
 def _get_org_for_officer(request: HttpRequest, org_slug: str) -> OrgAccess:
     access = _get_org_for_reader(request, org_slug)
-    if not access.can_manage:
+    if not access.can(Capability.MANAGE_BILLING):
         raise PermissionDenied("Only officers can change billing data.")
     return access
 

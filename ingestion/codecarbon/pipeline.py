@@ -20,6 +20,7 @@ from django.db import transaction
 from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.inventory import inventory_apply
+from greenesg.lib.periods import month_end, month_start
 from ingestion import storage
 from ingestion.codecarbon.reader import (
     CodecarbonFormatError,
@@ -132,7 +133,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
         days = set(to_write["day"]) | old_days
         if _double_counting_apply(job.organisation_id, project.pk, days):
-            days |= {_month_start(min(days)), _month_end(max(days))}
+            days |= {month_start(min(days)), month_end(max(days))}
         if days:
             ledger.rollup_refresh(
                 organisation_id=job.organisation_id,
@@ -177,14 +178,5 @@ def _double_counting_apply(organisation_id: int, project_id: int, days: set[dt.d
     in the inventory; a codecarbon re-import must not flip its rows back. True when rows changed."""
     if not days:
         return False
-    months = {_month_start(day) for day in days}
+    months = {month_start(day) for day in days}
     return bool(inventory_apply(organisation_id=organisation_id, project_ids=[project_id], months=months))
-
-
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)

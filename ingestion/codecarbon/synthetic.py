@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 HEADER_3_3_2 = (
@@ -71,6 +71,25 @@ HARDWARE = (
 )
 
 
+@dataclass(frozen=True)
+class RunProfile:
+    """How an experiment's runs use their machine (the demo gives the efficiency advisor something to find).
+
+    `duration_scale` shortens or lengthens every run; after `changed_on` (naive local date) runs take
+    `duration_scale_after` instead, as if a recommendation had been carried out that day.
+    """
+
+    cpu_utilization: float = 71.5
+    gpu_utilization: float = 64.0
+    ram_used_share: float = 0.7
+    duration_scale: float = 1.0
+    changed_on: dt.date | None = None
+    duration_scale_after: float = 1.0
+
+
+DEFAULT_PROFILE = RunProfile()
+
+
 def _row(
     *,
     end: dt.datetime,
@@ -81,6 +100,7 @@ def _row(
     site: Site,
     hw: Hardware,
     pue: float,
+    profile: RunProfile = DEFAULT_PROFILE,
 ) -> list[object]:
     hours = duration / 3600.0
     cpu_e = hw.cpu_watts * hours / 1000.0 * pue
@@ -120,10 +140,10 @@ def _row(
         "",
         hw.ram_gb,
         "machine",
-        71.5,
-        64.0 if hw.gpu_count else 0,
+        profile.cpu_utilization,
+        profile.gpu_utilization if hw.gpu_count else 0,
         38.2,
-        hw.ram_gb * 0.4,
+        hw.ram_gb * profile.ram_used_share,
         "Y" if site.on_cloud else "N",
         pue,
         0.0,
@@ -140,8 +160,13 @@ def generate_rows(
     experiments: tuple[str, ...] = ("",),
     flushes: int = 2,
     seed: int = 7,
+    profiles: Mapping[str, RunProfile] | None = None,
 ) -> Iterator[list[object]]:
-    """Yield cumulative flush rows for `runs` runs spread over `days` days from `start` (naive local)."""
+    """Yield cumulative flush rows for `runs` runs spread over `days` days from `start` (naive local).
+
+    `profiles` (by experiment name) change utilisation, memory use and durations without changing the random
+    draws, so the same seed gives the same runs, hardware and days with or without them.
+    """
     rng = random.Random(seed)
     for index in range(runs):
         site = SITES[sites[index % len(sites)]]
@@ -151,6 +176,9 @@ def generate_rows(
         experiment = experiments[index % len(experiments)] or UNSET_EXPERIMENT
         began = start + dt.timedelta(seconds=rng.uniform(0, days * 86400))
         total = rng.uniform(120, 4 * 3600)
+        profile = (profiles or {}).get(experiment, DEFAULT_PROFILE)
+        changed = profile.changed_on is not None and began.date() >= profile.changed_on
+        total *= profile.duration_scale_after if changed else profile.duration_scale
         for flush in range(1, flushes + 1):
             duration = total * flush / flushes
             yield _row(
@@ -162,6 +190,7 @@ def generate_rows(
                 site=site,
                 hw=hw,
                 pue=pue,
+                profile=profile,
             )
 
 

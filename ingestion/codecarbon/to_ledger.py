@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from greenesg.footprint.ledger import LEDGER_COLUMNS
+from greenesg.footprint.ledger import LEDGER_COLUMNS, ledger_columns_check
 from greenesg.footprint.methodology.codecarbon import FactorChoice, RunEstimate, estimate_run
+from greenesg.footprint.vocabulary import Source
 
 # Kept per run for the engineer views (hardware, versions) and for audit (codecarbon's own figure).
 _ATTRIBUTE_COLUMNS = [
@@ -35,6 +36,9 @@ _ATTRIBUTE_COLUMNS = [
     "ram_energy_kwh",
     "cpu_utilization_percent",
     "gpu_utilization_percent",
+    # The efficiency advisor compares use with capacity (steering/advisor/memory.py).
+    "ram_utilization_percent",
+    "ram_used_gb",
     "energy_consumed_kwh",
     "task_name",
 ]
@@ -148,7 +152,7 @@ def _attributes_column(frame: Any, implied: Any, source_zone: str) -> list[str]:
 def ledger_frame_from_records(
     records: Any, *, ctx: ProjectContext, job_id: str, lookup: Callable[[str], list[FactorChoice]]
 ) -> Any:
-    """Normalised codecarbon records (one per run or task) → a frame with the ledger's columns."""
+    """Normalised codecarbon records (one per run or task) → a frame of LedgerRow columns (checked)."""
     import pandas as pd
 
     if records.empty:
@@ -179,7 +183,7 @@ def ledger_frame_from_records(
             "organisation_id": ctx.organisation_id,
             "project_id": ctx.project_id,
             "natural_key": task_key.where(is_task, prefix + frame["run_key"]),
-            "source": is_task.map({True: "codecarbon_task", False: "codecarbon"}),
+            "source": is_task.map({True: Source.CODECARBON_TASK, False: Source.CODECARBON}),
             "period_start": frame["period_start"],
             "period_end": frame["period_end"],
             "day": frame["period_end"].dt.date,
@@ -217,4 +221,4 @@ def ledger_frame_from_records(
             "attributes": _attributes_column(frame, implied, zone.key),
         }
     )
-    return out[list(LEDGER_COLUMNS)]
+    return ledger_columns_check(out)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from greenesg.footprint.vocabulary import Method, Source
+from greenesg.lib.periods import QUARTER, Period
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -26,7 +29,7 @@ FRAME_COLUMNS: tuple[str, ...] = ("project_id", "month", "source", "scope", "cat
 NO_EXPERIMENT_LABEL = "(no experiment)"
 UNALLOCATED_LABEL = "Unallocated"
 # Only whole codecarbon runs count as runs; task rows and billing lines are records but not runs.
-RUN_SOURCE = "codecarbon"
+RUN_SOURCE = Source.CODECARBON
 _SCOPE_LABELS = {
     "scope1": "Scope 1",
     "scope2": "Scope 2",
@@ -165,7 +168,7 @@ def runs_series(frame: pd.DataFrame, *, limit: int = 7) -> pd.DataFrame:
 # --- rollup groupings for the overview (issue 4) ------------------------------------------------------
 
 ROLLUP_SUMS: tuple[str, ...] = ("records", *SUM_COLUMNS)
-MEASURED = "measured"
+MEASURED = Method.MEASURED
 NO_PROVIDER_LABEL = "(no cloud provider: own hardware)"
 NO_REGION_LABEL = "(no region)"
 NO_SERVICE_LABEL = "(not a billed service: codecarbon)"
@@ -237,9 +240,7 @@ def trend(frame: pd.DataFrame, *, grain: str) -> pd.DataFrame:
 
     `period` is the first day of the month or quarter, so charts keep a date axis either way.
     """
-    import datetime as dt
-
     work = frame.assign(scope_key=[scope_key(s, c) for s, c in zip(frame["scope"], frame["category"], strict=True)])
     if grain == "quarter":
-        work["month"] = [dt.date(m.year, 3 * ((m.month - 1) // 3) + 1, 1) for m in work["month"]]
+        work["month"] = [Period.containing(m, QUARTER).start for m in work["month"]]
     return by_month(work)

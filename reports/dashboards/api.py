@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from greenesg.accounts.access import org_access_for_user
+from greenesg.accounts.access import Capability, org_access_for_user
 from greenesg.accounts.models import ApiToken
 from greenesg.api import ErrorSerializer, api_project_access
 from reports.dashboards.filters import DashboardFilter
@@ -85,7 +85,7 @@ class OrgSummaryView(APIView):
         if isinstance(request.auth, ApiToken):
             raise exceptions.PermissionDenied("A project token reads its own project's summary only.")
         access = org_access_for_user(request.user, org_slug)
-        if not access.sees_whole_org:
+        if not access.can(Capability.VIEW_WHOLE_ORG):
             # Engineers see their projects' summaries; an organisation total would include other teams' data.
             raise exceptions.PermissionDenied("Only officers and auditors read the organisation's summary.")
         flt = _period(request)

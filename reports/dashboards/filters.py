@@ -15,7 +15,6 @@ cannot see.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import re
@@ -24,11 +23,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from greenesg.footprint.vocabulary import Source
+from greenesg.lib.periods import QUARTER, YEAR, Period, add_months, month_end, month_start
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 _SCOPE = re.compile(r"^(?:scope)?([123])(?:\.cat(\d{1,2}(?:\.\d{1,2})?))?$")
-# Ledger sources (greenesg.footprint.models.Source), kept here so parsing needs no model import.
-SOURCES = ("codecarbon", "codecarbon_task", "billing", "provider", "other")
+# Ledger sources; the vocabulary module is pure, so parsing still needs no model import.
+SOURCES: tuple[str, ...] = tuple(Source)
 PRESETS: dict[str, str] = {
     "this_quarter": "This quarter",
     "last_quarter": "Last quarter",
@@ -139,10 +141,10 @@ class DashboardFilter:
         months = _whole_months(self.start, self.end)
         year_to_date = (self.start.month, self.start.day) == (1, 1) and self.end.year == self.start.year
         if months in (1, 3, 12) or (months and not year_to_date):
-            start = _add_months(self.start, -months)
+            start = add_months(self.start, -months)
             return replace(self, start=start, end=self.start - dt.timedelta(days=1), period="")
         if year_to_date:
-            return replace(self, start=_add_months(self.start, -12), end=_add_months(self.end, -12), period="")
+            return replace(self, start=add_months(self.start, -12), end=add_months(self.end, -12), period="")
         end = self.start - dt.timedelta(days=1)
         return replace(self, start=end - dt.timedelta(days=days - 1), end=end, period="")
 
@@ -156,16 +158,9 @@ class DashboardFilter:
         return f"{prefix}{start} to {end}"
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later (earlier if negative), clamped to the month's length (29 Feb → 28 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
 def _whole_months(start: dt.date, end: dt.date) -> int:
     """How many whole calendar months start..end spans (inclusive), or 0 if it is not whole months."""
-    if start.day != 1 or (end + dt.timedelta(days=1)).day != 1:
+    if start != month_start(start) or end != month_end(end):
         return 0
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
@@ -191,25 +186,19 @@ def dashboard_filter_build(*, start: dt.date | None = None, end: dt.date | None 
     return DashboardFilter(start=start, end=end)
 
 
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
 def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
     """(first, last) UTC day of a period preset; "this" periods end today, so they compare like for like."""
+    # Calendar quarters and years (no fiscal shift), as the presets' names promise.
     if preset == "this_quarter":
-        return _quarter_start(today), today
+        return Period.containing(today, QUARTER).start, today
     if preset == "last_quarter":
-        end = _quarter_start(today) - dt.timedelta(days=1)
-        return _quarter_start(end), end
+        last = Period.containing(today, QUARTER).previous()
+        return last.start, last.end
     if preset == "ytd":
-        return dt.date(today.year, 1, 1), today
+        return Period.containing(today, YEAR).start, today
     if preset == "last_12_months":
-        try:
-            year_ago = today.replace(year=today.year - 1)
-        except ValueError:  # 29 February
-            year_ago = today.replace(year=today.year - 1, day=28)
-        return year_ago + dt.timedelta(days=1), today
+        # The day after the same day a year ago (29 February counts from 28 February).
+        return add_months(today, -12) + dt.timedelta(days=1), today
     raise InvalidFilter(f"period must be one of {', '.join(PRESETS)} or custom, not {preset!r}.")
 
 

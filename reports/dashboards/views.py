@@ -17,10 +17,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from greenesg.accounts.access import OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
 from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerEntry, Source
+from greenesg.lib.periods import add_months, month_start
 from reports.dashboards import aggregation, charts, engineer, exports
 from reports.dashboards.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
 from reports.dashboards.selectors import footprint as selectors
@@ -183,7 +184,7 @@ def org_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
         "access": access,
         "org": access.organisation,
         "overview": overview,
-        "restricted": not access.sees_whole_org,
+        "restricted": not access.can(Capability.VIEW_WHOLE_ORG),
         **_deferred_body(
             access,
             f"overview:{access.role}:{scope.key}:{flt.cache_part}",
@@ -219,7 +220,7 @@ def _overview_parts(
     project_urls: dict[int | None, str] = {
         pid: reverse("project-detail", args=[org, slug]) + flt.link(projects=()) for pid, slug in slugs.items()
     }
-    if access.sees_whole_org:
+    if access.can(Capability.VIEW_WHOLE_ORG):
         project_urls[None] = _records_url(org, flt, projects=(UNALLOCATED,))
     scope_rows = [
         {**row, "url": reverse("org-overview", args=[org]) + flt.link(scope=row["scope"], category=row["category"])}
@@ -317,9 +318,7 @@ def _scope_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _period_link(flt: DashboardFilter, first: Any) -> str:
     """The filter narrowed to one month or quarter of the trend (a click on a bar)."""
     months = 3 if flt.grain == "quarter" else 1
-    following = first.replace(day=1)
-    for _ in range(months):
-        following = (following.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    following = add_months(month_start(first), months)
     return flt.link(period="", start=first, end=following - dt.timedelta(days=1), grain="month")
 
 
@@ -558,7 +557,7 @@ def _entry_crumbs(access: OrgAccess, entry: LedgerEntry) -> list[dict[str, str]]
         )
     else:
         crumbs.append({"label": aggregation.UNALLOCATED_LABEL, "url": _records_url(org.slug, flt)})
-    if entry.source in {"codecarbon", "codecarbon_task"} and entry.project is not None:
+    if entry.source in {Source.CODECARBON, Source.CODECARBON_TASK} and entry.project is not None:
         url = reverse("experiment-detail", args=[org.slug, entry.project.slug, experiment_slug(entry.experiment)])
         crumbs.append({"label": aggregation.experiment_label(entry.experiment), "url": url})
     else:

@@ -19,6 +19,8 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from reports.esrs.datapoints import DATAPOINTS
+from reports.esrs.facts import Fact
 from reports.esrs.periods import fiscal_year_range
 from reports.esrs.render import fmt
 
@@ -39,15 +41,29 @@ NAMESPACES = {
     "esrs": ESRS_NS,
 }
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-TABLES_TAGGED = ("e1_5", "e1_6", "intensity", "revenue")
+# Every datapoint table is tagged (docs/esrs.md §10.5); the supplementary tables carry no facts.
+TABLES_TAGGED = tuple(table.id for table in DATAPOINTS.tables)
+# XBRL unit per datapoint unit (reports/esrs/datapoints.py UNITS): (unit id, measure XML), "{c}" the currency.
+_DIVIDE = (
+    "<xbrli:divide><xbrli:unitNumerator><xbrli:measure>utr:{n}</xbrli:measure></xbrli:unitNumerator>"
+    "<xbrli:unitDenominator><xbrli:measure>iso4217:{c}</xbrli:measure></xbrli:unitDenominator></xbrli:divide>"
+)
+XBRL_UNITS: dict[str, tuple[str, str]] = {
+    "tCO2e": ("u_tCO2e", "<xbrli:measure>utr:tCO2e</xbrli:measure>"),
+    "MWh": ("u_MWh", "<xbrli:measure>utr:MWh</xbrli:measure>"),
+    "percent": ("u_pure", "<xbrli:measure>xbrli:pure</xbrli:measure>"),
+    "currency": ("u_{c}", "<xbrli:measure>iso4217:{c}</xbrli:measure>"),
+    "tCO2e/currency": ("u_tCO2e_per_{c}", _DIVIDE.replace("{n}", "tCO2e")),
+    "MWh/currency": ("u_MWh_per_{c}", _DIVIDE.replace("{n}", "MWh")),
+}
 
 
 # --------------------------------------------------------------------------------------------- periods
 
 
-def fact_period(fact: dict[str, Any], inputs: dict[str, Any]) -> tuple[str, str]:
+def fact_period(fact: Fact, inputs: dict[str, Any]) -> tuple[str, str]:
     """(start, end) inclusive ISO dates of a fact's window."""
-    window = fact["window"]
+    window = fact.window
     if window in inputs["windows"]:
         w = inputs["windows"][window]
         return w["start"], w["end"]
@@ -143,13 +159,14 @@ def long_rows(inputs: dict[str, Any], computed: dict[str, Any]) -> list[list[Any
         for row in table["rows"]:
             for col, label in columns.items():
                 cell = row["cells"].get(col, {})
-                fact = facts.get(cell.get("fact") or "")
+                data = facts.get(cell.get("fact") or "")
+                fact = Fact.from_json(data) if data else None
                 unit = cell.get("unit") or row["unit"]
-                unit = {"percent": "%", "intensity": fact["unit"] if fact else "", "currency": _currency(inputs)}.get(
+                unit = {"percent": "%", "intensity": fact.unit if fact else "", "currency": _currency(inputs)}.get(
                     unit, unit
                 )
                 start, end = fact_period(fact, inputs) if fact else ("", "")
-                dims = ";".join(f"{k}={v}" for k, v in (fact or {}).get("dims", {}).items())
+                dims = ";".join(f"{k}={v}" for k, v in fact.dims.items()) if fact else ""
                 rows.append(
                     [
                         table["id"],
@@ -158,7 +175,7 @@ def long_rows(inputs: dict[str, Any], computed: dict[str, Any]) -> list[list[Any
                         label,
                         cell.get("value"),
                         unit,
-                        f"esrs:{fact['concept']}" if fact and fact["concept"] else "",
+                        f"esrs:{fact.concept}" if fact and fact.concept else "",
                         start,
                         end,
                         dims,
@@ -260,23 +277,23 @@ def _write_any(sheet: Any, row: int, col: int, value: Any) -> None:
 def json_document(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     org = inputs["organisation"]
     facts = []
-    for fact in computed["facts"].values():
+    for fact in map(Fact.from_json, computed["facts"].values()):
         start, end = fact_period(fact, inputs)
         facts.append(
             {
-                "id": fact["id"],
-                "concept": f"esrs:{fact['concept']}" if fact["concept"] else None,
-                "label": fact["label"],
-                "value": fact["value"],
-                "unit": fact["unit"],
-                "decimals": fact["decimals"],
+                "id": fact.id,
+                "concept": f"esrs:{fact.concept}" if fact.concept else None,
+                "label": fact.label,
+                "value": fact.value,
+                "unit": fact.unit,
+                "decimals": fact.decimals,
                 "context": {
                     "entity": {
                         "scheme": LEI_SCHEME if org.get("lei") else FALLBACK_SCHEME,
                         "identifier": org.get("lei") or org["slug"],
                     },
-                    "period": {"start": start, "end": end, "window": fact["window"]},
-                    "dimensions": {f"esrs:{k}": f"esrs:{v}" for k, v in fact["dims"].items()},
+                    "period": {"start": start, "end": end, "window": fact.window},
+                    "dimensions": {f"esrs:{k}": f"esrs:{v}" for k, v in fact.dims.items()},
                 },
             }
         )
@@ -302,46 +319,29 @@ def json_bytes(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str,
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
-def _unit_id(fact: dict[str, Any], currency: str) -> tuple[str, str]:
-    """(unit id, unit XML) for a fact."""
-    unit = fact["unit"]
-    if unit == "tCO2e":
-        return "u_tCO2e", "<xbrli:measure>utr:tCO2e</xbrli:measure>"
-    if unit == "MWh":
-        return "u_MWh", "<xbrli:measure>utr:MWh</xbrli:measure>"
-    if unit == "percent":
-        return "u_pure", "<xbrli:measure>xbrli:pure</xbrli:measure>"
-    if unit == currency:
-        return f"u_{currency}", f"<xbrli:measure>iso4217:{currency}</xbrli:measure>"
-    if unit.startswith("tCO2e/"):
-        return f"u_tCO2e_per_{currency}", (
-            "<xbrli:divide><xbrli:unitNumerator><xbrli:measure>utr:tCO2e</xbrli:measure></xbrli:unitNumerator>"
-            f"<xbrli:unitDenominator><xbrli:measure>iso4217:{currency}</xbrli:measure></xbrli:unitDenominator>"
-            "</xbrli:divide>"
-        )
-    if unit.startswith("MWh/"):
-        return f"u_MWh_per_{currency}", (
-            "<xbrli:divide><xbrli:unitNumerator><xbrli:measure>utr:MWh</xbrli:measure></xbrli:unitNumerator>"
-            f"<xbrli:unitDenominator><xbrli:measure>iso4217:{currency}</xbrli:measure></xbrli:unitDenominator>"
-            "</xbrli:divide>"
-        )
-    raise ValueError(f"No XBRL unit for {unit!r}")
+def _unit_id(fact: Fact, currency: str) -> tuple[str, str]:
+    """(unit id, unit XML) for a fact, from its datapoint's unit."""
+    unit = DATAPOINTS[fact.datapoint_id].unit
+    if unit not in XBRL_UNITS:
+        raise ValueError(f"No XBRL unit for {unit!r}")
+    uid, measure = XBRL_UNITS[unit]
+    return uid.replace("{c}", currency), measure.replace("{c}", currency)
 
 
-def _context_id(fact: dict[str, Any]) -> str:
-    dims = "_".join(v.replace("Member", "") for v in fact["dims"].values())
-    return _ID_UNSAFE.sub("_", f"c_{fact['window']}" + (f"_{dims}" if dims else ""))
+def _context_id(fact: Fact) -> str:
+    dims = "_".join(v.replace("Member", "") for v in fact.dims.values())
+    return _ID_UNSAFE.sub("_", f"c_{fact.window}" + (f"_{dims}" if dims else ""))
 
 
-def _context_xml(cid: str, fact: dict[str, Any], inputs: dict[str, Any]) -> str:
+def _context_xml(cid: str, fact: Fact, inputs: dict[str, Any]) -> str:
     org = inputs["organisation"]
     scheme, ident = (LEI_SCHEME, org["lei"]) if org.get("lei") else (FALLBACK_SCHEME, org["slug"])
     start, end = fact_period(fact, inputs)
     segment = ""
-    if fact["dims"]:
+    if fact.dims:
         members = "".join(
             f'<xbrldi:explicitMember dimension="esrs:{axis}">esrs:{member}</xbrldi:explicitMember>'
-            for axis, member in sorted(fact["dims"].items())
+            for axis, member in sorted(fact.dims.items())
         )
         segment = f"<xbrli:segment>{members}</xbrli:segment>"
     return (
@@ -351,10 +351,12 @@ def _context_xml(cid: str, fact: dict[str, Any], inputs: dict[str, Any]) -> str:
     )
 
 
-def _tag(fact: dict[str, Any], cid: str, uid: str, display_unit: str) -> str:
-    value = float(fact["value"])
+def _tag(fact: Fact, cid: str, uid: str, display_unit: str) -> str:
+    if fact.value is None:
+        raise ValueError(f"{fact.id} has no value to tag")
+    value = float(fact.value)
     text = fmt(abs(value), display_unit)
-    scale, decimals = "0", fact["decimals"]
+    scale, decimals = "0", fact.decimals
     if display_unit == "percent":
         scale, decimals = "-2", 3  # shown as 12.3 (%), stored as the pure number 0.123
     elif display_unit == "intensity":
@@ -363,7 +365,7 @@ def _tag(fact: dict[str, Any], cid: str, uid: str, display_unit: str) -> str:
         decimals = 0
     sign = ' sign="-"' if value < 0 else ""
     return (
-        f'<ix:nonFraction name="esrs:{fact["concept"]}" contextRef="{cid}" unitRef="{uid}" '
+        f'<ix:nonFraction name="esrs:{fact.concept}" contextRef="{cid}" unitRef="{uid}" '
         f'decimals="{decimals}" scale="{scale}" format="ixt:num-dot-decimal"{sign}>{escape(text)}</ix:nonFraction>'
     )
 
@@ -402,8 +404,9 @@ def ixbrl_bytes(inputs: dict[str, Any], computed: dict[str, Any], meta: dict[str
             for col in table["columns"]:
                 cell = row["cells"].get(col["id"], {})
                 display_unit = cell.get("unit") or row["unit"]
-                fact = facts.get(cell.get("fact") or "")
-                if fact and fact["concept"] and fact["value"] is not None:
+                data = facts.get(cell.get("fact") or "")
+                fact = Fact.from_json(data) if data else None
+                if fact and fact.concept and fact.value is not None:
                     cid, (uid, unit_xml) = _context_id(fact), _unit_id(fact, currency)
                     contexts.setdefault(cid, _context_xml(cid, fact, inputs))
                     units.setdefault(uid, f'<xbrli:unit id="{uid}">{unit_xml}</xbrli:unit>')

@@ -17,131 +17,96 @@ Full precision is kept; rounding happens only when presenting (and in XBRL throu
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import reduce
 from typing import Any
 
 from greenesg.footprint.methodology import market as market_method
+from reports.esrs.datapoints import DATAPOINTS, Datapoint
 
-SCOPE3_LABELS: dict[str, str] = {
-    "1": "1 Purchased goods and services",
-    "1.1": "1.1 of which cloud computing and data centre services",
-    "2": "2 Capital goods",
-    "3": "3 Fuel- and energy-related activities (not in Scope 1 or 2)",
-    "4": "4 Upstream transportation and distribution",
-    "5": "5 Waste generated in operations",
-    "6": "6 Business travel",
-    "7": "7 Employee commuting",
-    "8": "8 Upstream leased assets",
-    "9": "9 Downstream transportation",
-    "10": "10 Processing of sold products",
-    "11": "11 Use of sold products",
-    "12": "12 End-of-life treatment of sold products",
-    "13": "13 Downstream leased assets",
-    "14": "14 Franchises",
-    "15": "15 Investments",
-    "other": "Other Scope 3 (category not stated)",
-}
-# EFRAG ESRS taxonomy members of Scope3GHGEmissionsCategoryGHGProtocolAxis (docs/esrs.md §10.4).
-SCOPE3_MEMBERS: dict[str, str] = {
-    "1": "Category1PurchasedGoodsAndServicesMember",
-    "1.1": "Category11CloudComputingAndDataCentreServicesMember",
-    "2": "Category2CapitalGoodsMember",
-    "3": "Category3FuelAndEnergyrelatedActivitiesMember",
-    "4": "Category4UpstreamTransportationAndDistributionMember",
-    "5": "Category5WasteGeneratedInOperationsMember",
-    "6": "Category6BusinessTravelMember",
-    "7": "Category7EmployeeCommutingMember",
-    "8": "Category8UpstreamLeasedAssetsMember",
-    "9": "Category9DownstreamTransportationAndDistributionMember",
-    "10": "Category10ProcessingOfSoldProductsMember",
-    "11": "Category11UseOfSoldProductsMember",
-    "12": "Category12EndoflifeTreatmentOfSoldProductsMember",
-    "13": "Category13DownstreamLeasedAssetsMember",
-    "14": "Category14FranchisesMember",
-    "15": "Category15InvestmentsMember",
-    "other": "OtherScope3GreenhouseGasEmissionsCategoryMember",
-}
+# Scope 3 category labels and taxonomy members, keyed by category ("1", "1.1", …, "other"), read from the E1-6
+# category datapoints (docs/esrs.md §10.4); the screening table and the Scope 3 chart share them.
+SCOPE3_LABELS: dict[str, str] = {dp.category: dp.label for dp in DATAPOINTS.scope3_categories()}
 SCOPE3_AXIS = "Scope3GHGEmissionsCategoryGHGProtocolAxis"
-FUEL_ROWS = ("coal", "oil", "natural_gas", "other_fossil")
+SCOPE3_MEMBERS: dict[str, str] = {dp.category: dp.dimensions[SCOPE3_AXIS] for dp in DATAPOINTS.scope3_categories()}
 MB_BASIS_INSTRUMENT = market_method.MB_BASIS_INSTRUMENT
 MB_BASIS_RESIDUAL = market_method.MB_BASIS_RESIDUAL
 MB_BASIS_GRID = market_method.MB_BASIS_GRID
+BASE_AXIS = "CurrentlyStatedBaselineMilestonesOrTargetYearsAxis"
+# E1-5 energy rows measured from the ledger (not totals, not shares); the totals add them by their `sum_of`.
+_E15_MEASURED = tuple(dp for dp in DATAPOINTS.rows("e1_5") if dp.unit == "MWh" and not dp.sum_of)
+_E15_TOTALS = tuple(dp for dp in DATAPOINTS.rows("e1_5") if dp.sum_of)
+# The rows with base-year and target columns (AR 48), by row id.
+_BASELINE_ROWS = {dp.row: dp for dp in DATAPOINTS.baseline()}
+_REFS = {(dp.table, dp.row): dp.ref for dp in DATAPOINTS if dp.table}
 
-# E1-5 rows: (row id, label, concept, high-impact only).
-E15_ROWS: tuple[tuple[str, str, str, bool], ...] = (
-    ("coal", "(1) Fuel consumption from coal and coal products", "FuelConsumptionFromCoalAndCoalProducts", True),
-    (
-        "oil",
-        "(2) Fuel consumption from crude oil and petroleum products",
-        "FuelConsumptionFromCrudeOilAndPetroleumProducts",
-        True,
-    ),
-    ("natural_gas", "(3) Fuel consumption from natural gas", "FuelConsumptionFromNaturalGas", True),
-    ("other_fossil", "(4) Fuel consumption from other fossil sources", "FuelConsumptionFromOtherFossilSources", True),
-    (
-        "purchased_fossil",
-        "(5) Purchased or acquired electricity, heat, steam and cooling from fossil sources",
-        "ConsumptionOfPurchasedOrAcquiredElectricityHeatSteamOrCoolingFromFossilSources",
-        True,
-    ),
-    ("fossil", "(6) Total fossil energy consumption", "EnergyConsumptionFromFossilSources", False),
-    (
-        "fossil_share",
-        "Share of fossil sources in total energy consumption (%)",
-        "PercentageOfFossilSourcesInTotalEnergyConsumption",
-        False,
-    ),
-    ("nuclear", "(7) Consumption from nuclear sources", "EnergyConsumptionFromNuclearSources", False),
-    (
-        "nuclear_share",
-        "Share of consumption from nuclear sources in total energy consumption (%)",
-        "PercentageOfEnergyConsumptionFromNuclearSourcesInTotalEnergyConsumption",
-        False,
-    ),
-    (
-        "renewable_fuel",
-        "(8) Fuel consumption from renewable sources, including biomass",
-        "FuelConsumptionFromRenewableSources",
-        False,
-    ),
-    (
-        "purchased_renewable",
-        "(9) Purchased or acquired electricity, heat, steam and cooling from renewable sources",
-        "ConsumptionOfPurchasedOrAcquiredElectricityHeatSteamAndCoolingFromRenewableSources",
-        False,
-    ),
-    (
-        "self_generated",
-        "(10) Self-generated non-fuel renewable energy",
-        "ConsumptionOfSelfgeneratedNonfuelRenewableEnergy",
-        False,
-    ),
-    ("renewable", "(11) Total renewable energy consumption", "EnergyConsumptionFromRenewableSources", False),
-    (
-        "renewable_share",
-        "Share of renewable sources in total energy consumption (%)",
-        "PercentageOfRenewableSourcesInTotalEnergyConsumption",
-        False,
-    ),
-    ("total", "Total energy consumption", "EnergyConsumptionRelatedToOwnOperations", False),
-)
-E16_CONCEPTS = {
-    "scope1": "GrossScope1GreenhouseGasEmissions",
-    "scope1_ets": "PercentageOfScope1GreenhouseGasEmissionsFromRegulatedEmissionTradingSchemes",
-    "scope2_location": "GrossLocationBasedScope2GreenhouseGasEmissions",
-    "scope2_market": "GrossMarketBasedScope2GreenhouseGasEmissions",
-    "scope3": "GrossScope3GreenhouseGasEmissions",
-    "total_location": "LocationBasedGreenhouseGasEmissions",
-    "total_market": "MarketBasedGreenhouseGasEmissions",
-}
-TARGET_ROWS = {
-    "scope1": "scope1",
-    "scope2_location": "scope2_location",
-    "scope2_market": "scope2_market",
-    "scope3": "scope3",
-    "total_location": "total_location",
-    "total_market": "total_market",
-}
+
+@dataclass(frozen=True)
+class Fact:
+    """One reported value of one datapoint in one window ("N", "N-1", "YTD", "PQ", "base", "target2030").
+
+    The report stores and compares facts in their JSON form (`as_json`), so a signed report's facts stay plain
+    data; exporters read them back with `from_json`.
+    """
+
+    id: str
+    concept: str
+    label: str
+    value: float | None
+    unit: str
+    decimals: int
+    window: str
+    dims: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def datapoint_id(self) -> str:
+        return self.id.removesuffix("." + self.window)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "concept": self.concept,
+            "label": self.label,
+            "value": self.value,
+            "unit": self.unit,
+            "decimals": self.decimals,
+            "window": self.window,
+            "dims": dict(self.dims),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fact:
+        return cls(
+            id=data["id"],
+            concept=data["concept"],
+            label=data["label"],
+            value=data["value"],
+            unit=data["unit"],
+            decimals=data["decimals"],
+            window=data["window"],
+            dims=dict(data.get("dims") or {}),
+        )
+
+
+def datapoint_sum(dp: Datapoint, values: Mapping[str, Any]) -> float | None:
+    """A total from its parts (`values` keyed by row id), added in the datapoint's order; None when a part is
+    missing. Left to right like the `a + b + c` it replaced, so every figure stays bit-for-bit the same."""
+    parts = [values.get(DATAPOINTS[part].row) for part in dp.sum_of]
+    if any(part is None for part in parts):
+        return None
+    return reduce(operator.add, parts)
+
+
+def base_year_values(base_year: Mapping[str, Any]) -> dict[str, float | None]:
+    """Base-year tCO2e per E1-6 row: the scopes as entered in the reporting settings, each total only when all its
+    parts are entered (docs/esrs.md §5.1). The one place base-year totals are computed (facts, targets, PDF)."""
+    values: dict[str, float | None] = {}
+    for dp in DATAPOINTS.baseline():
+        values[dp.row] = datapoint_sum(dp, values) if dp.sum_of else base_year.get(dp.row)
+    return values
 
 
 # ------------------------------------------------------------------------------------ Scope 2 market
@@ -212,9 +177,12 @@ def window_figures(inputs: dict[str, Any], start: dt.date, end: dt.date, market:
     s3 = {k: v / 1000.0 for k, v in scope3.items()}
     s3_total = sum(v for k, v in s3.items() if k != "1.1")
     mwh = {k: v / 1000.0 for k, v in energy.items()}
-    fossil = sum(mwh.get(k, 0.0) for k in (*FUEL_ROWS, "purchased_fossil"))
-    renewable = mwh.get("renewable_fuel", 0.0) + mwh.get("purchased_renewable", 0.0)
-    total_energy = fossil + mwh.get("nuclear", 0.0) + renewable
+    energy_rows: dict[str, Any] = {dp.row: mwh.get(dp.row, 0.0) for dp in _E15_MEASURED}
+    for dp in _E15_TOTALS:
+        energy_rows[dp.row] = datapoint_sum(dp, energy_rows)
+    total_energy = energy_rows["total"]
+    for share, part in (("fossil_share", "fossil"), ("nuclear_share", "nuclear"), ("renewable_share", "renewable")):
+        energy_rows[share] = energy_rows[part] / total_energy * 100.0 if total_energy > 0 else None
     figures: dict[str, Any] = {
         "scope1": t.get("scope1", 0.0),
         "scope1_ets": 0.0,
@@ -223,20 +191,7 @@ def window_figures(inputs: dict[str, Any], start: dt.date, end: dt.date, market:
         "scope3": s3_total,
         "scope3_categories": s3,
         "scope3_primary_percent": (t.get("scope3_primary", 0.0) / s3_total * 100.0) if s3_total > 0 else None,
-        "energy": {
-            **{k: mwh.get(k, 0.0) for k in FUEL_ROWS},
-            "purchased_fossil": mwh.get("purchased_fossil", 0.0),
-            "fossil": fossil,
-            "nuclear": mwh.get("nuclear", 0.0),
-            "renewable_fuel": mwh.get("renewable_fuel", 0.0),
-            "purchased_renewable": mwh.get("purchased_renewable", 0.0),
-            "self_generated": 0.0,
-            "renewable": renewable,
-            "total": total_energy,
-            "fossil_share": fossil / total_energy * 100.0 if total_energy > 0 else None,
-            "nuclear_share": mwh.get("nuclear", 0.0) / total_energy * 100.0 if total_energy > 0 else None,
-            "renewable_share": renewable / total_energy * 100.0 if total_energy > 0 else None,
-        },
+        "energy": energy_rows,
         "instrument_share_percent": (
             mwh.get("covered", 0.0) / mwh["electricity"] * 100.0 if mwh.get("electricity") else None
         ),
@@ -244,8 +199,8 @@ def window_figures(inputs: dict[str, Any], start: dt.date, end: dt.date, market:
         "method_kg": dict(methods),
         "records": records,
     }
-    figures["total_location"] = figures["scope1"] + figures["scope2_location"] + s3_total
-    figures["total_market"] = figures["scope1"] + figures["scope2_market"] + s3_total
+    for row in ("total_location", "total_market"):
+        figures[row] = datapoint_sum(DATAPOINTS[f"e1_6.{row}"], figures)
     return figures
 
 
@@ -268,132 +223,58 @@ def _change(current: float | None, previous: float | None) -> float | None:
 # ----------------------------------------------------------------------------------------------- facts
 
 
-def _fact(
-    facts: dict[str, dict[str, Any]],
-    fid: str,
-    *,
-    label: str,
-    value: float | None,
-    unit: str,
-    window: str,
-    concept: str = "",
-    dims: dict[str, str] | None = None,
-    decimals: int = 3,
-) -> str:
-    facts[fid] = {
-        "id": fid,
-        "concept": concept,
-        "label": label,
-        "value": value,
-        "unit": unit,
-        "decimals": decimals,
-        "window": window,
-        "dims": dims or {},
+def _window_values(fig: dict[str, Any], revenue: dict[str, Any] | None) -> dict[str, Any]:
+    """The figures a window's datapoints read (their `source`): the window's figures plus those that need revenue."""
+    used = revenue["used"] if revenue else 0.0
+    return {
+        **fig,
+        "intensity": {
+            basis: fig[f"total_{basis}"] / used if revenue and used > 0 else None for basis in ("location", "market")
+        },
+        "revenue": revenue or {},
+        "energy_intensity": fig["energy"]["total"] / revenue["total"] if revenue and revenue["total"] > 0 else None,
     }
-    return fid
 
 
-def _e16_rows(figures: dict[str, Any], screening: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """(row id, label, level, value, concept, dims, unit) for the AR 48 table, in its order."""
-    rows = [
-        ("scope1", "Gross Scope 1 GHG emissions", 0, figures["scope1"], E16_CONCEPTS["scope1"], {}, "tCO2e"),
-        (
-            "scope1_ets",
-            "Percentage of Scope 1 GHG emissions from regulated emission trading schemes (%)",
-            1,
-            figures["scope1_ets"] if figures["scope1"] > 0 else None,
-            E16_CONCEPTS["scope1_ets"],
-            {},
-            "percent",
-        ),
-        (
-            "scope2_location",
-            "Gross location-based Scope 2 GHG emissions",
-            0,
-            figures["scope2_location"],
-            E16_CONCEPTS["scope2_location"],
-            {},
-            "tCO2e",
-        ),
-        (
-            "scope2_market",
-            "Gross market-based Scope 2 GHG emissions",
-            0,
-            figures["scope2_market"],
-            E16_CONCEPTS["scope2_market"],
-            {},
-            "tCO2e",
-        ),
-        (
-            "scope3",
-            "Total gross indirect (Scope 3) GHG emissions",
-            0,
-            figures["scope3"],
-            E16_CONCEPTS["scope3"],
-            {},
-            "tCO2e",
-        ),
-    ]
-    categories = figures["scope3_categories"]
-    for key in (*[str(n) for n in range(1, 16)], "other"):
-        for sub in (key, "1.1") if key == "1" else (key,):
-            value = categories.get(sub)
-            excluded = sub in screening and not screening[sub]["included"]
-            if sub == "other" and not value:
-                continue
-            rows.append(
-                (
-                    f"scope3.cat{sub}",
-                    SCOPE3_LABELS[sub],
-                    2 if sub == "1.1" else 1,
-                    None if excluded and not value else (value or 0.0),
-                    E16_CONCEPTS["scope3"],
-                    {SCOPE3_AXIS: SCOPE3_MEMBERS[sub]},
-                    "tCO2e",
-                )
-            )
-    rows += [
-        (
-            "total_location",
-            "Total GHG emissions (location-based)",
-            0,
-            figures["total_location"],
-            E16_CONCEPTS["total_location"],
-            {},
-            "tCO2e",
-        ),
-        (
-            "total_market",
-            "Total GHG emissions (market-based)",
-            0,
-            figures["total_market"],
-            E16_CONCEPTS["total_market"],
-            {},
-            "tCO2e",
-        ),
-    ]
-    return [
-        {"id": r[0], "label": r[1], "level": r[2], "value": r[3], "concept": r[4], "dims": r[5], "unit": r[6]}
-        for r in rows
-    ]
+def _source(dp: Datapoint, values: dict[str, Any]) -> Any:
+    head, _, key = dp.source.partition(".")
+    if not key:
+        return values[head]
+    # A Scope 3 category without ledger rows is simply absent; any other missing figure is a datapoint error.
+    return values[head].get(key) if dp.category else values[head][key]
+
+
+def _emitted(dp: Datapoint, values: dict[str, Any], *, high_impact: bool, revenue: dict[str, Any] | None) -> bool:
+    """Whether a window has this datapoint's fact at all (docs/esrs.md §4, §5): `when` in datapoints.json."""
+    if dp.when == "high_impact":
+        return high_impact
+    if dp.when == "nonzero":
+        return bool(_source(dp, values))
+    if dp.when == "revenue":
+        return revenue is not None
+    if dp.when == "high_impact_revenue":
+        return high_impact and revenue is not None and revenue["total"] > 0
+    return True
+
+
+def _value(dp: Datapoint, values: dict[str, Any], screening: dict[str, dict[str, Any]]) -> float | None:
+    value = _source(dp, values)
+    if dp.blank_unless and not values[dp.blank_unless] > 0:
+        return None
+    if dp.category:
+        # A category the screening excludes, with no data, is "excl." (no value); an included one without data is 0.
+        excluded = dp.category in screening and not screening[dp.category]["included"]
+        return None if excluded and not value else (value or 0.0)
+    return value
 
 
 def _target_values(inputs: dict[str, Any]) -> tuple[list[int], dict[tuple[str, int], dict[str, Any]]]:
     base = inputs.get("base_year") or {}
-    base_values = {
-        "scope1": base.get("scope1"),
-        "scope2_location": base.get("scope2_location"),
-        "scope2_market": base.get("scope2_market"),
-        "scope3": base.get("scope3"),
-    }
-    if all(base_values.get(k) is not None for k in ("scope1", "scope2_location", "scope3")):
-        base_values["total_location"] = base_values["scope1"] + base_values["scope2_location"] + base_values["scope3"]
-    if all(base_values.get(k) is not None for k in ("scope1", "scope2_market", "scope3")):
-        base_values["total_market"] = base_values["scope1"] + base_values["scope2_market"] + base_values["scope3"]
+    base_values = base_year_values(base)
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for target in inputs.get("targets", []):
-        row, year = TARGET_ROWS.get(target["scope"]), int(target["target_year"])
-        if row is None:
+        row, year = target["scope"], int(target["target_year"])
+        if row not in _BASELINE_ROWS:
             continue
         base_value = base_values.get(row)
         value, annual = target.get("absolute_target_t"), None
@@ -408,14 +289,65 @@ def _target_values(inputs: dict[str, Any]) -> tuple[list[int], dict[tuple[str, i
     return sorted({year for _, year in out}), out
 
 
-def _base_values(inputs: dict[str, Any]) -> dict[str, float | None]:
-    base = inputs.get("base_year") or {}
-    values = {k: base.get(k) for k in ("scope1", "scope2_location", "scope2_market", "scope3")}
-    if None not in (values["scope1"], values["scope2_location"], values["scope3"]):
-        values["total_location"] = values["scope1"] + values["scope2_location"] + values["scope3"]
-    if None not in (values["scope1"], values["scope2_market"], values["scope3"]):
-        values["total_market"] = values["scope1"] + values["scope2_market"] + values["scope3"]
-    return values
+def _window_facts(inputs: dict[str, Any], name: str, fig: dict[str, Any]) -> list[Fact]:
+    """One window's facts, one per datapoint that applies, in datapoints.json order."""
+    org = inputs["organisation"]
+    currency, high_impact = org.get("currency") or "EUR", bool(org.get("high_impact"))
+    screening = {s["category"]: s for s in inputs.get("screening", [])}
+    revenue = _revenue(inputs, [tuple(q) for q in inputs["windows"][name].get("quarters", [])])
+    values = _window_values(fig, revenue)
+    return [
+        Fact(
+            id=dp.fact_id(name),
+            concept=dp.concept,
+            label=dp.label,
+            value=_value(dp, values, screening),
+            unit=dp.fact_unit(currency),
+            decimals=dp.decimals,
+            window=name,
+            dims=dict(dp.dimensions),
+        )
+        for dp in DATAPOINTS
+        if _emitted(dp, values, high_impact=high_impact, revenue=revenue)
+    ]
+
+
+def _baseline_facts(inputs: dict[str, Any], targets: dict[tuple[str, int], dict[str, Any]]) -> list[Fact]:
+    """Base-year and target columns of the AR 48 table, tagged with their member of the baseline axis."""
+    out = []
+    base_year = (inputs.get("base_year") or {}).get("year")
+    if base_year:
+        for row, value in base_year_values(inputs.get("base_year") or {}).items():
+            if value is not None:
+                dp = _BASELINE_ROWS[row]
+                out.append(
+                    Fact(
+                        id=dp.fact_id("base"),
+                        concept=dp.concept,
+                        label=f"Base year {base_year}",
+                        value=value,
+                        unit=dp.unit,
+                        decimals=dp.decimals,
+                        window="base",
+                        dims={**dp.dimensions, BASE_AXIS: "BaselineYearMember"},
+                    )
+                )
+    for (row, year), target in targets.items():
+        if target["value"] is not None:
+            dp = _BASELINE_ROWS[row]
+            out.append(
+                Fact(
+                    id=dp.fact_id(f"target{year}"),
+                    concept=dp.concept,
+                    label=f"Target {year}",
+                    value=target["value"],
+                    unit=dp.unit,
+                    decimals=dp.decimals,
+                    window=f"target{year}",
+                    dims={**dp.dimensions, BASE_AXIS: "MilestonesAndTargetYearsMember"},
+                )
+            )
+    return out
 
 
 def compute(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -426,145 +358,14 @@ def compute(inputs: dict[str, Any]) -> dict[str, Any]:
         name: window_figures(inputs, dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"]), market)
         for name, w in windows.items()
     }
-    screening = {s["category"]: s for s in inputs.get("screening", [])}
-    facts: dict[str, dict[str, Any]] = {}
-    high_impact = bool(inputs["organisation"].get("high_impact"))
+    facts: dict[str, Fact] = {}
     for name, fig in figures.items():
-        for row in _e16_rows(fig, screening):
-            decimals = 1 if row["unit"] == "percent" else 3
-            _fact(
-                facts,
-                f"e1_6.{row['id']}.{name}",
-                label=row["label"],
-                value=row["value"],
-                unit=row["unit"],
-                window=name,
-                concept=row["concept"],
-                dims=row["dims"],
-                decimals=decimals,
-            )
-        for row_id, label, concept, high_only in E15_ROWS:
-            if high_only and not high_impact:
-                continue
-            unit = "percent" if row_id.endswith("_share") else "MWh"
-            _fact(
-                facts,
-                f"e1_5.{row_id}.{name}",
-                label=label,
-                value=fig["energy"][row_id],
-                unit=unit,
-                window=name,
-                concept=concept,
-                decimals=1 if unit == "percent" else 3,
-            )
-        revenue = _revenue(inputs, [tuple(q) for q in windows[name].get("quarters", [])])
-        currency = inputs["organisation"].get("currency") or "EUR"
-        for basis in ("location", "market"):
-            total = fig[f"total_{basis}"]
-            value = total / revenue["used"] if revenue and revenue["used"] > 0 else None
-            concept = f"GHGEmissionsIntensity{basis.capitalize()}basedTotalGHGEmissionsPerNetRevenue"
-            _fact(
-                facts,
-                f"intensity.{basis}.{name}",
-                label=f"Total GHG emissions ({basis}-based) per net revenue",
-                value=value,
-                unit=f"tCO2e/{currency}",
-                window=name,
-                concept=concept,
-                decimals=9,
-            )
-        if revenue:
-            _fact(
-                facts,
-                f"revenue.used.{name}",
-                label="Net revenue used to calculate GHG intensity",
-                value=revenue["used"],
-                unit=currency,
-                window=name,
-                concept="NetRevenueUsedToCalculateGHGIntensity",
-                decimals=2,
-            )
-            _fact(
-                facts,
-                f"revenue.other.{name}",
-                label="Net revenue (other)",
-                value=revenue["other"],
-                unit=currency,
-                window=name,
-                concept="NetRevenueOtherThanUsedToCalculateGHGIntensity",
-                decimals=2,
-            )
-            _fact(
-                facts,
-                f"revenue.total.{name}",
-                label="Total net revenue (financial statements)",
-                value=revenue["total"],
-                unit=currency,
-                window=name,
-                concept="Revenue",
-                decimals=2,
-            )
-        if high_impact and revenue and revenue["total"] > 0:
-            _fact(
-                facts,
-                f"e1_5.energy_intensity.{name}",
-                label="Energy intensity per net revenue (MWh per currency unit)",
-                value=fig["energy"]["total"] / revenue["total"],
-                unit=f"MWh/{currency}",
-                window=name,
-                concept="EnergyIntensityFromActivitiesInHighClimateImpactSectorsTotalEnergyConsumptionPerNetRevenue",
-                decimals=9,
-            )
-        _fact(
-            facts,
-            f"other.scope3_primary.{name}",
-            label="% of Scope 3 from primary (supplier) data",
-            value=fig["scope3_primary_percent"],
-            unit="percent",
-            window=name,
-            decimals=1,
-            concept="PercentageOfGrossScope3GreenhouseGasEmissionsCalculatedUsingPrimaryDataObtainedFromSuppliersOrOtherValueChainPartners",
-        )
-        _fact(
-            facts,
-            f"other.instrument_share.{name}",
-            label="% of Scope 2 electricity covered by contractual instruments",
-            value=fig["instrument_share_percent"],
-            unit="percent",
-            window=name,
-            decimals=1,
-        )
-    base = _base_values(inputs)
-    base_year = (inputs.get("base_year") or {}).get("year")
-    if base_year:
-        for row, value in base.items():
-            if value is not None:
-                _fact(
-                    facts,
-                    f"e1_6.{row}.base",
-                    label=f"Base year {base_year}",
-                    value=value,
-                    unit="tCO2e",
-                    window="base",
-                    concept=E16_CONCEPTS[row],
-                    dims={"CurrentlyStatedBaselineMilestonesOrTargetYearsAxis": "BaselineYearMember"},
-                )
+        facts.update((fact.id, fact) for fact in _window_facts(inputs, name, fig))
     target_years, targets = _target_values(inputs)
-    for (row, year), target in targets.items():
-        if target["value"] is not None:
-            _fact(
-                facts,
-                f"e1_6.{row}.target{year}",
-                label=f"Target {year}",
-                value=target["value"],
-                unit="tCO2e",
-                window=f"target{year}",
-                concept=E16_CONCEPTS[row],
-                dims={"CurrentlyStatedBaselineMilestonesOrTargetYearsAxis": "MilestonesAndTargetYearsMember"},
-            )
-    _blank_windows_without_data(inputs, facts, figures)
+    facts.update((fact.id, fact) for fact in _baseline_facts(inputs, targets))
+    facts = _blank_windows_without_data(inputs, facts, figures)
     result = {
-        "facts": facts,
+        "facts": {fid: fact.as_json() for fid, fact in facts.items()},
         "figures": figures,
         "targets": {f"{row}|{year}": t for (row, year), t in targets.items()},
         "target_years": target_years,
@@ -618,17 +419,21 @@ def data_months(inputs: dict[str, Any], window: dict[str, Any]) -> tuple[int, in
     return sum(1 for month in months if month in present), len(months)
 
 
-def _blank_windows_without_data(inputs: dict[str, Any], facts: dict[str, Any], figures: dict[str, Any]) -> None:
+def _blank_windows_without_data(
+    inputs: dict[str, Any], facts: dict[str, Fact], figures: dict[str, Any]
+) -> dict[str, Fact]:
     """A window with no ledger data at all reports "not available": its ledger facts become None (printed as
     "–", never tagged in iXBRL) instead of a 0 that would read as "no emissions" (issue 12: no data is not zero)."""
+    empty = set()
     for name, window in inputs["windows"].items():
         present, total = data_months(inputs, window)
         figures[name]["data_months"], figures[name]["months"] = present, total
-        if present:
-            continue
-        for fact in facts.values():
-            if fact["window"] == name and fact["id"].startswith(LEDGER_FACT_PREFIXES):
-                fact["value"] = None
+        if not present:
+            empty.add(name)
+    return {
+        fid: replace(fact, value=None) if fact.window in empty and fid.startswith(LEDGER_FACT_PREFIXES) else fact
+        for fid, fact in facts.items()
+    }
 
 
 def _coverage_notes(inputs: dict[str, Any], figures: dict[str, Any]) -> list[str]:
@@ -667,14 +472,13 @@ def _cell(facts: dict[str, dict[str, Any]], fid: str) -> dict[str, Any]:
     return {"value": fact["value"], "fact": fid if fact["value"] is not None else None}
 
 
-def build_tables(inputs: dict[str, Any], result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The E1-5, E1-6 and intensity tables as rows of cells referencing facts (shared by PDF and exports)."""
-    facts, windows = result["facts"], inputs["windows"]
+def _columns(inputs: dict[str, Any], result: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """(column id, label) per table: N-1 and N everywhere; E1-6 adds base year, restatement, change, YTD, targets."""
+    windows = inputs["windows"]
     is_quarter = "YTD" in windows
-    restated = inputs.get("restated_from")
     cols = [("N-1", windows["N-1"]["title"] + " (N-1)"), ("N", windows["N"]["title"] + " (N)")]
     e16_cols = [("base", f"Base year {inputs.get('base_year', {}).get('year') or '—'} (annual)"), *cols]
-    if restated:
+    if inputs.get("restated_from"):
         e16_cols.insert(2, ("previous", "N as previously stated"))
     e16_cols.append(("change", "% N / N-1"))
     if is_quarter:
@@ -682,169 +486,74 @@ def build_tables(inputs: dict[str, Any], result: dict[str, Any]) -> list[dict[st
     e16_cols += [(f"target{y}", f"Target {y}") for y in result["target_years"]]
     if result["target_years"]:
         e16_cols.append(("annual", "Annual % target / base year"))
+    e15_cols = [*cols, ("YTD", windows["YTD"]["title"])] if is_quarter else list(cols)
+    return {"e1_5": e15_cols, "e1_6": e16_cols, "intensity": [*cols, ("change", "% N / N-1")], "revenue": cols}
+
+
+def _row_cells(dp: Datapoint, columns: list[tuple[str, str]], inputs: dict[str, Any], result: dict[str, Any]) -> dict:
+    facts, restated = result["facts"], inputs.get("restated_from")
+    cells: dict[str, dict[str, Any]] = {}
+    for col, _ in columns:
+        if col == "change":
+            # A change of a percentage is not a percentage of anything: left empty.
+            current, previous = _cell(facts, dp.fact_id("N"))["value"], _cell(facts, dp.fact_id("N-1"))["value"]
+            value = _change(current, previous) if dp.unit != "percent" else None
+            cells[col] = {"value": value, "fact": None, "unit": "percent"}
+        elif col == "previous":
+            cells[col] = {"value": (restated or {}).get("facts", {}).get(dp.fact_id("N")), "fact": None}
+        elif col == "annual":
+            values = [
+                t["annual_percent"]
+                for k, t in result["targets"].items()
+                if k.split("|")[0] == dp.row and t["annual_percent"] is not None
+            ]
+            cells[col] = {"value": values[-1] if values else None, "fact": None, "unit": "percent"}
+        else:
+            cells[col] = _cell(facts, dp.fact_id(col))
+    return cells
+
+
+def _row_shown(dp: Datapoint, inputs: dict[str, Any], result: dict[str, Any]) -> bool:
+    """A table row is printed unless its datapoint is for high-impact sectors only, or (other Scope 3) zero in N.
+    Revenue rows are always printed, empty without revenue."""
+    if dp.when == "high_impact":
+        return bool(inputs["organisation"].get("high_impact"))
+    if dp.when == "nonzero":
+        return bool(_source(dp, result["figures"]["N"]))
+    return True
+
+
+def build_tables(inputs: dict[str, Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The E1-5, E1-6, intensity and revenue tables as rows of cells referencing facts (shared by PDF and exports):
+    one row per datapoint of the table, in datapoints.json order."""
+    columns = _columns(inputs, result)
     screening = {s["category"]: s for s in inputs.get("screening", [])}
-    e16_rows = []
-    for row in _e16_rows(result["figures"]["N"], screening):
-        cells = {}
-        for col, _ in e16_cols:
-            if col == "change":
-                cells[col] = {
-                    "value": _change(facts[f"e1_6.{row['id']}.N"]["value"], facts[f"e1_6.{row['id']}.N-1"]["value"])
-                    if row["unit"] != "percent"
-                    else None,
-                    "fact": None,
-                    "unit": "percent",
-                }
-            elif col == "previous":
-                cells[col] = {"value": (restated or {}).get("facts", {}).get(f"e1_6.{row['id']}.N"), "fact": None}
-            elif col == "annual":
-                values = [
-                    t["annual_percent"]
-                    for k, t in result["targets"].items()
-                    if k.split("|")[0] == row["id"] and t["annual_percent"] is not None
-                ]
-                cells[col] = {"value": values[-1] if values else None, "fact": None, "unit": "percent"}
-            else:
-                cells[col] = _cell(facts, f"e1_6.{row['id']}.{col}")
-        excluded = (
-            row["id"].startswith("scope3.cat")
-            and row["id"][10:] in screening
-            and not screening[row["id"][10:]]["included"]
-        )
-        e16_rows.append(
-            {
-                "id": row["id"],
-                "label": row["label"],
-                "level": row["level"],
-                "unit": row["unit"],
-                "cells": cells,
-                "excluded": excluded,
-            }
-        )
-    e15_cols = list(cols)
-    if is_quarter:
-        e15_cols.append(("YTD", windows["YTD"]["title"]))
-    e15_rows = []
-    high_impact = bool(inputs["organisation"].get("high_impact"))
-    for row_id, label, _, high_only in E15_ROWS:
-        if high_only and not high_impact:
-            continue
-        unit = "percent" if row_id.endswith("_share") else "MWh"
-        e15_rows.append(
-            {
-                "id": row_id,
-                "label": label,
-                "level": 1 if unit == "percent" else 0,
-                "unit": unit,
-                "cells": {c: _cell(facts, f"e1_5.{row_id}.{c}") for c, _ in e15_cols},
-                "total": row_id in ("fossil", "renewable", "total"),
-            }
-        )
-    int_cols = [*cols, ("change", "% N / N-1")]
-    int_rows = []
-    for basis in ("location", "market"):
-        cells = {c: _cell(facts, f"intensity.{basis}.{c}") for c, _ in cols}
-        cells["change"] = {
-            "value": _change(cells["N"]["value"], cells["N-1"]["value"]),
-            "fact": None,
-            "unit": "percent",
-        }
-        int_rows.append(
-            {
-                "id": f"intensity.{basis}",
-                "label": f"Total GHG emissions ({basis}-based) per net revenue",
-                "level": 0,
-                "unit": "intensity",
-                "cells": cells,
-            }
-        )
-    rev_rows = [
-        {
-            "id": f"revenue.{k}",
-            "label": label,
-            "level": 0,
-            "unit": "currency",
-            "total": k == "total",
-            "cells": {c: _cell(facts, f"revenue.{k}.{c}") for c, _ in cols},
-        }
-        for k, label in (
-            ("used", "Net revenue used to calculate GHG intensity"),
-            ("other", "Net revenue (other)"),
-            ("total", "Total net revenue (financial statements)"),
-        )
-    ]
     currency = inputs["organisation"].get("currency") or "EUR"
-    for table, rows in (("e1_5", e15_rows), ("e1_6", e16_rows), ("intensity", int_rows), ("revenue", rev_rows)):
-        for row in rows:
-            row["ref"] = row_ref(table, row["id"])
-    return [
-        {"id": "e1_5", "title": "E1-5 Energy consumption and mix (MWh)", "columns": _cols(e15_cols), "rows": e15_rows},
-        {
-            "id": "e1_6",
-            "title": "E1-6 Gross Scopes 1, 2, 3 and total GHG emissions (tCO2e)",
-            "columns": _cols(e16_cols),
-            "rows": e16_rows,
-        },
-        {
-            "id": "intensity",
-            "title": f"E1-6 GHG intensity per net revenue (tCO2e per {currency} million)",
-            "columns": _cols(int_cols),
-            "rows": int_rows,
-        },
-        {
-            "id": "revenue",
-            "title": f"Net revenue reconciliation ({currency})",
-            "columns": _cols(cols),
-            "rows": rev_rows,
-        },
-    ]
-
-
-E15_REFS = {
-    "coal": "EN-1",
-    "oil": "EN-2",
-    "natural_gas": "EN-3",
-    "other_fossil": "EN-4",
-    "purchased_fossil": "EN-5",
-    "fossil": "EN-6",
-    "fossil_share": "EN-6%",
-    "nuclear": "EN-7",
-    "nuclear_share": "EN-7%",
-    "renewable_fuel": "EN-8",
-    "purchased_renewable": "EN-9",
-    "self_generated": "EN-10",
-    "renewable": "EN-11",
-    "renewable_share": "EN-11%",
-    "total": "EN-T",
-}
-E16_REFS = {
-    "scope1": "S1",
-    "scope1_ets": "S1-ETS",
-    "scope2_location": "S2-LB",
-    "scope2_market": "S2-MB",
-    "scope3": "S3",
-    "total_location": "TOT-LB",
-    "total_market": "TOT-MB",
-}
-OTHER_REFS = {
-    "intensity.location": "INT-LB",
-    "intensity.market": "INT-MB",
-    "revenue.used": "REV-U",
-    "revenue.other": "REV-O",
-    "revenue.total": "REV-T",
-}
+    tables = []
+    for table in DATAPOINTS.tables:
+        rows = [
+            {
+                "id": dp.row,
+                "label": dp.label,
+                "level": dp.level,
+                "unit": dp.display_unit,
+                "cells": _row_cells(dp, columns[table.id], inputs, result),
+                "total": dp.total,
+                "excluded": dp.category in screening and not screening[dp.category]["included"],
+                "ref": dp.ref,
+            }
+            for dp in DATAPOINTS.rows(table.id)
+            if _row_shown(dp, inputs, result)
+        ]
+        tables.append(
+            {"id": table.id, "title": table.title_for(currency), "columns": _cols(columns[table.id]), "rows": rows}
+        )
+    return tables
 
 
 def row_ref(table: str, row_id: str) -> str:
     """A short, stable reference per table row, printed in the PDF and repeated in every export."""
-    if table == "e1_5":
-        return E15_REFS[row_id]
-    if table == "e1_6":
-        if row_id.startswith("scope3.cat"):
-            sub = row_id[len("scope3.cat") :]
-            return "S3-OTH" if sub == "other" else f"S3-C{sub}"
-        return E16_REFS[row_id]
-    return OTHER_REFS[row_id]
+    return _REFS[(table, row_id)]
 
 
 def _cols(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:

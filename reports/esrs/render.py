@@ -16,7 +16,8 @@ from typing import Any
 from greenesg.footprint.flags import flag_explain
 from ingestion.billing.coverage import coverage_rows
 from reports.esrs import svg
-from reports.esrs.facts import SCOPE3_LABELS, months_between
+from reports.esrs.datapoints import DATAPOINTS
+from reports.esrs.facts import SCOPE3_LABELS, Fact, base_year_values, months_between
 
 COVER_STATUS = "Interim management information in ESRS E1 layout — not the statutory sustainability statement."
 MAX_TABLE_ROWS = 40
@@ -192,7 +193,7 @@ def _targets(inputs: dict[str, Any], computed: dict[str, Any]) -> list[dict[str,
         info = computed["targets"].get(key, {})
         actual = figures[actual_window].get(target["scope"])
         annualised = actual * 12 / months if actual is not None and months else None
-        base_value = _base_value(base, target["scope"])
+        base_value = base_year_values(base).get(target["scope"])
         vs_base = (annualised - base_value) / base_value * 100 if annualised is not None and base_value else None
         on_track = None
         if base_value and info.get("value") is not None and base.get("year") and annualised is not None:
@@ -216,15 +217,6 @@ def _targets(inputs: dict[str, Any], computed: dict[str, Any]) -> list[dict[str,
             }
         )
     return out
-
-
-def _base_value(base: dict[str, Any], scope: str) -> float | None:
-    parts = {
-        "total_location": ("scope1", "scope2_location", "scope3"),
-        "total_market": ("scope1", "scope2_market", "scope3"),
-    }.get(scope, (scope,))
-    values = [base.get(p) for p in parts]
-    return None if any(v is None for v in values) else sum(values)
 
 
 def _kpis(inputs: dict[str, Any], computed: dict[str, Any]) -> list[dict[str, str]]:
@@ -351,18 +343,19 @@ def _restatement(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str, 
     if not restated:
         return None
     rows = []
-    for fid, fact in computed["facts"].items():
-        if not fid.endswith(".N") or not fid.startswith(("e1_5.", "e1_6.", "intensity.")):
+    for fid, data in computed["facts"].items():
+        fact = Fact.from_json(data)
+        if fact.window != "N" or not fid.startswith(("e1_5.", "e1_6.", "intensity.")):
             continue
         before = restated["facts"].get(fid)
-        after = fact["value"]
-        unit = "intensity" if fid.startswith("intensity.") else fact["unit"]
+        after = fact.value
+        unit = DATAPOINTS[fact.datapoint_id].display_unit
         changed = (before is None) != (after is None) or (
             before is not None and after is not None and abs(before - after) > 1e-9
         )
         rows.append(
             {
-                "label": fact["label"],
+                "label": fact.label,
                 "before": fmt(before, unit),
                 "after": fmt(after, unit),
                 "delta": fmt((after or 0) - (before or 0), unit) if changed else "",
@@ -405,6 +398,7 @@ def report_context(
         "instrument_share": fmt(computed["facts"].get("other.instrument_share.N", {}).get("value"), "percent"),
         "notes": computed["notes"],
         "sci": inputs.get("sci", []),
+        "reductions": inputs.get("reductions") or {"achieved": [], "expected": []},
         "esg": inputs.get("esg", []),
         "factors": inputs.get("factors", []),
         "residual_mix": inputs.get("residual_mix", []),

@@ -41,27 +41,26 @@ def reporting_settings_get(*, organisation: Organisation) -> ReportingSettings:
     return found or ReportingSettings(organisation=organisation, legal_name=organisation.name)
 
 
-def report_period_parse(*, organisation: Organisation, text: str, today: dt.date | None = None) -> periods.ReportPeriod:
+def report_period_parse(*, organisation: Organisation, text: str, today: dt.date | None = None) -> periods.Period:
     month = reporting_settings_get(organisation=organisation).fiscal_year_start_month
     return periods.period_parse(text, fiscal_start_month=month, today=today)
 
 
-def _window(period: periods.ReportPeriod) -> dict[str, Any]:
+def _window(period: periods.Period) -> dict[str, Any]:
     return {
         "label": period.label,
         "title": period.title,
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
-        "quarters": [[q.fiscal_year, q.quarter] for q in period.quarters()],
+        "quarters": [[q.year, q.quarter] for q in period.quarters],
     }
 
 
-def report_windows(period: periods.ReportPeriod) -> dict[str, dict[str, Any]]:
+def report_windows(period: periods.Period) -> dict[str, dict[str, Any]]:
     windows = {"N": _window(period), "N-1": _window(period.previous_year())}
     if period.kind == "quarter":
         windows["YTD"] = _window(period.year_to_date())
-        fy, q = (period.fiscal_year, period.quarter - 1) if period.quarter > 1 else (period.fiscal_year - 1, 4)
-        windows["PQ"] = _window(periods.quarter_period(fy, q, period.fiscal_start_month))
+        windows["PQ"] = _window(period.previous())
     return windows
 
 
@@ -283,19 +282,63 @@ def _optional_sci(organisation: Organisation, start: dt.date, end: dt.date) -> l
     return out
 
 
-def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> list[dict[str, Any]]:
+def _optional_reductions(organisation: Organisation, start: dt.date, end: dt.date) -> dict[str, list[dict[str, Any]]]:
+    """E1-3 actions from the efficiency advisor (docs/methodology.md §10): reductions achieved (done by the period's
+    end, measured before/after) and expected (open or accepted). Never netted against the inventory."""
+    try:
+        from steering.models import ACTIVE_RECOMMENDATION, Recommendation, RecommendationStatus
+        from steering.recommendations import realised_per_month, recommendation_realised
+    except ImportError:
+        return {"achieved": [], "expected": []}
+    achieved: list[dict[str, Any]] = []
+    expected: list[dict[str, Any]] = []
+    try:
+        rows = Recommendation.objects.filter(project__organisation=organisation).select_related("project")
+        for item in rows.filter(status=RecommendationStatus.DONE, done_at__date__lte=end).order_by("done_at", "pk"):
+            realised = recommendation_realised(recommendation=item)
+            achieved.append(
+                {
+                    "project": item.project.name,
+                    "action": item.title,
+                    "done_on": item.done_at.date().isoformat() if item.done_at else "",
+                    "expected_kg_month": item.saving_kg_location_month,
+                    "realised_kg_month": realised_per_month(recommendation=item, realised=realised)
+                    if realised
+                    else None,
+                    "reduction_percent": realised.reduction_percent if realised else None,
+                    "ci": [realised.ci_low, realised.ci_high] if realised else None,
+                    "unit": realised.unit if realised else "",
+                    "significant": realised.significant if realised else False,
+                }
+            )
+        expected.extend(
+            {
+                "project": item.project.name,
+                "action": item.title,
+                "status": item.get_status_display(),
+                "kg_year_location": item.saving_kg_location_month * 12,
+                "kg_year_market": item.saving_kg_market_month * 12,
+                "kwh_year": item.saving_kwh_month * 12,
+            }
+            for item in rows.filter(status__in=ACTIVE_RECOMMENDATION).order_by("-saving_kg_location_month", "pk")
+        )
+    except Exception as exc:
+        # A signable report must not silently lack a section: the generation fails and shows why.
+        raise ReportSectionError("E1-3 reductions", exc) from exc
+    return {"achieved": achieved, "expected": expected}
+
+
+def _optional_esg(organisation: Organisation, period: periods.Period) -> list[dict[str, Any]]:
     """S and G datapoints from the ESG app for calendar-aligned periods (a year or year to date adds up its
     quarters by each metric's rule), when such data exists."""
     if period.fiscal_start_month != 1:
         return []
     try:
-        from esg.periods import Period
         from esg.selectors import metric_rows
     except ImportError:
         return []
     try:
-        ytd = period.ytd_quarter if period.kind == "ytd" else None
-        rows = metric_rows(organisation, Period(period.fiscal_year, period.quarter, ytd_through=ytd))
+        rows = metric_rows(organisation, period)  # the same period model: a calendar quarter, year or YTD
         return [
             {k: r.as_dict()[k] for k in ("code", "name", "pillar", "unit", "value", "status")}
             for r in rows
@@ -306,7 +349,7 @@ def _optional_esg(organisation: Organisation, period: periods.ReportPeriod) -> l
 
 
 def report_inputs(
-    *, organisation: Organisation, period: periods.ReportPeriod, restates: Report | None = None, reason: str = ""
+    *, organisation: Organisation, period: periods.Period, restates: Report | None = None, reason: str = ""
 ) -> dict[str, Any]:
     """The JSON snapshot a report is computed from (see module docstring)."""
     windows = report_windows(period)
@@ -356,6 +399,7 @@ def report_inputs(
         "flags": _flags(organisation, period.start, period.end),
         "billing_coverage": billing_coverage_for(organisation_id=organisation.pk, start=period.start, end=period.end),
         "sci": _optional_sci(organisation, period.start, period.end),
+        "reductions": _optional_reductions(organisation, period.start, period.end),
         "esg": _optional_esg(organisation, period),
         "restatements": [
             {"period": r.period, "version": r.version, "reason": r.restatement_reason, "restates": r.restates_id}

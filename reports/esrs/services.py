@@ -33,6 +33,13 @@ from django.utils import timezone
 
 from greenesg.accounts.models import Organisation
 from greenesg.accounts.services import audit_log_write
+from greenesg.footprint.ledger import LedgerRow
+from greenesg.footprint.other_activity import (
+    ActivityFactor,
+    ActivityUnpriced,
+    OtherActivityValues,
+    other_activity_ledger_row,
+)
 from ingestion import storage
 from ingestion.models import JobStatus
 from reports.esrs import exports, facts, periods, render
@@ -90,7 +97,7 @@ class Built:
 
 
 def report_build(
-    *, organisation: Organisation, period: periods.ReportPeriod, restates: Report | None = None, reason: str = ""
+    *, organisation: Organisation, period: periods.Period, restates: Report | None = None, reason: str = ""
 ) -> Built:
     inputs = report_selectors.report_inputs(organisation=organisation, period=period, restates=restates, reason=reason)
     return Built(inputs=inputs, computed=facts.compute(inputs))
@@ -394,9 +401,6 @@ def quarter_close_drafts(*, today: dt.date | None = None) -> list[int]:
 # ------------------------------------------------------------------------------------ other activities
 
 
-ENERGY_UNITS = {"kwh": 1.0, "mwh": 1000.0}
-
-
 def _file_sha256(upload: UploadedFile) -> str:
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -405,79 +409,40 @@ def _file_sha256(upload: UploadedFile) -> str:
     return digest.hexdigest()
 
 
-def _other_ledger_row(activity: OtherActivity) -> dict[str, Any]:
-    """The ledger row of an activity: emissions from a registry factor (kWh) or as stated, with lineage."""
-    per_kwh = ENERGY_UNITS.get(activity.unit.strip().lower())
-    energy = activity.quantity * per_kwh if per_kwh else (activity.energy_kwh or 0.0)
-    flags: list[str] = []
+def _other_ledger_row(activity: OtherActivity) -> LedgerRow:
+    """The activity's ledger row (greenesg.footprint.other_activity), refused as a ReportError if unpriced."""
     factor = activity.factor
-    if activity.stated_kgco2e is not None:
-        kg, method = activity.stated_kgco2e, "supplier-specific" if activity.evidence_sha256 else "modelled"
-        if not activity.evidence_sha256:
-            flags.append("evidence_missing")
-    elif factor is not None and per_kwh:
-        kg, method = energy * factor.g_co2e_per_kwh / 1000.0, "modelled"
-    else:
-        raise ReportError("An activity needs a stated kgCO2e or a registry factor with a kWh or MWh quantity.")
-    start = dt.datetime.combine(activity.period_start, dt.time(0, 0), tzinfo=dt.UTC)
-    # The ledger's period rule: the UTC day of period_end decides the reporting period.
-    end = dt.datetime.combine(activity.period_end, dt.time(23, 59, 59), tzinfo=dt.UTC)
-    market_kg, market_basis = kg, ""
-    if activity.scope == 2 and activity.stated_kgco2e is None:
-        market_basis = "mb_fallback_grid_average"
-    fuel = activity.fuel_type if activity.scope == 1 and activity.fuel_type else ""
-    return {
-        "organisation_id": activity.organisation_id,
-        "project_id": activity.project_id,
-        "natural_key": activity.natural_key,
-        "source": "other",
-        "period_start": start,
-        "period_end": end,
-        "day": activity.period_end,
-        "experiment": "",
-        "run_id": "",
-        "provider": "",
-        "region": "",
-        "country_iso": activity.country_iso.upper(),
-        "service": activity.description[:200],
-        "resource_category": f"fuel:{fuel}" if fuel else "",
-        "usage_amount": activity.quantity,
-        "usage_unit": activity.unit[:32],
-        "duration_s": (end - start).total_seconds(),
-        "energy_it_kwh": energy if activity.scope in (1, 2) else 0.0,
-        "energy_facility_kwh": energy if activity.scope in (1, 2) else 0.0,
-        "kgco2e_location": kg,
-        "kgco2e_market": market_kg,
-        "kgco2e_embodied": 0.0,
-        "water_l": 0.0,
-        "cost": None,
-        "currency": "",
-        "scope": activity.scope,
-        "category": activity.category if activity.scope == 3 else "",
-        "method": method,
-        "pue_applied": 1.0,
-        "factor_id": factor.pk if factor is not None and activity.stated_kgco2e is None else None,
-        "factor_g_per_kwh": factor.g_co2e_per_kwh if factor is not None and activity.stated_kgco2e is None else None,
-        "factor_version": factor.factor_set.label if factor is not None and activity.stated_kgco2e is None else "",
-        "market_factor_g_per_kwh": None,
-        "market_basis": market_basis,
-        "flags": flags,
-        "in_inventory": True,
-        "import_job_id": None,
-        "source_row": activity.import_row,
-        "attributes": {
-            "other_activity_id": activity.pk,
-            "description": activity.description,
-            "stated_source": activity.stated_source,
-            "evidence_name": activity.evidence_name,
-            "evidence_sha256": activity.evidence_sha256,
-            "import_name": activity.import_name,
-            "import_sha256": activity.import_sha256,
-        },
-    }
+    values = OtherActivityValues(
+        activity_id=activity.pk,
+        organisation_id=activity.organisation_id,
+        project_id=activity.project_id,
+        natural_key=activity.natural_key,
+        description=activity.description,
+        scope=activity.scope,
+        category=activity.category,
+        quantity=activity.quantity,
+        unit=activity.unit,
+        energy_kwh=activity.energy_kwh,
+        fuel_type=activity.fuel_type,
+        country_iso=activity.country_iso,
+        factor=None if factor is None else ActivityFactor(factor.pk, factor.g_co2e_per_kwh, factor.factor_set.label),
+        stated_kgco2e=activity.stated_kgco2e,
+        stated_source=activity.stated_source,
+        evidence_name=activity.evidence_name,
+        evidence_sha256=activity.evidence_sha256,
+        period_start=activity.period_start,
+        period_end=activity.period_end,
+        import_name=activity.import_name,
+        import_sha256=activity.import_sha256,
+        import_row=activity.import_row,
+    )
+    try:
+        return other_activity_ledger_row(values)
+    except ActivityUnpriced as exc:
+        raise ReportError(str(exc)) from exc
 
 
-def _ledger_replace(organisation_id: int, natural_key: str, row: dict[str, Any] | None) -> None:
+def _ledger_replace(organisation_id: int, natural_key: str, row: LedgerRow | None) -> None:
     from greenesg.footprint.ledger import dashboard_generation_bump, ledger_frame, ledger_write, rollup_refresh
     from greenesg.footprint.models import LedgerEntry
 
@@ -541,7 +506,7 @@ def other_activities_create(
     """
     from greenesg.footprint.ledger import dashboard_generation_bump, ledger_frame, ledger_write, rollup_refresh
 
-    rows: list[dict[str, Any]] = []
+    rows: list[LedgerRow] = []
     days: set[dt.date] = set()
     projects: set[int | None] = set()
     created = 0

@@ -21,8 +21,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from greenesg.accounts.access import OrgAccess, org_access_for_user
-from greenesg.accounts.models import Role
+from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, display_name
 from ingestion.storage import UploadTooLarge
@@ -46,19 +45,24 @@ from reports.models import (
 )
 
 
-def _get_reports_access(request: HttpRequest, org_slug: str, *, manage: bool = False) -> OrgAccess:
+def _get_reports_access(request: HttpRequest, org_slug: str, *, manage: Capability | None = None) -> OrgAccess:
     access = org_access_for_user(request.user, org_slug)
-    if access.role not in (Role.OFFICER, Role.AUDITOR):
+    if not access.can(Capability.VIEW_REPORTS):
         raise Http404("No such organisation")
-    if manage and not access.can_manage:
+    if manage is not None and not access.can(manage):
         raise PermissionDenied("Officers only")
     return access
 
 
-def _get_report_for_user(access: OrgAccess, pk: int) -> Report:
+def _visible_reports(access: OrgAccess) -> models.QuerySet[Report]:
     reports = Report.objects.filter(organisation=access.organisation)
-    if access.role == Role.AUDITOR:
+    if not access.can(Capability.VIEW_DRAFT_REPORTS):
         reports = reports.filter(status=ReportStatus.SIGNED)
+    return reports
+
+
+def _get_report_for_user(access: OrgAccess, pk: int) -> Report:
+    reports = _visible_reports(access)
     report = reports.select_related("created_by", "signed_by", "restates").filter(pk=pk).first()
     if report is None:
         raise Http404("No such report")
@@ -77,7 +81,9 @@ def _crumbs(access: OrgAccess, *extra: tuple[str, str | None]) -> list[dict[str,
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = _get_reports_access(request, org_slug, manage=request.method == "POST")
+    access = _get_reports_access(
+        request, org_slug, manage=Capability.MANAGE_REPORTS if request.method == "POST" else None
+    )
     form = report_forms.ReportCreateForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -94,9 +100,7 @@ def report_list(request: HttpRequest, org_slug: str) -> HttpResponse:
             else:
                 return redirect("esrs-report-detail", org_slug=org_slug, pk=report.pk)
         status = 400
-    reports = Report.objects.filter(organisation=access.organisation).select_related("signed_by")
-    if access.role == Role.AUDITOR:
-        reports = reports.filter(status=ReportStatus.SIGNED)
+    reports = _visible_reports(access).select_related("signed_by")
     context = {"access": access, "form": form, "reports": reports[:200], "breadcrumbs": _crumbs(access)}
     return render(request, "reports/esrs/reports.html", context, status=status)
 
@@ -132,7 +136,7 @@ def _fix_url(org_slug: str, fix: str) -> str:
 @require_http_methods(["GET", "POST"])
 def report_sign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     """GET: what is still open, and a confirmation; POST with the confirmation: sign (see report_services)."""
-    access = _get_reports_access(request, org_slug, manage=True)
+    access = _get_reports_access(request, org_slug, manage=Capability.SIGN_REPORTS)
     report = _get_report_for_user(access, pk)
     items = report_selectors.report_open_items(report=report)
     confirmed = request.POST.get("confirm") == "yes"
@@ -195,7 +199,7 @@ def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> H
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_general(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = _get_reports_access(request, org_slug, manage=True)
+    access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     instance = ReportingSettings.objects.filter(organisation=access.organisation).first()
     instance = instance or ReportingSettings(organisation=access.organisation, legal_name=access.organisation.name)
     form = report_forms.ReportingSettingsForm(request.POST or None, instance=instance)
@@ -264,7 +268,7 @@ def _section_form(section: Section, access: OrgAccess, data: Any = None, files: 
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_section(request: HttpRequest, org_slug: str, section: str) -> HttpResponse:
-    access = _get_reports_access(request, org_slug, manage=True)
+    access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     spec = SECTIONS.get(section)
     if spec is None:
         raise Http404("No such section")
@@ -307,7 +311,7 @@ def _display(obj: models.Model, column: str) -> Any:
 @login_required
 @require_POST
 def settings_delete(request: HttpRequest, org_slug: str, section: str, pk: int) -> HttpResponse:
-    access = _get_reports_access(request, org_slug, manage=True)
+    access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     spec = SECTIONS.get(section)
     instance = spec.model.objects.filter(organisation=access.organisation, pk=pk).first() if spec else None
     if instance is None:
@@ -323,7 +327,7 @@ def settings_delete(request: HttpRequest, org_slug: str, section: str, pk: int) 
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = _get_reports_access(request, org_slug, manage=True)
+    access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     existing = {s.category: s for s in Scope3Screening.objects.filter(organisation=access.organisation)}
     initial = [
         {
@@ -356,7 +360,7 @@ def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def other_import(request: HttpRequest, org_slug: str) -> HttpResponse:
     # Membership and role are checked before a byte of the body is read (docs/security.md §5).
-    access = _get_reports_access(request, org_slug, manage=True)
+    access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     if request.method != "POST":
         return _other_import_page(request, access, report_forms.CsvImportForm())
     # Stream the body to a temporary file, counting bytes: the file is parsed by the worker, never here.
@@ -420,7 +424,7 @@ def _get_other_import_for_user(access: OrgAccess, pk: int) -> OtherActivityImpor
 
 @login_required
 def other_import_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
-    access = _get_reports_access(request, org_slug, manage=True)
+    access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     job = _get_other_import_for_user(access, pk)
     context = {
         "access": access,

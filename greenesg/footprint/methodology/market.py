@@ -18,11 +18,12 @@ of a cell always add up to the cell (docs/methodology.md §7.3: Scope 1 and 3 ha
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
+
+from greenesg.lib.periods import days_in_month, month_end, month_start, month_starts
 
 MB_BASIS_INSTRUMENT = "instrument"
 MB_BASIS_RESIDUAL = "residual_mix"
@@ -33,21 +34,16 @@ Cell = tuple[dt.date, str]
 
 def month_of(day: str | dt.date) -> dt.date:
     value = dt.date.fromisoformat(day) if isinstance(day, str) else day
-    return value.replace(day=1)
+    return month_start(value)
 
 
-def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
-    months, month = [], start.replace(day=1)
-    while month <= end:
-        months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
-    return months
+months_between = month_starts  # first days of the months start..end touches (facts and render use this name)
 
 
 def overlap_fraction(month: dt.date, start: dt.date, end: dt.date) -> float:
     """Share of a month's days that fall inside [start, end] (inclusive)."""
-    days = calendar.monthrange(month.year, month.month)[1]
-    last = month.replace(day=days)
+    days = days_in_month(month.year, month.month)
+    last = month_end(month)
     first, final = max(month, start), min(last, end)
     return max(0, (final - first).days + 1) / days
 

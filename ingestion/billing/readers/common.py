@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from greenesg.footprint.vocabulary import Method
+
 # Row problems are capped so a file with a million bad rows cannot exhaust worker memory (docs/security.md §5).
 MAX_ROW_PROBLEMS = 1000
 
@@ -73,7 +75,7 @@ class ProviderCarbonRecord:
     kg: dict[str, float] = field(hash=False)
     original: dict[str, tuple[float, str]] = field(hash=False)
     source_line: int = 0
-    method: str = "supplier-specific"
+    method: str = Method.SUPPLIER_SPECIFIC
 
 
 class RowSink:

@@ -18,6 +18,8 @@ from django.db.models.functions import TruncMonth
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.inventory import COMPUTE_CATEGORIES
 from greenesg.footprint.models import LedgerDaily, LedgerEntry
+from greenesg.footprint.vocabulary import Source
+from greenesg.lib.periods import month_start
 from ingestion.billing.coverage import billing_coverage_for
 from ingestion.billing.estimate import OurFigure, TheirFigure, coverage_ratio, reconcile
 from ingestion.models import BillingDelivery, DeliveryStatus, ProviderFigure
@@ -54,7 +56,7 @@ def _grouped(queryset: QuerySet[Any], column: str) -> list[dict[str, Any]]:
 
 
 def _by_category(organisation: Organisation, flt: DashboardFilter) -> list[dict[str, Any]]:
-    queryset = _days(LedgerEntry.objects.filter(organisation=organisation, source="billing"), flt)
+    queryset = _days(LedgerEntry.objects.filter(organisation=organisation, source=Source.BILLING), flt)
     sums = {name: Sum(field) for name, field in BILLING_SUMS.items()}
     rows = queryset.values("resource_category").annotate(**sums).order_by("-kg", "resource_category")
     return [
@@ -108,7 +110,7 @@ def _totals(queryset: QuerySet[Any]) -> dict[str, float]:
 def _not_estimated(organisation: Organisation, flt: DashboardFilter) -> dict[str, float]:
     deliveries = BillingDelivery.objects.filter(organisation=organisation, status=DeliveryStatus.ACTIVE)
     if flt.start is not None:
-        deliveries = deliveries.filter(month__gte=flt.start.replace(day=1))
+        deliveries = deliveries.filter(month__gte=month_start(flt.start))
     if flt.end is not None:
         deliveries = deliveries.filter(month__lte=flt.end)
     sums = deliveries.aggregate(
@@ -122,7 +124,7 @@ def _not_estimated(organisation: Organisation, flt: DashboardFilter) -> dict[str
 
 def billing_dashboard(*, organisation: Organisation, flt: DashboardFilter) -> BillingDashboard:
     def compute() -> BillingDashboard:
-        daily = _days(LedgerDaily.objects.filter(organisation=organisation, source="billing"), flt)
+        daily = _days(LedgerDaily.objects.filter(organisation=organisation, source=Source.BILLING), flt)
         return BillingDashboard(
             totals=_totals(daily),
             unallocated=_totals(daily.filter(project__isnull=True)),
@@ -157,8 +159,8 @@ def _energy_by(queryset: QuerySet[Any]) -> dict[tuple[int, str, dt.date], float]
 def billing_coverage(*, organisation: Organisation, flt: DashboardFilter) -> list[dict[str, Any]]:
     """Per (project, provider, month) with both sources: codecarbon-measured kWh / billed compute kWh."""
     base = _days(LedgerEntry.objects.filter(organisation=organisation, project__isnull=False), flt)
-    billed = _energy_by(base.filter(source="billing", resource_category__in=COMPUTE_CATEGORIES))
-    measured = _energy_by(base.filter(source="codecarbon").exclude(provider=""))
+    billed = _energy_by(base.filter(source=Source.BILLING, resource_category__in=COMPUTE_CATEGORIES))
+    measured = _energy_by(base.filter(source=Source.CODECARBON).exclude(provider=""))
     names = _project_names(organisation)
     inventory = dict(organisation.projects.values_list("id", "inventory_source"))
     rows = []
@@ -184,7 +186,7 @@ def billing_coverage(*, organisation: Organisation, flt: DashboardFilter) -> lis
 
 def _our_figures(organisation: Organisation) -> list[OurFigure]:
     rows = (
-        LedgerEntry.objects.filter(organisation=organisation, source="billing")
+        LedgerEntry.objects.filter(organisation=organisation, source=Source.BILLING)
         .annotate(month=TruncMonth("day"))
         .values("project_id", "provider", "attributes__account", "month", "service")
         .annotate(kg=Sum("kgco2e_location"), embodied=Sum("kgco2e_embodied"), n=Count("id"))

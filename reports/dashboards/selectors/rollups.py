@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from greenesg.accounts.access import OrgAccess
+from greenesg.accounts.access import Capability, OrgAccess
 from greenesg.accounts.models import Project
 from greenesg.footprint.models import LedgerDaily, LedgerMonthly
+from greenesg.lib.periods import month_end, month_start, next_month_start
 from reports.dashboards import aggregation
 from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import UNALLOCATED, DashboardFilter, InvalidFilter
@@ -72,10 +73,11 @@ def project_scope(*, access: OrgAccess, flt: DashboardFilter) -> ProjectScope:
     """
     visible = list(access.visible_projects().order_by("name", "slug"))
     chosen = visible
-    unallocated = access.sees_whole_org
+    whole_org = access.can(Capability.VIEW_WHOLE_ORG)
+    unallocated = whole_org
     if flt.projects:
         by_slug = {p.slug: p for p in visible}
-        unknown = [s for s in flt.projects if s not in by_slug and not (s == UNALLOCATED and access.sees_whole_org)]
+        unknown = [s for s in flt.projects if s not in by_slug and not (s == UNALLOCATED and whole_org)]
         if unknown:
             raise InvalidFilter(f"project {unknown[0]!r} is not a project you can see.")
         chosen = [by_slug[s] for s in flt.projects if s in by_slug]
@@ -85,7 +87,7 @@ def project_scope(*, access: OrgAccess, flt: DashboardFilter) -> ProjectScope:
         unallocated = False
         if not chosen:
             raise InvalidFilter(f"no project you can see belongs to team {flt.team!r}.")
-    if chosen is visible and access.sees_whole_org:
+    if chosen is visible and whole_org:
         return ProjectScope(ids=None, unallocated=True, projects=tuple(visible))
     return ProjectScope(ids=tuple(p.id for p in chosen), unallocated=unallocated, projects=tuple(chosen))
 
@@ -93,34 +95,22 @@ def project_scope(*, access: OrgAccess, flt: DashboardFilter) -> ProjectScope:
 # --- period split -------------------------------------------------------------------------------------
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return _next_month(day) - dt.timedelta(days=1)
-
-
 Range = tuple[dt.date | None, dt.date | None]
 
 
 def period_parts(start: dt.date | None, end: dt.date | None) -> tuple[Range | None, list[Range]]:
     """Split [start, end] into (whole months as a month-start range or None, edge day ranges)."""
-    m_from = None if start is None else (start if start.day == 1 else _next_month(start))
+    m_from = None if start is None else (start if start.day == 1 else next_month_start(start))
     m_to = None
     if end is not None:
-        m_to = _month_start(end) if end == _month_end(end) else _month_start(_month_start(end) - dt.timedelta(days=1))
+        m_to = month_start(end) if end == month_end(end) else month_start(month_start(end) - dt.timedelta(days=1))
     if m_from is not None and m_to is not None and m_from > m_to:
         return None, [(start, end)]
     days: list[Range] = []
     if start is not None and m_from is not None and m_from != start:
         days.append((start, m_from - dt.timedelta(days=1)))
-    if end is not None and m_to is not None and _month_end(m_to) != end:
-        days.append((_next_month(m_to), end))
+    if end is not None and m_to is not None and month_end(m_to) != end:
+        days.append((next_month_start(m_to), end))
     return (m_from, m_to), days
 
 
@@ -312,7 +302,7 @@ def filter_options(*, access: OrgAccess) -> dict[str, Any]:
     projects = list(access.visible_projects().order_by("name", "slug"))
     organisation_id = access.organisation.id
 
-    ids = None if access.sees_whole_org else [p.id for p in projects]
+    ids = None if access.can(Capability.VIEW_WHOLE_ORG) else [p.id for p in projects]
 
     def compute() -> dict[str, list[str]]:
         rows = LedgerMonthly.objects.filter(organisation_id=organisation_id)
@@ -325,4 +315,4 @@ def filter_options(*, access: OrgAccess) -> dict[str, Any]:
     key = "filter-options:" + ("org" if ids is None else ProjectScope(ids=tuple(ids), unallocated=False).key)
     values = dashboard_cached(organisation_id, key, compute)
     teams = sorted({p.team for p in projects if p.team}, key=str.casefold)
-    return {"projects": projects, "teams": teams, **values, "unallocated": access.sees_whole_org}
+    return {"projects": projects, "teams": teams, **values, "unallocated": access.can(Capability.VIEW_WHOLE_ORG)}

@@ -25,6 +25,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from greenesg.footprint.methodology import market as market_method
+from greenesg.lib.periods import month_end, month_start
 from reports import market_inputs
 from reports.dashboards import aggregation
 from reports.dashboards.cache import dashboard_cached
@@ -42,15 +43,11 @@ Cells = dict[tuple[dt.date, str], dict[str, Any]]
 LEDGER_DIMS = {"project_id", "source", "provider", "region", "service", "scope", "category", "method"}
 
 
-def _month_end(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
 def _cell_range(flt: DashboardFilter, instruments: list[dict[str, Any]]) -> tuple[dt.date | None, dt.date | None]:
     """Whole months of the filter, widened to the instruments' consumption periods: an instrument's share of
     a month depends on the consumption of every month of its period."""
-    first = flt.start.replace(day=1) if flt.start else None
-    last = _month_end(flt.end) if flt.end else None
+    first = month_start(flt.start) if flt.start else None
+    last = month_end(flt.end) if flt.end else None
     if instruments and first is not None:
         first = min(first, *(dt.date.fromisoformat(i["consumption_start"]) for i in instruments))
     if instruments and last is not None:
