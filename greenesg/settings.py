@@ -218,9 +218,23 @@ if EMBEDDED_BROKER:
         "store_processed": False,
     }
 else:
-    # Redis redelivers unacked messages after this timeout; it must exceed the longest import.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # kombu's Redis transport with one guard: a Redis outage during a task must not stop the worker
+        # (greenesg/broker.py says why).
+        CELERY_BROKER_TRANSPORT = "greenesg.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Redis redelivers unacked messages after this timeout; it must exceed the longest import.
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # A Redis that is gone (host down, network cut) shows up as an error within seconds instead of a
+        # connection that hangs; keepalive notices a silently dropped TCP connection.
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep reconnecting for as long as the broker is down (Celery's default gives up after 100 attempts,
+# about 45 minutes, and the worker exits); a supervisor restarts a worker that dies for other reasons.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -232,6 +246,8 @@ CELERY_QUEUE_NAMES = ("ingest", "reports", CELERY_TASK_DEFAULT_QUEUE)  # measure
 CELERY_TASK_TIME_LIMIT = 4 * 3600
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 3600 - 300
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# An acks_late task cannot acknowledge through a lost connection: stop it, and let redelivery or the
+# reconciler run it again once its lease has expired (the job claim keeps that to one effect).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
@@ -257,10 +273,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 CACHE_URL = env_str("CACHE_URL", "")
-if CACHE_URL.startswith("redis://"):
+if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, turned into a cache miss while Redis is down (greenesg/cache.py).
+            "BACKEND": "greenesg.cache.DegradingRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": cache_key_prefix(DATABASES["default"]),
         }
@@ -327,6 +344,8 @@ SESSION_COOKIE_AGE = 10 * 3600
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes come over plain http from inside the deployment (compose, a load balancer's health check).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
