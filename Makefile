@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format migrate demo worker clean
+.PHONY: run test install lint format migrate demo worker clean compose-check
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=python3)"; exit 2; }
@@ -43,6 +43,11 @@ format: install
 test: lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
+
+# The compose.yaml stack for real: build, up, /readyz, an API import with a token, a report, down
+# (tools/compose_check.sh lists its variables; DEVELOPERS.md shows the offline invocation).
+compose-check:
+	@bash tools/compose_check.sh
 
 clean:
 	rm -rf $(VENV) var

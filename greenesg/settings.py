@@ -32,7 +32,9 @@ if MODE not in {"development", "production"}:
 PRODUCTION = MODE == "production"
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# Off unless asked for (DEBUG=1), also for `make run`: a newcomer must see our error pages, not Django's debug
+# page with settings and tracebacks.
+DEBUG = env_bool("DEBUG", default=False)
 _secret = env_secret("SECRET_KEY")
 if PRODUCTION:
     if not _secret:
@@ -216,9 +218,23 @@ if EMBEDDED_BROKER:
         "store_processed": False,
     }
 else:
-    # Redis redelivers unacked messages after this timeout; it must exceed the longest import.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # kombu's Redis transport with one guard: a Redis outage during a task must not stop the worker
+        # (greenesg/broker.py says why).
+        CELERY_BROKER_TRANSPORT = "greenesg.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Redis redelivers unacked messages after this timeout; it must exceed the longest import.
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # A Redis that is gone (host down, network cut) shows up as an error within seconds instead of a
+        # connection that hangs; keepalive notices a silently dropped TCP connection.
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep reconnecting for as long as the broker is down (Celery's default gives up after 100 attempts,
+# about 45 minutes, and the worker exits); a supervisor restarts a worker that dies for other reasons.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -230,6 +246,8 @@ CELERY_QUEUE_NAMES = ("ingest", "reports", CELERY_TASK_DEFAULT_QUEUE)  # measure
 CELERY_TASK_TIME_LIMIT = 4 * 3600
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 3600 - 300
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# An acks_late task cannot acknowledge through a lost connection: stop it, and let redelivery or the
+# reconciler run it again once its lease has expired (the job claim keeps that to one effect).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
@@ -255,10 +273,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 CACHE_URL = env_str("CACHE_URL", "")
-if CACHE_URL.startswith("redis://"):
+if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, turned into a cache miss while Redis is down (greenesg/cache.py).
+            "BACKEND": "greenesg.cache.DegradingRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": cache_key_prefix(DATABASES["default"]),
         }
@@ -304,9 +323,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No request leaves the site: Swagger UI would otherwise send the schema to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "greenesg.api.schema_error_responses"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "greenesg.api.schema_error_responses",
+        "greenesg.api.schema_examples",
+    ],
 }
 
 # Security headers. HSTS starts low (cookiecutter-django's advice) and is raised once proven.
@@ -319,6 +344,8 @@ SESSION_COOKIE_AGE = 10 * 3600
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes come over plain http from inside the deployment (compose, a load balancer's health check).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -358,6 +385,8 @@ LOGGING = {
         # The live codecarbon endpoint carries its token in the URL path (codecarbon sends no header).
         "hide_tokens": {"()": "greenesg.logging.HideTokensFilter"},
         "context": {"()": "greenesg.observability.ContextFilter"},
+        "client_errors_one_line": {"()": "greenesg.logging.ClientErrorsWithoutTraceback"},
+        "skip_logged_client_errors": {"()": "greenesg.logging.SkipLoggedClientErrors"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s %(message)s"},
@@ -366,17 +395,34 @@ LOGGING = {
             "fmt": ["asctime", "levelname", "name", "message", "request_id", "task_id", "job_id"],
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
+        # Django's own format for the development server's request lines (redefined here to add the filter).
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["hide_tokens", "context"],
             "formatter": LOG_FORMAT,
-        }
+        },
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["hide_tokens"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint and fontTools narrate every layout step at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
+    "loggers": {
+        # WeasyPrint and fontTools narrate every layout step at INFO.
+        **{name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
+        # 403/404 are answers, not crashes: one line each, no traceback (greenesg/logging.py).
+        "django.request": {"filters": ["client_errors_one_line"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["skip_logged_client_errors"],
+        },
+    },
 }
 
 # Prometheus metrics at /metrics (greenesg/observability.py): loopback by default, or a bearer token.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -44,6 +45,8 @@ from ingestion.serializers import (
     job_api_path,
 )
 from ingestion.storage import StoredFile, UploadTooLarge
+
+log = logging.getLogger(__name__)
 
 # codecarbon's HTTP output posts one record of 39 short fields: a few KB. Anything larger is not it.
 LIVE_MAX_BYTES = 64 * 1024
@@ -168,7 +171,18 @@ def _finite_float(text: str) -> float:
 
 
 class ProjectScopedRateThrottle(ScopedRateThrottle):
-    """Counts per token: every token principal is an anonymous-like user without a pk."""
+    """Counts per token: every token principal is an anonymous-like user without a pk.
+
+    Fails open: the counter lives in the cache, and refusing every CI upload because the cache is
+    unreachable would be worse than not counting for a while (the request is authenticated already).
+    """
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - any cache failure (Redis, a file cache's disk): let it through
+            log.warning("ingest throttle: cache unavailable, not limiting", exc_info=True)
+            return True
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         if isinstance(request.auth, ApiToken):

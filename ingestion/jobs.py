@@ -226,7 +226,10 @@ def _job_retry(job: ImportJob, stored: storage.StoredFile | None, *, enqueue: bo
 def job_enqueue_on_commit(job_id: str) -> None:
     from ingestion.tasks import import_job_process_task  # the task module imports the pipelines
 
-    transaction.on_commit(lambda: import_job_process_task.delay(job_id))
+    # robust: the job row is committed whatever happens here. If the broker refuses the message (Redis
+    # down), Django logs the error and the request still answers 202; the job stays PENDING and the
+    # reconciler publishes it again after IMPORT_STALE_PENDING_SECONDS (docs/operations.md §4.3).
+    transaction.on_commit(lambda: import_job_process_task.delay(job_id), robust=True)
 
 
 # ---------------------------------------------------------------------------------------------- claim, lease

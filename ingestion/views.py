@@ -15,7 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -25,6 +26,7 @@ from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_u
 from greenesg.accounts.models import Organisation, Project
 from greenesg.http import AuthedHttpRequest
 from greenesg.lib.csv_safe import safe_csv_response
+from greenesg.lib.downloads import attachment_response
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, UploadForm, display_name
 from ingestion.models import ImportJob, JobKind, JobOrigin
@@ -199,15 +201,9 @@ def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpR
     if path is None or not path.is_file():
         raise Http404("The original file is not stored for this import")
     # Never inline: the bytes are whatever the uploader sent (docs/security.md §5).
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=job.original_name or "import.csv",
-        content_type="application/octet-stream",
+    return attachment_response(
+        path.open("rb"), filename=job.original_name or "import.csv", content_type="application/octet-stream"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

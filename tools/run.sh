@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Start a Celery worker (with beat for the reconciler) in the background and the web server in front.
+# Start a supervised Celery worker (with beat for the reconciler) in the background and the web server in front.
 set -euo pipefail
 BIN=$1; HOST=$2; PORT=$3
 mkdir -p var/log
-"$BIN/celery" -A greenesg worker -Q ingest,reports,celery -B --concurrency 2 --loglevel INFO \
-  --schedule var/celerybeat-schedule > var/log/worker.log 2>&1 &
+# Supervised: a worker that dies (a crash, an out-of-memory kill) is started again (tools/supervise.sh).
+bash tools/supervise.sh "$BIN/celery" -A greenesg worker -Q ingest,reports,celery -B --concurrency 2 \
+  --loglevel INFO --schedule var/celerybeat-schedule >> var/log/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 cat <<MSG

@@ -437,7 +437,7 @@ def experiment_detail(request: HttpRequest, org_slug: str, project_slug: str, ex
     except InvalidFilter as error:
         return _bad_request(request, error)
     if request.GET.get("format") == "csv":
-        return exports.runs_csv_response(runs, filename=f"{org_slug}-{project_slug}-experiment-runs.csv")
+        return exports.runs_csv_response(runs, filename=f"{org_slug}-{project_slug}-{experiment}-runs.csv")
     experiments = selectors.experiment_list(project=access.project, flt=flt)
     totals = next((row for row in experiments if row["experiment"] == name), None)
     label = aggregation.experiment_label(name)

@@ -62,6 +62,16 @@ class ReportingSettingsForm(forms.ModelForm):
             "actions_statement": forms.Textarea(attrs={"rows": 3}),
         }
 
+    def __init__(self, *args: Any, suggested_legal_name: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The report treats legal name and NACE as what "entered" means (BP-1 boundary, E1 sector rules), so
+        # saving the settings needs both; the suggestion is a placeholder, never a value taken as stored.
+        self.fields["legal_name"].required = True
+        self.fields["nace_code"].required = True
+        if suggested_legal_name:
+            self.fields["legal_name"].widget.attrs["placeholder"] = suggested_legal_name
+        self.fields["nace_code"].widget.attrs["placeholder"] = "e.g. J62 (computer programming, consultancy)"
+
     def clean_fiscal_year_start_month(self) -> int:
         month = self.cleaned_data["fiscal_year_start_month"]
         if not 1 <= month <= 12:

@@ -15,7 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
 from greenesg.http import AuthedHttpRequest
+from greenesg.lib.downloads import attachment_response
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, display_name
 from ingestion.storage import UploadTooLarge
@@ -51,7 +53,7 @@ def _get_reports_access(request: HttpRequest, org_slug: str, *, manage: Capabili
     if not access.can(Capability.VIEW_REPORTS):
         raise Http404("No such organisation")
     if manage is not None and not access.can(manage):
-        raise PermissionDenied("Officers only")
+        raise PermissionDenied("Only officers enter report settings and generate or sign reports; auditors read them.")
     return access
 
 
@@ -185,11 +187,7 @@ def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> H
     data = report_services.artifact_verify(artifact)
     name = report_services.DOCUMENT_NAMES[ArtifactFormat(fmt)]
     filename = f"{access.organisation.slug}-{report.period}-v{report.version}-{name}"
-    response = FileResponse(
-        iter([data]), content_type=report_services.CONTENT_TYPES[fmt], as_attachment=True, filename=filename
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
+    response = attachment_response(data, filename=filename, content_type=report_services.CONTENT_TYPES[fmt])
     response["X-Content-SHA256"] = artifact.sha256
     return response
 
@@ -201,16 +199,26 @@ def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> H
 @require_http_methods(["GET", "POST"])
 def settings_general(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
-    instance = ReportingSettings.objects.filter(organisation=access.organisation).first()
-    instance = instance or ReportingSettings(organisation=access.organisation, legal_name=access.organisation.name)
-    form = report_forms.ReportingSettingsForm(request.POST or None, instance=instance)
+    stored = ReportingSettings.objects.filter(organisation=access.organisation).first()
+    # Show what is stored, nothing else: an unsaved object filled with the organisation's name and the
+    # model's NACE default made the page look configured while every report said it was not.
+    instance = stored or ReportingSettings(organisation=access.organisation, legal_name="", nace_code="")
+    form = report_forms.ReportingSettingsForm(
+        request.POST or None, instance=instance, suggested_legal_name=access.organisation.name
+    )
     if request.method == "POST" and form.is_valid():
         report_services.settings_object_save(
             instance=form.save(commit=False), user=request.user, organisation=access.organisation
         )
         messages.success(request, "Reporting settings saved.")
         return redirect("esrs-settings", org_slug=org_slug)
-    context = {"access": access, "form": form, "sections": SECTIONS, "breadcrumbs": _crumbs(access, ("Settings", None))}
+    context = {
+        "access": access,
+        "form": form,
+        "stored": stored,
+        "sections": SECTIONS,
+        "breadcrumbs": _crumbs(access, ("Settings", None)),
+    }
     return render(request, "reports/esrs/settings.html", context, status=400 if form.errors else 200)
 
 
