@@ -101,6 +101,12 @@ class IdempotencyConflict(exceptions.APIException):
     default_code = "conflict"
 
 
+def too_large_sentence(exc: UploadTooLarge) -> str:
+    """The storage's "the file is larger than …" as the API's sentence (it reads well after "refused: " in CLIs)."""
+    text = str(exc)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 class ApiUploadHandler(LimitedUploadHandler):
     """The byte-counting handler, answering with the API's 413 wherever the body happens to be parsed."""
 
@@ -108,13 +114,13 @@ class ApiUploadHandler(LimitedUploadHandler):
         try:
             super().handle_raw_input(*args, **kwargs)
         except UploadTooLarge as exc:
-            raise PayloadTooLarge(str(exc)) from exc
+            raise PayloadTooLarge(too_large_sentence(exc)) from exc
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         try:
             return super().receive_data_chunk(raw_data, start)
         except UploadTooLarge as exc:
-            raise PayloadTooLarge(str(exc)) from exc
+            raise PayloadTooLarge(too_large_sentence(exc)) from exc
 
 
 class RawBody:
@@ -306,7 +312,7 @@ def _receive_file(request: Request) -> tuple[StoredFile, str]:
     try:
         return storage.store_chunks(chunks), name
     except UploadTooLarge as exc:
-        raise PayloadTooLarge(f"The {exc}.") from exc
+        raise PayloadTooLarge(too_large_sentence(exc)) from exc
 
 
 def _submit(request: Request, project: Project, stored: StoredFile, name: str, key: str) -> Response:

@@ -28,6 +28,7 @@ from ingestion.api import (
     StreamedUploadMixin,
     error_responses,
     request_content_length,
+    too_large_sentence,
 )
 from ingestion.forms import display_name, stored_head
 from ingestion.models import ImportJob, JobKind, JobOrigin
@@ -146,7 +147,7 @@ def _receive_billing_file(request: Request) -> tuple[StoredFile, str]:
     try:
         return storage.store_chunks(chunks), name
     except UploadTooLarge as exc:
-        raise PayloadTooLarge(f"The {exc}.") from exc
+        raise PayloadTooLarge(too_large_sentence(exc)) from exc
 
 
 class BillingImportDetailView(APIView):

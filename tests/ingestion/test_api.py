@@ -176,7 +176,8 @@ def test_it_refuses_other_content_types(client, project_token):
 def test_it_refuses_too_large_bodies_with_413(client, project_token, settings, small_file, as_multipart):
     settings.MAX_UPLOAD_BYTES = 100
     response = (post_file if as_multipart else post_csv)(client, small_file, project_token)
-    assert_error(response, 413, "too_large")
+    message = assert_error(response, 413, "too_large")["error"]["message"]
+    assert message.startswith("The file is larger than the limit of 100 bytes"), message  # not "The the file"
     assert not ImportJob.objects.exists()
     assert not list(Path(settings.MEDIA_ROOT).rglob("*.upload"))
 
