@@ -34,6 +34,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	@bash tools/check_safe.sh
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -159,7 +159,8 @@ def demo_load(*, today: dt.date | None = None) -> list[str]:
             + ("" if submission.created else " (already loaded)")
         )
     lines.append(_demo_market_inputs(org, start.date()))
-    lines.append(_demo_advisor(projects, start))
+    lines.append(_demo_staging_billing(org, start))
+    lines.append(_demo_advisor([*projects, Project.objects.get(organisation=org, slug=STAGING_SLUG)], start))
     lines.extend(_optional_demo_data(org))
     return lines
 
@@ -212,6 +213,74 @@ def _demo_market_inputs(org: Organisation, first: dt.date) -> str:
         settings_object_save(instance=factor, user=None, organisation=org)
         created += 1
     return f"Market-based inputs: {created} added" + ("" if created else " (already loaded)")
+
+
+# A staging environment billed through AWS and left running around the clock: the advisor's schedule-it finding.
+STAGING_SLUG = "staging"
+STAGING_ACCOUNT = "123456789012"
+CUR_COLUMNS = (
+    "identity/LineItemId,bill/PayerAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,"
+    "lineItem/UsageAccountId,lineItem/ProductCode,lineItem/UsageType,lineItem/Operation,lineItem/ResourceId,"
+    "lineItem/UsageAmount,lineItem/CurrencyCode,lineItem/UnblendedCost,pricing/unit,product/region,"
+    "product/instanceType,product/vcpu,resourceTags/user:env"
+)
+STAGING_INSTANCES = (
+    ("i-0a1b2c3d4e5f60001", "m5.xlarge", "4", 0.192),
+    ("i-0a1b2c3d4e5f60002", "m5.2xlarge", "8", 0.384),
+)
+
+
+def staging_cur(first: dt.date, days: int) -> bytes:
+    """A daily AWS Cost and Usage Report (legacy CSV columns) of two instances running 24 hours every day."""
+    lines = [CUR_COLUMNS]
+    for offset in range(days):
+        day = first + dt.timedelta(days=offset)
+        begin, end = f"{day.isoformat()}T00:00:00Z", f"{(day + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
+        for number, (resource, instance, vcpu, price) in enumerate(STAGING_INSTANCES):
+            lines.append(
+                f"demo-{day.isoformat()}-{number},999988887777,Usage,{begin},{end},{STAGING_ACCOUNT},AmazonEC2,"
+                f"USE1-BoxUsage:{instance},RunInstances,{resource},24.0,USD,{24 * price:.4f},Hrs,us-east-1,"
+                f"{instance},{vcpu},staging"
+            )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _demo_staging_billing(org: Organisation, start: dt.datetime) -> str:
+    from ingestion.billing.pipeline import billing_job_submit
+    from ingestion.billing.rules import attribution_rule_create
+    from ingestion.models import AttributionRule, MatchField
+    from steering.models import ProjectSteering
+
+    project = project_get_or_create(organisation=org, slug=STAGING_SLUG, name="Staging environment", team="Platform")
+    ProjectSteering.objects.update_or_create(project=project, defaults={"non_production": True})
+    if not AttributionRule.objects.filter(organisation=org, match_value=STAGING_ACCOUNT).exists():
+        attribution_rule_create(
+            organisation=org,
+            actor=None,
+            data={
+                "provider": "aws",
+                "match_field": MatchField.ACCOUNT,
+                "match_value": STAGING_ACCOUNT,
+                "note": "Staging account (demo)",
+                "targets": ((project.pk, 100.0),),
+            },
+        )
+    last_month = add_months(start.date(), 11)  # the demo year's last two months
+    first = add_months(last_month, -1)
+    content = staging_cur(first, (add_months(last_month, 1) - first).days)
+    submission = billing_job_submit(
+        organisation=org,
+        origin=JobOrigin.DEMO,
+        stored=storage.store_chunks([content]),
+        original_name="staging-cur-daily.csv",
+        enqueue=False,
+    )
+    if submission.created:
+        import_job_process(job_id=str(submission.job.pk))
+    submission.job.refresh_from_db()
+    return f"Staging billing (AWS CUR, daily): {submission.job.status}" + (
+        "" if submission.created else " (already loaded)"
+    )
 
 
 def _profiles(spec: DemoProject, start: dt.datetime) -> dict[str, RunProfile]:

@@ -59,7 +59,7 @@ def axe_parse(doc: dict[str, Any]) -> AccessibilitySummary:
     violations, passes = doc.get("violations"), doc.get("passes", [])
     if not isinstance(violations, list) or not isinstance(passes, list):
         raise ReportError("An axe-core report needs `violations` and `passes` lists.")
-    engine = doc.get("testEngine") if isinstance(doc.get("testEngine"), dict) else {}
+    engine = raw_engine if isinstance(raw_engine := doc.get("testEngine"), dict) else {}
     summary = AccessibilitySummary(
         tool="axe",
         tool_version=str(engine.get("version", ""))[:40],

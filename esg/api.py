@@ -29,6 +29,7 @@ from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access, error_body
 from greenesg.footprint.models import FactorKind
+from greenesg.http import session_user
 
 # Lighthouse reports embed screenshots and run to several MB; DRF's JSON parser stops at 2.5 MB.
 REPORT_MAX_BYTES = 12 * 1024 * 1024
@@ -51,7 +52,8 @@ class RawJSONParser(parsers.BaseParser):
 
     media_type = "application/json"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> bytes:
+    # The view wants the exact bytes (not the Mapping the stub expects a parser to return).
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> bytes:  # type: ignore[override]
         body = stream.read(REPORT_MAX_BYTES + 1) if stream is not None else b""
         if len(body) > REPORT_MAX_BYTES:
             raise ReportTooLarge(f"A report is at most {REPORT_MAX_BYTES // 2**20} MB.")
@@ -163,7 +165,7 @@ class ValuesView(APIView):
         try:
             written = services.metric_values_submit(
                 organisation=access.organisation,
-                actor=request.user,
+                actor=session_user(request),
                 period=period,
                 cells=body.validated_data["values"],
                 source="api",
@@ -191,9 +193,9 @@ class ValueDecisionView(APIView):
         reason = str((request.data or {}).get("reason", "")) if isinstance(request.data, dict) else ""
         try:
             if action == "approve":
-                value = services.metric_value_approve(value=value, actor=request.user)
+                value = services.metric_value_approve(value=value, actor=session_user(request))
             else:
-                value = services.metric_value_reject(value=value, actor=request.user, reason=reason)
+                value = services.metric_value_reject(value=value, actor=session_user(request), reason=reason)
         except services.EsgConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response(value.snapshot() | {"id": value.pk})
@@ -213,7 +215,9 @@ class PeriodActionView(APIView):
         reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
         service = services.period_close if action == "close" else services.period_reopen
         try:
-            row = service(organisation=access.organisation, period=the_period, actor=request.user, reason=reason)
+            row = service(
+                organisation=access.organisation, period=the_period, actor=session_user(request), reason=reason
+            )
         except services.EsgConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response({"period": row.period, "status": row.status, "reason": row.reason})
@@ -360,16 +364,18 @@ class FactorIn(StrictJSONTypes, serializers.Serializer):
     zone = serializers.CharField(max_length=80)
     vintage_year = serializers.IntegerField(min_value=1990, max_value=2100)
     g_co2e_per_kwh = serializers.FloatField(min_value=0, max_value=3000)
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    # `label` and `source` shadow Field attributes in the stubs only: DRF's metaclass takes declared fields
+    # off the class (djangorestframework-stubs issue 158), and the JSON names are part of the API.
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     method = serializers.ChoiceField(choices=["location", "market"], default="location")
-    source = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    source = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")  # type: ignore[assignment]
 
 
 class FactorSetChangeIn(StrictJSONTypes, serializers.Serializer):
     name = serializers.CharField(max_length=100)
     # A plain string, validated below: a second "kind" enum would collide in the schema's enum names.
     kind = serializers.CharField(max_length=20, help_text=f"one of {', '.join(FactorKind.values)}")
-    source = serializers.CharField(max_length=300)
+    source = serializers.CharField(max_length=300)  # type: ignore[assignment]  # as FactorIn.source
     source_url = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(min_length=services.MIN_REASON, max_length=2000)
@@ -412,7 +418,7 @@ class FactorSetChangesView(APIView):
         body.is_valid(raise_exception=True)
         try:
             change = services.factor_set_change_submit(
-                organisation=access.organisation, actor=request.user, **body.validated_data
+                organisation=access.organisation, actor=session_user(request), **body.validated_data
             )
         except services.EsgConflict as exc:
             raise Conflict(str(exc)) from exc
@@ -433,7 +439,7 @@ class FactorSetDecisionView(APIView):
         reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
         service = services.factor_set_change_approve if action == "approve" else services.factor_set_change_reject
         try:
-            change = service(request=change, actor=request.user, reason=reason)
+            change = service(request=change, actor=session_user(request), reason=reason)
         except services.EsgConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response(_change_dict(change))

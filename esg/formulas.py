@@ -112,8 +112,8 @@ def avg_days_to_pay(invoices: Sequence[Invoice]) -> PaymentDays:
     days = [(inv.paid_on - inv.term_start).days for inv in invoices]
     total = sum(inv.amount for inv in invoices)
     weighted = sum(d * inv.amount for d, inv in zip(days, invoices, strict=True)) / total if total > 0 else None
-    with_due = [inv for inv in invoices if inv.due_on is not None]
-    on_term = share(sum(1 for inv in with_due if inv.paid_on <= inv.due_on), len(with_due)) if with_due else None
+    with_due = [(inv.paid_on, inv.due_on) for inv in invoices if inv.due_on is not None]
+    on_term = share(sum(1 for paid, due in with_due if paid <= due), len(with_due)) if with_due else None
     return PaymentDays(statistics.fmean(days), weighted, len(invoices), total, on_term)
 
 

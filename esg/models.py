@@ -73,7 +73,10 @@ class PeriodStatus(models.TextChoices):
 
 
 class ReportingPeriod(models.Model):
-    """A period lock. No row means open; closing a year also locks its quarters."""
+    """A period lock. No row, or an open one, means open; closing a year also locks its quarters.
+
+    Every write into a period creates its row (open) and locks it, so writes and closes serialise on it.
+    """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="esg_periods")
     period = models.CharField(max_length=7)

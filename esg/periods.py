@@ -44,4 +44,4 @@ def period_parse(value: str | None, *, ytd: bool = False, today: dt.date | None 
 
 def period_current(today: dt.date) -> Period:
     """The last complete quarter: the period an officer most likely reports on."""
-    return Period.containing(today, periods.QUARTER).previous()  # type: ignore[return-value]
+    return Period.containing(today, periods.QUARTER).previous()

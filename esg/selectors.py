@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from django.apps import apps
 from django.core.exceptions import FieldError
@@ -23,10 +23,10 @@ from esg.models import (
     ReportingPeriod,
     ValueStatus,
 )
-from esg.periods import Period
 from greenesg.accounts.models import AuditLog, Organisation, Project
 from greenesg.footprint.models import LedgerDaily
 from greenesg.footprint.vocabulary import Method
+from greenesg.lib.periods import Period  # the shared model: never reads ESG's `end`, so report periods pass too
 
 VALUE_OBJECT_TYPE = "esg_value"
 # Status of a figure derived from the footprint ledger: it has no approval step of its own.
@@ -162,6 +162,7 @@ def _aggregate(metric: Metric, quarters: list[tuple[str, MetricRow]]) -> MetricR
     if not present:
         return MetricRow(metric, None, "missing", "entered", note=f"no quarter entered ({', '.join(missing)})")
     values = [row.value for _, row in present if row.value is not None]
+    value: float | None
     if metric.aggregate == "sum":
         value = sum(values)
     elif metric.aggregate == "mean":
@@ -255,7 +256,9 @@ def ledger_metrics(organisation: Organisation, period: Period) -> dict[str, floa
     if not rows:
         return {}
 
-    def total(field_name: str, *, scopes: tuple[int, ...], category: str | None = None) -> float:
+    def total(
+        field_name: Literal["kwh", "loc", "mkt"], *, scopes: tuple[int, ...], category: str | None = None
+    ) -> float:
         return sum(
             r[field_name] or 0.0
             for r in rows

@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -62,16 +62,44 @@ class InvalidValues(Exception):
         self.errors = errors
 
 
-def _require(organisation: Organisation, actor: AbstractBaseUser | None, needed: Capability, doing: str) -> None:
+def _require(organisation: Organisation, actor: User | None, needed: Capability, doing: str) -> None:
     # Checked here as well as in the views: the API, imports and commands reach these services directly.
     if not member_can(organisation=organisation, user=actor, capability=needed):
         raise PermissionDenied(f"Only officers can {doing}.")
 
 
-def _require_open(organisation: Organisation, period: Period) -> None:
-    lock = period_lock_row(organisation, period)
-    if lock is not None:
-        raise EsgConflict(f"Period {lock.period} is closed; an officer must reopen it with a reason first.")
+def _periods_lock(organisation: Organisation, keys: Iterable[str]) -> list[ReportingPeriod]:
+    """Create-then-lock the rows of these periods, in key order; returns them as locked (fresh).
+
+    No row means open, and a missing row cannot be locked: two transactions that both saw "no row" both went
+    ahead (a value submitted into a period being closed, a period closed twice). So each row is created
+    first (get_or_create: the unique constraint settles a concurrent insert), then locked with SELECT … FOR
+    UPDATE, and what is checked after that holds until commit. Sorted keys ("2026" < "2026-Q3" < "2027")
+    give every transaction the same lock order, so two of them cannot deadlock. SQLite runs one write
+    transaction at a time, which serialises the same way.
+    """
+    now = timezone.now()
+    rows = []
+    for key in sorted(set(keys)):
+        row, _ = ReportingPeriod.objects.get_or_create(
+            organisation=organisation, period=key, defaults={"changed_at": now}
+        )
+        rows.append(ReportingPeriod.objects.select_for_update().get(pk=row.pk))
+    return rows
+
+
+def _lock_keys(period: Period) -> set[str]:
+    # A closed year locks its quarters, so a quarter's writes lock the year's row as well.
+    return {period.key, period.year_period.key}
+
+
+def _require_open(organisation: Organisation, period: Period) -> ReportingPeriod:
+    """Lock the period (and its year) and check, inside the lock, that neither is closed; returns its row."""
+    rows = _periods_lock(organisation, _lock_keys(period))
+    closed = next((row for row in rows if row.status == PeriodStatus.CLOSED), None)
+    if closed is not None:
+        raise EsgConflict(f"Period {closed.period} is closed; an officer must reopen it with a reason first.")
+    return next(row for row in rows if row.period == period.key)
 
 
 def _require_reason(reason: str, what: str) -> str:
@@ -83,7 +111,7 @@ def _require_reason(reason: str, what: str) -> str:
 
 def _audit(
     organisation: Organisation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     object_type: str,
     object_id: str,
@@ -110,7 +138,7 @@ def _audit(
 
 def _value_write(
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     period: str,
     code: str,
     value: Decimal,
@@ -152,7 +180,7 @@ def _value_write(
 def metric_values_submit(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     period: Period,
     cells: Mapping[str, Any],
     source: str,
@@ -175,7 +203,7 @@ def metric_values_submit(
     return [record for record in written if record is not None]
 
 
-def _decide(value: MetricValue, actor: AbstractBaseUser, status: str, reason: str) -> MetricValue:
+def _decide(value: MetricValue, actor: User, status: str, reason: str) -> MetricValue:
     """Decide only the exact submission the officer looked at: a resubmission in between (new
     submitted_at) or another officer's decision makes this one stale."""
     current = MetricValue.objects.select_for_update().filter(pk=value.pk).first()
@@ -208,7 +236,7 @@ def _decide(value: MetricValue, actor: AbstractBaseUser, status: str, reason: st
 
 
 @transaction.atomic
-def metric_value_approve(*, value: MetricValue, actor: AbstractBaseUser) -> MetricValue:
+def metric_value_approve(*, value: MetricValue, actor: User) -> MetricValue:
     _require(value.organisation, actor, Capability.APPROVE_VALUES, "approve ESG values")
     if value.submitted_by_id == actor.pk:
         raise PermissionDenied("You submitted this value; another officer must approve it (four-eyes).")
@@ -219,7 +247,7 @@ def metric_value_approve(*, value: MetricValue, actor: AbstractBaseUser) -> Metr
 
 
 @transaction.atomic
-def metric_value_reject(*, value: MetricValue, actor: AbstractBaseUser, reason: str) -> MetricValue:
+def metric_value_reject(*, value: MetricValue, actor: User, reason: str) -> MetricValue:
     _require(value.organisation, actor, Capability.APPROVE_VALUES, "reject ESG values")
     reason = _require_reason(reason, "A rejection")
     _require_open(value.organisation, period_parse(value.period))
@@ -229,7 +257,7 @@ def metric_value_reject(*, value: MetricValue, actor: AbstractBaseUser, reason: 
 
 
 @transaction.atomic
-def metric_value_delete(*, value: MetricValue, actor: AbstractBaseUser, reason: str) -> None:
+def metric_value_delete(*, value: MetricValue, actor: User, reason: str) -> None:
     _require(value.organisation, actor, Capability.MANAGE_ESG, "delete ESG values")
     reason = _require_reason(reason, "A deletion")
     _require_open(value.organisation, period_parse(value.period))
@@ -256,18 +284,15 @@ def _pending_count(organisation: Organisation, period: Period) -> int:
 
 
 @transaction.atomic
-def period_close(
-    *, organisation: Organisation, period: Period, actor: AbstractBaseUser, reason: str = ""
-) -> ReportingPeriod:
+def period_close(*, organisation: Organisation, period: Period, actor: User, reason: str = "") -> ReportingPeriod:
     """Close a period (a year also locks its quarters). Values awaiting approval block the close."""
     _require(organisation, actor, Capability.MANAGE_ESG, "close periods")
-    _require_open(organisation, period)
+    # Locked first, counted after: a submission holding the lock has committed before the count reads, and
+    # one that comes later waits for this close and then finds the period closed.
+    row = _require_open(organisation, period)
     pending = _pending_count(organisation, period)
     if pending:
         raise EsgConflict(f"{pending} value(s) of {period.key} still await approval or rejection.")
-    row, _ = ReportingPeriod.objects.select_for_update().get_or_create(
-        organisation=organisation, period=period.key, defaults={"changed_at": timezone.now()}
-    )
     row.status, row.changed_by, row.changed_at, row.reason = PeriodStatus.CLOSED, actor, timezone.now(), reason
     row.save()
     _audit(
@@ -284,9 +309,7 @@ def period_close(
 
 
 @transaction.atomic
-def period_reopen(
-    *, organisation: Organisation, period: Period, actor: AbstractBaseUser, reason: str
-) -> ReportingPeriod:
+def period_reopen(*, organisation: Organisation, period: Period, actor: User, reason: str) -> ReportingPeriod:
     _require(organisation, actor, Capability.MANAGE_ESG, "reopen periods")
     reason = _require_reason(reason, "Reopening a period")
     row = (
@@ -350,7 +373,7 @@ def _import_plan(
 
 def _import_write(
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     outcome: ImportOutcome,
     values: dict[str, dict[str, Decimal]],
     evidence: dict[str, str],
@@ -378,7 +401,7 @@ def _import_write(
 def metric_values_import(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     file: IO[bytes],
     kind: str = "metrics",
@@ -392,6 +415,11 @@ def metric_values_import(
         values, evidence, outcome.errors, outcome.summary = _import_plan(organisation, kind, name, data, period)
     except importer.ImportFileError as exc:
         outcome.errors = [CellError("file", str(exc))]
+    if not outcome.errors:
+        # The plan read the period locks without holding them: lock and check again before writing.
+        keys = set().union(*(_lock_keys(period_parse(key)) for key in values)) if values else set()
+        closed = sorted(row.period for row in _periods_lock(organisation, keys) if row.status == PeriodStatus.CLOSED)
+        outcome.errors = [CellError("period", f"{key} is closed; reopen it first") for key in closed]
     display = name[:120]
     if outcome.errors:
         _audit(
@@ -412,9 +440,7 @@ def metric_values_import(
 
 
 @transaction.atomic
-def esg_settings_update(
-    *, organisation: Organisation, actor: AbstractBaseUser, approved_regions: list[str]
-) -> EsgSettings:
+def esg_settings_update(*, organisation: Organisation, actor: User, approved_regions: list[str]) -> EsgSettings:
     _require(organisation, actor, Capability.MANAGE_ESG, "change ESG settings")
     row, _ = EsgSettings.objects.select_for_update().get_or_create(organisation=organisation)
     cleaned = sorted({region.strip() for region in approved_regions if region.strip()})
@@ -467,7 +493,7 @@ def _report_fields(project: Project, summary: accessibility.AccessibilitySummary
 
 @transaction.atomic
 def accessibility_report_record(
-    *, project: Project, body: bytes, actor: AbstractBaseUser | None, actor_label: str
+    *, project: Project, body: bytes, actor: User | None, actor_label: str
 ) -> tuple[list[AccessibilityReport], int]:
     """Store the summary of an axe-core or Lighthouse report; (reports, how many were new)."""
     summaries = accessibility.report_parse(_body_json(body))
@@ -506,7 +532,7 @@ def accessibility_report_record(
 def model_review_record(
     *,
     project: Project,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     actor_label: str,
     subject: str,
     reviewed: bool,
@@ -556,7 +582,7 @@ def _set_state(factor_set: EmissionFactorSet) -> dict[str, Any]:
 def factor_set_change_submit(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     kind: str,
     source: str,
@@ -599,7 +625,7 @@ def factor_set_change_submit(
     return request
 
 
-def _decision_check(request: FactorSetChangeRequest, actor: AbstractBaseUser, doing: str) -> None:
+def _decision_check(request: FactorSetChangeRequest, actor: User, doing: str) -> None:
     _require(request.organisation, actor, Capability.MANAGE_FACTORS, doing)
     if request.status != ChangeStatus.PENDING:
         raise EsgConflict(f"This change request is already {request.status}.")
@@ -607,7 +633,7 @@ def _decision_check(request: FactorSetChangeRequest, actor: AbstractBaseUser, do
 
 @transaction.atomic
 def factor_set_change_approve(
-    *, request: FactorSetChangeRequest, actor: AbstractBaseUser, reason: str = ""
+    *, request: FactorSetChangeRequest, actor: User, reason: str = ""
 ) -> FactorSetChangeRequest:
     _decision_check(request, actor, "approve factor-set changes")
     if request.requested_by_id == actor.pk:
@@ -641,9 +667,7 @@ def factor_set_change_approve(
 
 
 @transaction.atomic
-def factor_set_change_reject(
-    *, request: FactorSetChangeRequest, actor: AbstractBaseUser, reason: str
-) -> FactorSetChangeRequest:
+def factor_set_change_reject(*, request: FactorSetChangeRequest, actor: User, reason: str) -> FactorSetChangeRequest:
     _decision_check(request, actor, "reject factor-set changes")
     reason = _require_reason(reason, "A rejection")
     # The set keeps its pending status (the registry has no 'rejected'): lookups use active sets only.

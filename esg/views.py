@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from esg.importer import AP_COLUMNS, metrics_template_header
 from esg.models import FactorSetChangeRequest, MetricValue
 from esg.periods import InvalidPeriod, Period, period_current, period_parse
 from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.http import AuthedHttpRequest
 
 TREND_CHARTS = (
     ("E", "Total GHG emissions", "tCO2e", ("E1-6.total_location_t", "E1-6.total_market_t")),
@@ -91,7 +92,7 @@ def _overview_context(access: OrgAccess, period: Period) -> dict[str, Any]:
     # A year to date is computed, never stored: its rows open the metric's page for the year.
     metric_period = period.year_period if period.is_ytd else period
     cat = catalogue()
-    sections = [
+    sections: list[dict[str, Any]] = [
         {
             "pillar": key,
             "title": title,
@@ -141,7 +142,7 @@ def esg_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
+def esg_enter(request: AuthedHttpRequest, org_slug: str, period: str) -> HttpResponse:
     access = _writer(request, org_slug)
     the_period = period_parse(period)
     org = access.organisation
@@ -149,6 +150,7 @@ def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
     metrics = [m for m in catalogue().entered()]
     initial = {code: f"{record.value.normalize():f}" for code, record in stored.items()}
     form = MetricValuesForm(request.POST or None, metrics=metrics, initial=initial)
+    conflict = False
     if request.method == "POST" and form.is_valid():
         try:
             written = services.metric_values_submit(
@@ -164,7 +166,9 @@ def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
             for error in exc.errors:
                 form.add_error(error.code if error.code in form.fields else None, f"{error.code} {error.message}")
         except services.EsgConflict as exc:
+            # The period was closed meanwhile (possibly by a concurrent request): 409, the form kept for a retry.
             form.add_error(None, str(exc))
+            conflict = True
         else:
             messages.success(
                 request, f"{len(written)} value(s) submitted for {the_period}; another officer approves them."
@@ -182,7 +186,7 @@ def esg_enter(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
             "locked": selectors.period_locked(org, the_period),
             "breadcrumbs": _crumbs(access, (f"Enter {the_period}", "")),
         },
-        status=400 if form.errors else 200,
+        status=409 if conflict else 400 if form.errors else 200,
     )
 
 
@@ -222,7 +226,7 @@ def esg_metric(request: HttpRequest, org_slug: str, period: str, code: str) -> H
 
 @login_required
 @require_POST
-def esg_value_decide(request: HttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
+def esg_value_decide(request: AuthedHttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
     access = _writer(request, org_slug, Capability.MANAGE_ESG if action == "delete" else Capability.APPROVE_VALUES)
     value = get_object_or_404(MetricValue, pk=pk, organisation=access.organisation)
     form = ReasonForm(request.POST)
@@ -243,7 +247,7 @@ def esg_value_decide(request: HttpRequest, org_slug: str, pk: int, action: str) 
     return redirect("esg-metric", org_slug, value.period, value.metric_code)
 
 
-def _period_action(request: HttpRequest, org_slug: str, period: str, close: bool) -> HttpResponse:
+def _period_action(request: AuthedHttpRequest, org_slug: str, period: str, close: bool) -> HttpResponse:
     access = _writer(request, org_slug)
     the_period = period_parse(period)
     form = ReasonForm(request.POST)
@@ -252,26 +256,27 @@ def _period_action(request: HttpRequest, org_slug: str, period: str, close: bool
     try:
         service(organisation=access.organisation, period=the_period, actor=request.user, reason=reason)
     except services.EsgConflict as exc:
+        # Already closed (perhaps by a concurrent request), values pending, no reason: 409 with the reason shown.
         messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{the_period} {'closed' if close else 'reopened'}.")
+        return render(request, "esg/overview.html", _overview_context(access, the_period), status=409)
+    messages.success(request, f"{the_period} {'closed' if close else 'reopened'}.")
     return redirect(f"{reverse('esg-overview', args=[org_slug])}?period={the_period.key}")
 
 
 @login_required
 @require_POST
-def esg_period_close(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
+def esg_period_close(request: AuthedHttpRequest, org_slug: str, period: str) -> HttpResponse:
     return _period_action(request, org_slug, period, close=True)
 
 
 @login_required
 @require_POST
-def esg_period_reopen(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
+def esg_period_reopen(request: AuthedHttpRequest, org_slug: str, period: str) -> HttpResponse:
     return _period_action(request, org_slug, period, close=False)
 
 
 @login_required
-def esg_import(request: HttpRequest, org_slug: str) -> HttpResponse:
+def esg_import(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _writer(request, org_slug)
     form = ImportForm(request.POST or None, request.FILES or None)
     outcome = None
@@ -313,7 +318,7 @@ def esg_import(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def esg_template(request: HttpRequest, org_slug: str) -> HttpResponse:
+def esg_template(request: HttpRequest, org_slug: str) -> HttpResponseBase:
     from greenesg.lib.csv_safe import safe_csv_response
 
     _reader(request, org_slug)
@@ -331,7 +336,7 @@ def esg_template(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def esg_export(request: HttpRequest, org_slug: str, period: str) -> HttpResponse:
+def esg_export(request: HttpRequest, org_slug: str, period: str) -> HttpResponseBase:
     from greenesg.lib.csv_safe import safe_csv_response
 
     access = _reader(request, org_slug)
@@ -355,7 +360,7 @@ def esg_export(request: HttpRequest, org_slug: str, period: str) -> HttpResponse
 
 
 @login_required
-def esg_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
+def esg_settings(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _writer(request, org_slug)
     current = selectors.approved_regions(access.organisation)
     form = SettingsForm(request.POST or None, initial={"approved_regions": "\n".join(current)})
@@ -391,7 +396,7 @@ def esg_factor_requests(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def esg_factor_request_decide(request: HttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
+def esg_factor_request_decide(request: AuthedHttpRequest, org_slug: str, pk: int, action: str) -> HttpResponse:
     access = _writer(request, org_slug, Capability.MANAGE_FACTORS)
     change = get_object_or_404(FactorSetChangeRequest, pk=pk, organisation=access.organisation)
     form = ReasonForm(request.POST)
@@ -432,7 +437,7 @@ def _scorecard_context(access: ProjectAccess, period: Period, form: ReviewForm) 
 
 
 @login_required
-def esg_scorecard(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def esg_scorecard(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = project_access_for_user(request.user, org_slug, project_slug)
     try:
         period = _period(request.GET.get("period"), period_current(timezone.localdate()), ytd=True)

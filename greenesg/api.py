@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -187,7 +190,7 @@ NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 def _needs_credentials(operation: dict[str, Any]) -> bool:
-    security = operation.get("security")
+    security = operation.get("security") or []
     return bool(security) and all(requirement for requirement in security)
 
 
@@ -219,8 +222,7 @@ def schema_error_responses(result: dict[str, Any], generator: Any, request: Any,
     views, so listing them per view would drift; responses a view documents itself are kept as they are.
     """
     components = result.setdefault("components", {}).setdefault("schemas", {})
-    if "Error" not in components:
-        components["Error"] = {"type": "object", "properties": {"error": {"type": "object"}}, "required": ["error"]}
+    components.setdefault("Error", ERROR_SCHEMA)
     _no_nul_in_request_strings(components)
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for item in result.get("paths", {}).values():
@@ -233,4 +235,69 @@ def schema_error_responses(result: dict[str, Any], generator: Any, request: Any,
                 if code == 401 and not _needs_credentials(operation):
                     continue
                 responses.setdefault(str(code), {"description": description, "content": content})
+    return result
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "Stable, machine-readable: not_found, invalid, …"},
+                "message": {"type": "string", "description": "For a person: what was wrong."},
+                "details": {"description": "Per-field or per-row problems, or null.", "nullable": True},
+            },
+            "required": ["code", "message", "details"],
+        }
+    },
+    "required": ["error"],
+}
+# The message an error of this status usually carries, for the docs' example when none was recorded.
+_EXAMPLE_MESSAGES = {
+    400: "The request is invalid.",
+    401: "Authentication credentials were not provided.",
+    403: "You do not have permission to perform this action.",
+    404: "Not found.",
+    405: 'Method "DELETE" not allowed.',
+    409: "The request conflicts with the current state of the object.",
+    411: LengthRequired.default_detail,
+    413: "The file is larger than the upload limit.",
+    415: 'Unsupported media type "application/json" in request.',
+    429: "Request was throttled. Expected available in 60 seconds.",
+}
+EXAMPLES_FILE = Path(__file__).resolve().parent / "api_examples.json"
+
+
+@cache
+def _recorded_examples() -> dict[str, Any]:
+    return {key: value for key, value in json.loads(EXAMPLES_FILE.read_text()).items() if not key.startswith("_")}
+
+
+def schema_examples(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular hook (after schema_error_responses): a real example for every JSON answer and body.
+
+    Without one, Swagger UI and Redoc invent samples from the schema, which for our free-form objects read
+    {"property1": null}. Recorded examples come from api_examples.json; error answers without a recorded one
+    get the error shape with the usual message of their status.
+    """
+    recorded = _recorded_examples()
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            entry = recorded.get(f"{method.upper()} {path}", {})
+            body = operation.get("requestBody", {}).get("content", {})
+            if "request" in entry:
+                for media in body.values():
+                    media["example"] = entry["request"]
+            for code, response in operation.get("responses", {}).items():
+                example = entry.get("responses", {}).get(code)
+                if example is None and code.isdigit() and int(code) >= 400:
+                    example = error_body(int(code), _EXAMPLE_MESSAGES.get(int(code), "The request failed."))
+                if example is None:
+                    continue
+                for media_type, media in response.get("content", {}).items():
+                    if media_type.endswith("json"):
+                        media.setdefault("example", example)
     return result

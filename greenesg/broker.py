@@ -33,7 +33,7 @@ class Channel(kombu_redis.Channel):
         # down during the restore) it keeps a transport whose client is gone.
         if self.connection is None or self.connection.client is None:
             raise BrokerConnectionClosed("the broker connection of this channel is closed")
-        return super()._connparams(asynchronous=asynchronous)
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]  # kombu's stubs omit this private method
 
 
 class Transport(kombu_redis.Transport):
@@ -44,7 +44,7 @@ class Transport(kombu_redis.Transport):
         # Same detached-transport hazard: the parent property reads self.client's options.
         if self.client is None:
             return False
-        return super().supports_batch_publish
+        return super().supports_batch_publish  # type: ignore[misc]  # missing from kombu's stubs
 
 
 # The value of CELERY_BROKER_TRANSPORT for redis:// brokers (kombu resolves "module:Class").

@@ -90,8 +90,8 @@ class DegradingRedisCache(RedisCache):
     def delete_many(self, keys: Any, version: int | None = None) -> None:
         self._degrade(lambda: super(DegradingRedisCache, self).delete_many(keys, version), _none)
 
-    def clear(self) -> bool:
-        return self._degrade(lambda: super(DegradingRedisCache, self).clear(), _false)
+    def clear(self) -> None:
+        self._degrade(lambda: super(DegradingRedisCache, self).clear(), _none)
 
 
 def _false() -> bool:

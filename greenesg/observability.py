@@ -57,11 +57,12 @@ class ContextFilter(logging.Filter):
     """Adds request_id, task_id and job_id to every record (empty strings outside a request or task)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request_id, job_id = request_id_var.get(), job_id_var.get()
+        record.request_id = request_id
         record.task_id = task_id_var.get()
-        record.job_id = job_id_var.get()
+        record.job_id = job_id
         # The text format shows only the ids that exist, so start-up lines stay short.
-        parts = [f"{key}={value}" for key, value in (("req", record.request_id), ("job", record.job_id)) if value]
+        parts = [f"{key}={value}" for key, value in (("req", request_id), ("job", job_id)) if value]
         record.context = f" [{' '.join(parts)}]" if parts else ""
         return True
 

@@ -32,7 +32,9 @@ if MODE not in {"development", "production"}:
 PRODUCTION = MODE == "production"
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# Off unless asked for (DEBUG=1), also for `make run`: a newcomer must see our error pages, not Django's debug
+# page with settings and tracebacks.
+DEBUG = env_bool("DEBUG", default=False)
 _secret = env_secret("SECRET_KEY")
 if PRODUCTION:
     if not _secret:
@@ -321,9 +323,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No request leaves the site: Swagger UI would otherwise send the schema to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "greenesg.api.schema_error_responses"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "greenesg.api.schema_error_responses",
+        "greenesg.api.schema_examples",
+    ],
 }
 
 # Security headers. HSTS starts low (cookiecutter-django's advice) and is raised once proven.
@@ -377,6 +385,8 @@ LOGGING = {
         # The live codecarbon endpoint carries its token in the URL path (codecarbon sends no header).
         "hide_tokens": {"()": "greenesg.logging.HideTokensFilter"},
         "context": {"()": "greenesg.observability.ContextFilter"},
+        "client_errors_one_line": {"()": "greenesg.logging.ClientErrorsWithoutTraceback"},
+        "skip_logged_client_errors": {"()": "greenesg.logging.SkipLoggedClientErrors"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s %(message)s"},
@@ -385,17 +395,34 @@ LOGGING = {
             "fmt": ["asctime", "levelname", "name", "message", "request_id", "task_id", "job_id"],
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
+        # Django's own format for the development server's request lines (redefined here to add the filter).
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["hide_tokens", "context"],
             "formatter": LOG_FORMAT,
-        }
+        },
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["hide_tokens"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint and fontTools narrate every layout step at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
+    "loggers": {
+        # WeasyPrint and fontTools narrate every layout step at INFO.
+        **{name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
+        # 403/404 are answers, not crashes: one line each, no traceback (greenesg/logging.py).
+        "django.request": {"filters": ["client_errors_one_line"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["skip_logged_client_errors"],
+        },
+    },
 }
 
 # Prometheus metrics at /metrics (greenesg/observability.py): loopback by default, or a bearer token.

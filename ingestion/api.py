@@ -32,6 +32,7 @@ from greenesg.accounts.models import ApiToken, Project, TokenScope
 from greenesg.accounts.scopes import token_scope_require
 from greenesg.accounts.tokens import token_authenticate
 from greenesg.api import ErrorSerializer, LengthRequired, api_project_access
+from greenesg.http import session_user
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, content_problem, display_name, name_problem, stored_head
 from ingestion.models import IdempotencyKey, ImportJob, JobKind, JobOrigin, RowError
@@ -130,7 +131,8 @@ class RawBody:
 class CsvBodyParser(parsers.BaseParser):
     media_type = "text/csv"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> RawBody:
+    # The view streams the body itself (not the Mapping the stub expects a parser to return).
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> RawBody:  # type: ignore[override]
         return RawBody(stream)
 
 
@@ -328,7 +330,7 @@ def _submit(request: Request, project: Project, stored: StoredFile, name: str, k
                 origin=JobOrigin.API,
                 stored=stored,
                 original_name=name,
-                created_by=request.user if not isinstance(request.auth, ApiToken) else None,
+                created_by=session_user(request) if not isinstance(request.auth, ApiToken) else None,
                 token=request.auth if isinstance(request.auth, ApiToken) else None,
             )
             if key:

@@ -9,25 +9,41 @@ The format pipelines (ingestion.codecarbon, ingestion.billing) build on this mod
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.contrib.auth.models import User
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from greenesg.accounts.models import ApiToken, Organisation, Project
 from greenesg.accounts.services import audit_log_write
 from ingestion import storage
+from ingestion.errors import RETRYABLE_ERRORS, database_diagnostics
 from ingestion.models import ImportJob, JobStatus, RowError
 
+logger = logging.getLogger(__name__)
+
 MAX_STORED_ROW_ERRORS = 1000
+
+# The prefix `job_release` puts before the reason of an attempt that failed transiently.
+RETRY_NOTE = "attempt failed, retrying: "
+
+
+class ImportRowFailed(Exception):
+    """Publishing failed on a known source row (the database refused a value of that row)."""
+
+    def __init__(self, message: str, *, row: int) -> None:
+        super().__init__(f"source row {row}: {message}")
+        self.row = row
 
 
 class ImportRefused(Exception):
@@ -51,11 +67,17 @@ class ClaimResult:
 
 
 class RowProblemLike(Protocol):
-    line: int
-    column: str
-    code: str
-    message: str
-    raw_value: str
+    # Read-only members, so the readers' frozen RowProblem dataclasses match.
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def raw_value(self) -> str: ...
 
 
 # ---------------------------------------------------------------------------------------------- submit
@@ -68,7 +90,7 @@ def import_job_submit(
     origin: str,
     stored: storage.StoredFile | None,
     original_name: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     token: ApiToken | None = None,
     payload: dict[str, Any] | None = None,
     sha256: str | None = None,
@@ -103,7 +125,7 @@ def job_submit(
     original_name: str,
     sha256: str,
     audit_after: dict[str, Any],
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     token: ApiToken | None = None,
     payload: dict[str, Any] | None = None,
     retry_failed: bool = False,
@@ -250,10 +272,82 @@ def job_fail(job_id: str, message: str, **counts: int) -> None:
     )
 
 
-def job_refuse(job: ImportJob, message: str, *, rows_read: int) -> None:
-    """The whole file is refused: FAILED with the reason, nothing written, one audit entry."""
-    job_fail(str(job.pk), message, rows_read=rows_read)
+def job_refuse(
+    job: ImportJob, message: str, *, rows_read: int, problems: Sequence[RowProblemLike] = (), rows_rejected: int = 0
+) -> None:
+    """The whole file is refused: FAILED with the reason, no ledger row written, one audit entry.
+
+    The row problems that caused the refusal are stored with it, so the error report lists them.
+    """
+    with transaction.atomic():
+        job_row_errors_store(job, problems)
+        job_fail(str(job.pk), message, rows_read=rows_read, rows_rejected=rows_rejected)
+        job_log_outcome(job, "import.failed", {"error": message})
+
+
+def job_error_is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, RETRYABLE_ERRORS)
+
+
+def job_error_reason(exc: BaseException) -> str:
+    """The real reason in one line: exception type and the first line of its message (no traceback)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def job_crash(job: ImportJob, exc: BaseException) -> None:
+    """A non-retryable error: FAILED at once with the reason; another attempt would fail the same way."""
+    message = f"import failed: {job_error_reason(exc)}"
+    job_fail(str(job.pk), message)
     job_log_outcome(job, "import.failed", {"error": message})
+
+
+def job_release(job_id: str, exc: BaseException) -> None:
+    """A transient error: hand the claim back (PENDING, no lease) so the task's retry can claim it at once.
+
+    The attempt stays counted, so the attempt cap still ends a file that fails every time; the reason is kept
+    for the message of that final failure.
+    """
+    try:
+        ImportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.PENDING,
+            lease_until=None,
+            stage="retrying",
+            error_message=RETRY_NOTE + job_error_reason(exc),
+        )
+    except DatabaseError:
+        # The connection itself is gone: the lease expires and the reconciler hands the job out again.
+        logger.warning("import %s: could not hand the claim back after %s", job_id, type(exc).__name__)
+
+
+def job_give_up(job: ImportJob) -> None:
+    """Fail a job claimed more than IMPORT_MAX_ATTEMPTS times, with the last transient error when there was one."""
+    tried = job.attempts - 1
+    if job.error_message.startswith(RETRY_NOTE):
+        # "last error", not "the last attempt failed with": a later attempt may have lost its worker instead.
+        message = f"gave up after {tried} attempts; last error: {job.error_message[len(RETRY_NOTE) :]}"
+    else:
+        message = f"gave up after {tried} attempts: the worker died each time on this file"
+    job_fail(str(job.pk), message)
+    job_log_outcome(job, "import.failed", {"error": message})
+
+
+_COPY_LINE = re.compile(r"COPY \w+, line (\d+)")
+
+
+def job_row_from_copy_error(exc: BaseException, source_rows: Sequence[object]) -> int | None:
+    """The source row of a value PostgreSQL's COPY refused ("CONTEXT: COPY table, line N"), when known.
+
+    COPY counts the lines it was sent (no header), so line N is the N-th row written.
+    """
+    match = _COPY_LINE.search(f"{exc}\n{database_diagnostics(exc)[2]}")
+    if match is None or not 1 <= int(match.group(1)) <= len(source_rows):
+        return None
+    row = source_rows[int(match.group(1)) - 1]
+    try:
+        return int(row)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None  # an aggregated billing row has no single source row
 
 
 def job_row_errors_store(job: ImportJob, problems: Iterable[RowProblemLike]) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from celery import Task, shared_task
-from django.db import OperationalError
+
+from ingestion.errors import RETRYABLE_ERRORS
 
 
 @shared_task(
@@ -12,7 +13,9 @@ from django.db import OperationalError
     # claim and attempt cap (not Celery) make sure the import still happens exactly once.
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
+    # Only transient errors: the job has handed its claim back by then. Data errors never reach here;
+    # ingestion.process fails the job with the reason instead.
+    autoretry_for=RETRYABLE_ERRORS,
     retry_backoff=True,
     retry_jitter=True,
     max_retries=5,

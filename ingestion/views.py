@@ -15,7 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -23,7 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_user, project_access_for_user
 from greenesg.accounts.models import Organisation, Project
+from greenesg.http import AuthedHttpRequest
 from greenesg.lib.csv_safe import safe_csv_response
+from greenesg.lib.downloads import attachment_response
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, UploadForm, display_name
 from ingestion.models import ImportJob, JobKind, JobOrigin
@@ -83,7 +86,7 @@ def _crumbs(organisation: Organisation, project: Project | None, *tail: dict[str
 @csrf_exempt  # CSRF is checked by _upload_post, once our upload handlers are installed (Django docs)
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_upload(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_upload(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     # Membership and role are checked before a byte of the body is read (docs/security.md §5).
     access = _get_project_for_ingest(request, org_slug, project_slug)
     if request.method != "POST":
@@ -96,7 +99,7 @@ def project_upload(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 
 @csrf_protect
-def _upload_post(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
+def _upload_post(request: AuthedHttpRequest, access: ProjectAccess) -> HttpResponse:
     from ingestion.jobs import import_job_submit  # keeps the parsing stack off URL loading
 
     form = UploadForm(request.POST, request.FILES)
@@ -183,7 +186,7 @@ def import_status(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> Jso
 
 @login_required
 @require_GET
-def import_rejected_csv(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponse:
+def import_rejected_csv(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponseBase:
     job = _get_job_for_user(request, org_slug, job_id)
     rows = job.row_errors.values_list("row", "column", "code", "message", "raw_value").iterator()
     stem = job.original_name.rsplit(".", 1)[0] or "import"
@@ -192,21 +195,15 @@ def import_rejected_csv(request: HttpRequest, org_slug: str, job_id: uuid.UUID) 
 
 @login_required
 @require_GET
-def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponse:
+def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponseBase:
     job = _get_job_for_user(request, org_slug, job_id)
     path = Path(storage.open_stored(job.stored_path)) if job.stored_path else None
     if path is None or not path.is_file():
         raise Http404("The original file is not stored for this import")
     # Never inline: the bytes are whatever the uploader sent (docs/security.md §5).
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=job.original_name or "import.csv",
-        content_type="application/octet-stream",
+    return attachment_response(
+        path.open("rb"), filename=job.original_name or "import.csv", content_type="application/octet-stream"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

@@ -158,7 +158,7 @@ class InstrumentType(models.TextChoices):
     GREEN_TARIFF = "green_tariff", "Green tariff"
 
 
-def _evidence_path(instance: models.Model, filename: str) -> str:
+def _evidence_path(instance: ContractualInstrument | OtherActivity, filename: str) -> str:
     # Generated name under MEDIA_ROOT (never under the static root the PDF fetcher may read); the
     # original name is kept as display text only.
     import uuid

@@ -6,7 +6,8 @@ Thin by design (DEVELOPERS.md): ids in, the service does the work and records FA
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
+
+from ingestion.errors import RETRYABLE_ERRORS
 
 
 @shared_task(name="reports.tasks.report_generate", soft_time_limit=240, time_limit=300, ignore_result=True)
@@ -28,7 +29,7 @@ def report_quarter_close_drafts() -> None:
     # Safe to deliver twice: the job's conditional claim lets one delivery work, the others return.
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
+    autoretry_for=RETRYABLE_ERRORS,  # transient errors only (docs/operations.md §4.2)
     retry_backoff=True,
     retry_jitter=True,
     max_retries=5,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.http import AuthedHttpRequest
 from steering import recommendations
 from steering.models import Recommendation, RecommendationStatus
 
@@ -36,7 +37,7 @@ def _get_recommendation(access: ProjectAccess, pk: int) -> Recommendation:
 
 
 def _rows(items: list[Recommendation]) -> list[dict[str, object]]:
-    rows = []
+    rows: list[dict[str, object]] = []
     for item in items:
         realised = recommendations.recommendation_realised(recommendation=item)
         rows.append(
@@ -87,7 +88,7 @@ def project_recommendations_refresh(request: HttpRequest, org_slug: str, project
 
 @login_required
 @require_POST
-def recommendation_status(request: HttpRequest, org_slug: str, project_slug: str, pk: int) -> HttpResponse:
+def recommendation_status(request: AuthedHttpRequest, org_slug: str, project_slug: str, pk: int) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, write=True)
     item = _get_recommendation(access, pk)
     status = request.POST.get("status", "")

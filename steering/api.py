@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from greenesg.accounts.access import Capability, project_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access
+from greenesg.http import session_user
 from ingestion.models import ImportJob, JobStatus
 from steering import budget, selectors, services
 from steering.models import Basis, Budget
@@ -185,7 +186,8 @@ class ProjectBudgetView(APIView):
     )
     def put(self, request: Request, org_slug: str, project_slug: str) -> Response:
         project, _ = _project(request, org_slug, project_slug, manage=True)
-        period = _period(request.query_params.get("period") or request.data.get("period"))
+        body_period = request.data.get("period") if isinstance(request.data, dict) else None  # a JSON list has none
+        period = _period(request.query_params.get("period") or body_period)
         data = _validated(BudgetWriteSerializer(data=request.data))
         item = services.budget_set(
             project=project,
@@ -193,7 +195,7 @@ class ProjectBudgetView(APIView):
             kg=data["kg"],
             basis=data["basis"],
             run_limit_kg=data["run_limit_kg"],
-            actor=request.user,
+            actor=session_user(request),
         )
         status = selectors.budget_status_for(item=item, today=selectors.today_utc())
         return Response(budget_payload(item, status, period, None))
@@ -354,7 +356,7 @@ class SciUnitsView(APIView):
     def post(self, request: Request, org_slug: str, project_slug: str) -> Response:
         project, label = _project(request, org_slug, project_slug, write=True)
         data = _validated(UnitCountSerializer(data=request.data))
-        actor = None if label else request.user
+        actor = None if label else session_user(request)
         item = services.unit_count_set(
             project=project, period=data["period"], count=data["count"], actor=actor, actor_label=label
         )
@@ -391,7 +393,7 @@ class RunModelView(APIView):
             raise InvalidInput("run_id is at most 100 characters.")
         data = _validated(RunModelSerializer(data=request.data))
         item = services.run_model_set(
-            project=project, run_id=run_id, actor=None if label else request.user, actor_label=label, **data
+            project=project, run_id=run_id, actor=None if label else session_user(request), actor_label=label, **data
         )
         return Response(
             {

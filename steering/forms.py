@@ -20,7 +20,7 @@ class PeriodField(forms.CharField):
         kwargs.setdefault("help_text", "2026 (year), 2026-Q4 (quarter) or 2026-11 (month).")
         super().__init__(**kwargs)
 
-    def clean(self, value: Any) -> budget.Period:  # type: ignore[override]
+    def clean(self, value: Any) -> budget.Period:
         text = super().clean(value)
         try:
             return budget.period_parse(text)

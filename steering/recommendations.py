@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Min, QuerySet, Sum
 from django.utils import timezone
@@ -314,7 +314,7 @@ _TRANSITIONS = {
 
 @transaction.atomic
 def recommendation_status_set(
-    *, recommendation: Recommendation, status: str, reason: str, actor: AbstractBaseUser | None
+    *, recommendation: Recommendation, status: str, reason: str, actor: User | None
 ) -> Recommendation:
     """Move a recommendation along open → accepted → done / dismissed (a dismissal needs a reason); audited."""
     item = Recommendation.objects.select_for_update().get(pk=recommendation.pk)

@@ -12,7 +12,7 @@ from smtplib import SMTPException
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -49,7 +49,7 @@ class SteeringError(ValueError):
     """A request that cannot be carried out; the message is shown to the user as is."""
 
 
-def _actor(actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
+def _actor(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
 
 
@@ -75,7 +75,7 @@ def budget_set(
     basis: str = Basis.LOCATION,
     run_limit_kg: float | None = None,
     origin: str = BudgetOrigin.MANUAL,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     actor_label: str = "",
 ) -> Budget:
     """Create or replace the project's budget for a period (one per period: the unique constraint)."""
@@ -112,7 +112,7 @@ def org_target_save(
     basis: str,
     split: str,
     shares: dict[Project, float],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> OrgTarget:
     # Validate through the pure function first so a bad target never reaches the table.
     budget.target_annual_kg(
@@ -155,7 +155,7 @@ def _target_state(target: OrgTarget) -> dict[str, Any]:
 
 
 @transaction.atomic
-def budgets_from_target(*, access: OrgAccess, period: budget.Period, actor: AbstractBaseUser | None) -> list[Budget]:
+def budgets_from_target(*, access: OrgAccess, period: budget.Period, actor: User | None) -> list[Budget]:
     """Derive every project's budget for a period from the organisation target.
 
     1. the target's allowance for the period's year (linear path from base year to target), pro rata by days;
@@ -208,7 +208,7 @@ def project_steering_save(
     project: Project,
     webhook_url: str,
     functional_unit: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     non_production: bool | None = None,
     quality_tolerance_percent: float | None = None,
 ) -> ProjectSteering:
@@ -354,7 +354,7 @@ def _webhook_payload(note: BudgetNotification, item: Budget, status: budget.Budg
 
 @transaction.atomic
 def unit_count_set(
-    *, project: Project, period: budget.Period, count: float, actor: AbstractBaseUser | None, actor_label: str = ""
+    *, project: Project, period: budget.Period, count: float, actor: User | None, actor_label: str = ""
 ) -> UnitCount:
     if not count > 0:
         raise SteeringError("The count of functional units must be greater than zero.")
@@ -403,7 +403,7 @@ def unit_counts_parse_csv(content: bytes) -> list[tuple[budget.Period, float]]:
 
 
 @transaction.atomic
-def unit_counts_import(*, project: Project, content: bytes, actor: AbstractBaseUser | None) -> int:
+def unit_counts_import(*, project: Project, content: bytes, actor: User | None) -> int:
     rows = unit_counts_parse_csv(content)
     for period, count in rows:
         unit_count_set(project=project, period=period, count=count, actor=actor)
@@ -422,7 +422,7 @@ def region_move_record(
     to_region: str,
     period: budget.Period,
     note: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> RegionMove:
     """Record that the project's runs moved region; avoided kg = the moved energy × the factor difference.
 
@@ -485,7 +485,7 @@ def run_model_set(
     metric_name: str,
     metric_value: float,
     higher_is_better: bool,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     actor_label: str = "",
 ) -> RunModel:
     """Tag a run with its model and quality metric; an API post replaces a tag parsed from the run's name."""

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.http import AuthedHttpRequest
 from steering import budget, charts, sci, selectors, services
 from steering.forms import (
     BudgetForm,
@@ -117,7 +118,7 @@ def project_budget(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 
 @login_required
-def budget_edit(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def budget_edit(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, manage=True)
     form = BudgetForm(request.POST or None, initial={"period": request.GET.get("period", "")})
     if request.method == "POST" and form.is_valid():
@@ -136,7 +137,7 @@ def budget_edit(request: HttpRequest, org_slug: str, project_slug: str) -> HttpR
 
 
 @login_required
-def steering_settings(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def steering_settings(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, manage=True)
     current = ProjectSteering.objects.filter(project=access.project).first()
     initial = (
@@ -187,7 +188,7 @@ def org_budgets(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def org_target(request: HttpRequest, org_slug: str) -> HttpResponse:
+def org_target(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_org_for_user(request, org_slug, manage=True)
     target = selectors.org_target_get(access=access)
     projects = list(access.organisation.projects.order_by("name"))
@@ -211,11 +212,11 @@ def org_target(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def org_target_apply(request: HttpRequest, org_slug: str) -> HttpResponse:
+def org_target_apply(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_org_for_user(request, org_slug, manage=True)
     form = DeriveBudgetsForm(request.POST)
     if not form.is_valid():
-        return _bad_period(request, Exception(" ".join(form.errors.get("period", ["Invalid period."]))))
+        return _bad_period(request, Exception(" ".join(str(m) for m in form.errors.get("period", ["Invalid period."]))))
     period = form.cleaned_data["period"]
     try:
         made = services.budgets_from_target(access=access, period=period, actor=request.user)
@@ -230,7 +231,7 @@ def org_target_apply(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def project_advice(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_advice(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, write=request.method == "POST")
     try:
         period = _period_param(request)
@@ -261,7 +262,7 @@ def project_advice(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 
 @login_required
-def project_sci(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_sci(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     access = _get_project_for_user(request, org_slug, project_slug, write=request.method == "POST")
     # One page, two forms: a single count or a CSV file; the posted fields say which one was sent.
     posted = request.method == "POST"

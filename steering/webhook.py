@@ -221,7 +221,8 @@ def _addresses_resolve(target: Target, allowed: AllowList) -> list[IPAddress]:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
         raise _Failed(FAILED_DNS, f"lookup of {target.host} failed: {exc}") from exc
-    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    # An IPv4 or IPv6 socket address starts with the host as text (the stub allows other families).
+    addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
     for address in addresses:
         _refuse_address(address, allowed)
     if not addresses:

@@ -89,3 +89,10 @@ def test_two_databases_sharing_one_var_folder_never_share_cached_figures(tmp_pat
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     assert first.stdout.strip() and first.stdout != second.stdout
     assert first.stdout == again.stdout
+
+
+def test_debug_is_off_unless_asked_for(tmp_path: Path) -> None:
+    # `make run` starts the development mode: a visitor must see our error pages, not Django's debug page.
+    code = SETUP + "; from django.conf import settings; print(settings.DEBUG)"
+    assert _run(code, GREENESG_VAR_DIR=str(tmp_path)).stdout.strip() == "False"
+    assert _run(code, DEBUG="1", GREENESG_VAR_DIR=str(tmp_path)).stdout.strip() == "True"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -88,11 +88,9 @@ def capability_has(membership: Membership | None, capability: Capability) -> boo
     return membership is not None and capability in role_capabilities(membership.role)
 
 
-def member_can(
-    *, organisation: Organisation, user: AbstractBaseUser | AnonymousUser | None, capability: Capability
-) -> bool:
+def member_can(*, organisation: Organisation, user: User | AnonymousUser | None, capability: Capability) -> bool:
     """For services called outside a view (API, CLI, tasks): does this user hold the capability here?"""
-    if user is None:
+    if user is None or isinstance(user, AnonymousUser):  # no membership row either way
         return False
     membership = Membership.objects.filter(organisation=organisation, user_id=user.pk).first()
     return capability_has(membership, capability)
@@ -136,7 +134,7 @@ class ProjectAccess:
         return self.org.can(capability)
 
 
-def org_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: str) -> OrgAccess:
+def org_access_for_user(user: User | AnonymousUser, org_slug: str) -> OrgAccess:
     if not user.is_authenticated:
         raise Http404("No such organisation")
     membership = (
@@ -147,7 +145,7 @@ def org_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: str) -
     return OrgAccess(organisation=membership.organisation, membership=membership)
 
 
-def project_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: str, project_slug: str) -> ProjectAccess:
+def project_access_for_user(user: User | AnonymousUser, org_slug: str, project_slug: str) -> ProjectAccess:
     org = org_access_for_user(user, org_slug)
     project = org.visible_projects().filter(slug=project_slug).first()
     if project is None:
@@ -155,7 +153,7 @@ def project_access_for_user(user: AbstractBaseUser | AnonymousUser, org_slug: st
     return ProjectAccess(org=org, project=project)
 
 
-def memberships_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Membership]:
+def memberships_for_user(user: User | AnonymousUser) -> QuerySet[Membership]:
     if not user.is_authenticated:
         return Membership.objects.none()
     return Membership.objects.select_related("organisation").filter(user=user).order_by("organisation__name")

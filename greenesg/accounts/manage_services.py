@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from greenesg.accounts.models import Membership, Organisation, Project
@@ -18,7 +18,7 @@ def _project_state(project: Project) -> dict[str, Any]:
 
 
 @transaction.atomic
-def project_save(*, project: Project, actor: AbstractBaseUser, before: dict[str, Any] | None) -> Project:
+def project_save(*, project: Project, actor: User, before: dict[str, Any] | None) -> Project:
     project.save()
     audit_log_write(
         organisation=project.organisation,
@@ -43,7 +43,7 @@ def project_state(project: Project) -> dict[str, Any]:
 
 @transaction.atomic
 def membership_set(
-    *, organisation: Organisation, user: User, role: str, projects: list[Project], actor: AbstractBaseUser
+    *, organisation: Organisation, user: User, role: str, projects: list[Project], actor: User
 ) -> Membership:
     membership = Membership.objects.filter(organisation=organisation, user=user).first()
     before = None
@@ -67,7 +67,7 @@ def membership_set(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor: AbstractBaseUser) -> None:
+def membership_remove(*, membership: Membership, actor: User) -> None:
     before = {"user": membership.user.get_username(), "role": membership.role}
     audit_log_write(
         organisation=membership.organisation,
@@ -102,7 +102,7 @@ def lockout_list(*, organisation: Organisation) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def lockout_reset(*, organisation: Organisation, attempt_id: int, actor: AbstractBaseUser) -> bool:
+def lockout_reset(*, organisation: Organisation, attempt_id: int, actor: User) -> bool:
     """Lift one (user name, address) lock-out of a member; False if there is no such record of a member."""
     from axes.models import AccessAttempt
     from axes.utils import reset

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,6 +22,7 @@ from greenesg.accounts.manage_services import (
     project_state,
 )
 from greenesg.accounts.models import Membership, Project
+from greenesg.http import AuthedHttpRequest
 
 
 def _get_org_for(request: HttpRequest, org_slug: str, needed: Capability) -> OrgAccess:
@@ -39,7 +40,7 @@ def _crumbs(access: OrgAccess, label: str) -> list[dict[str, str]]:
 
 
 @login_required
-def project_create(request: HttpRequest, org_slug: str) -> HttpResponse:
+def project_create(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_org_for(request, org_slug, Capability.MANAGE_PROJECTS)
     project = Project(organisation=access.organisation)
     form = ProjectSettingsForm(request.POST or None, instance=project, organisation=access.organisation)
@@ -56,7 +57,7 @@ def project_create(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def project_settings(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_settings(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     project = project_access_for_user(request.user, org_slug, project_slug).project
     access = _get_org_for(request, org_slug, Capability.MANAGE_PROJECTS)
     before = project_state(project)
@@ -79,7 +80,7 @@ def project_settings(request: HttpRequest, org_slug: str, project_slug: str) -> 
 
 
 @login_required
-def org_members(request: HttpRequest, org_slug: str) -> HttpResponse:
+def org_members(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = org_access_for_user(request.user, org_slug)
     if not access.can(Capability.VIEW_MEMBERS):
         raise PermissionDenied("Only officers and auditors see the member list.")
@@ -114,7 +115,7 @@ def org_members(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
+def member_remove(request: AuthedHttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
     access = _get_org_for(request, org_slug, Capability.MANAGE_MEMBERS)
     membership = get_object_or_404(Membership, pk=membership_id, organisation=access.organisation)
     if membership.user_id == request.user.pk:
@@ -127,7 +128,7 @@ def member_remove(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
 
 @login_required
 @require_POST
-def member_unlock(request: HttpRequest, org_slug: str) -> HttpResponse:
+def member_unlock(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_org_for(request, org_slug, Capability.MANAGE_MEMBERS)
     try:
         attempt_id = int(request.POST.get("attempt", ""))
@@ -140,7 +141,7 @@ def member_unlock(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def audit_log(request: HttpRequest, org_slug: str) -> HttpResponse:
+def audit_log(request: HttpRequest, org_slug: str) -> HttpResponseBase:
     access = org_access_for_user(request.user, org_slug)
     if not access.can(Capability.VIEW_AUDIT_LOG):
         raise PermissionDenied("Only officers and auditors read the audit log.")

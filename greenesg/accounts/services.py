@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from greenesg.accounts.tokens import NewToken, new_raw_token, token_digest
 def audit_log_write(
     *,
     organisation: Organisation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     object_type: str,
     object_id: str = "",
@@ -41,7 +41,7 @@ def audit_log_write(
 
 @transaction.atomic
 def api_token_create(
-    *, project: Project, name: str, created_by: AbstractBaseUser | None, scopes: Iterable[str] | None = None
+    *, project: Project, name: str, created_by: User | None, scopes: Iterable[str] | None = None
 ) -> NewToken:
     """Without `scopes`, the token gets what tools/greenesg-ci needs (ingest + ci-gate)."""
     chosen = token_scopes_default() if scopes is None else sorted(set(scopes))
@@ -64,7 +64,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, revoked_by: AbstractBaseUser | None) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, revoked_by: User | None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -15,6 +15,7 @@ from greenesg.accounts.forms import TokenCreateForm
 from greenesg.accounts.models import ApiToken
 from greenesg.accounts.services import api_token_create, api_token_revoke
 from greenesg.accounts.tokens import NewToken
+from greenesg.http import AuthedHttpRequest
 
 
 @login_required
@@ -38,7 +39,7 @@ def _get_project_for_token_admin(request: HttpRequest, org_slug: str, project_sl
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_tokens(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_tokens(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     if request.method == "POST":
         access = _get_project_for_token_admin(request, org_slug, project_slug)
         form = TokenCreateForm(request.POST)
@@ -58,7 +59,7 @@ def project_tokens(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 @login_required
 @require_POST
-def project_token_revoke(request: HttpRequest, org_slug: str, project_slug: str, token_id: int) -> HttpResponse:
+def project_token_revoke(request: AuthedHttpRequest, org_slug: str, project_slug: str, token_id: int) -> HttpResponse:
     access = _get_project_for_token_admin(request, org_slug, project_slug)
     token = get_object_or_404(
         ApiToken.objects.select_related("project__organisation"), project=access.project, pk=token_id

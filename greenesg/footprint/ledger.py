@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import ForeignKey
 
 from greenesg.footprint.models import LedgerDaily, LedgerEntry, LedgerMonthly, Source
 from greenesg.lib.periods import month_end, month_start
@@ -94,7 +95,8 @@ def ledger_frame(rows: Iterable[LedgerRow]) -> Any:
 
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+    # A list (pandas lists an iterable anyway): the stubs take a sequence of rows, not an iterable of TypedDicts.
+    frame = pd.DataFrame(list(rows), columns=list(LEDGER_COLUMNS))
     for column, empty in (("flags", []), ("attributes", {})):
         frame[column] = [
             json.dumps(v if v is not None else empty) if not isinstance(v, str) else v for v in frame[column]
@@ -210,7 +212,7 @@ def _arrow_type(column: str) -> Any:
     if column == "updated_at":
         return pa.timestamp("us", tz="UTC")
     field = LedgerEntry._meta.get_field(column)  # also finds foreign keys by their "_id" column
-    if field.is_relation:
+    if isinstance(field, ForeignKey):  # the ledger's only relations are foreign keys
         field = field.target_field
     kind = field.get_internal_type()
     if kind == "FloatField":
@@ -391,7 +393,7 @@ def rollup_refresh(
         ", ".join(["%s"] * len(real_ids)) or "NULL", "OR project_id IS NULL" if None in ids else ""
     )
     where = f"organisation_id = %s AND {project_filter} AND day BETWEEN %s AND %s"
-    params = [organisation_id, *real_ids, first_day, last_day]
+    params: list[int | dt.date] = [organisation_id, *real_ids, first_day, last_day]
     dims = ", ".join(_ROLLUP_DIMENSIONS)
     sums = ", ".join(f"COALESCE(SUM({c}), 0)" for c in _ROLLUP_SUMS)
     unmapped = "(CAST(flags AS TEXT) LIKE %s)"

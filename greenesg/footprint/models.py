@@ -177,6 +177,9 @@ class LedgerEntry(models.Model):
     source_row = models.PositiveIntegerField(null=True, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not fields: the records pages set these links on the rows they show (reports/dashboards/views.py).
+    detail_url: str
+    experiment_url: str
 
     class Meta:
         constraints = [

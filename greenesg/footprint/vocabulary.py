@@ -15,7 +15,8 @@ class _LabelledMeta(EnumMeta):
     @property
     def choices(cls) -> list[tuple[str, str]]:
         """(value, label) pairs in declaration order, the shape Django's ``choices=`` takes."""
-        return [(member.value, member.label) for member in cls]  # type: ignore[attr-defined]
+        members: list[LabelledChoices] = list(cls)  # the metaclass of LabelledChoices only
+        return [(member.value, member.label) for member in members]
 
 
 class LabelledChoices(StrEnum, metaclass=_LabelledMeta):

@@ -14,15 +14,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
+
+from greenesg.lib.downloads import attachment_response
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_cell(value: Any) -> Any:
@@ -66,17 +66,10 @@ def safe_csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom:
         yield writer.writerow(row)
 
 
-def safe_filename(filename: str, default: str = "export.csv") -> str:
-    cleaned = _UNSAFE_FILENAME.sub("_", filename).strip("._")[:120]
-    return cleaned or default
-
-
 def safe_csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True
-) -> StreamingHttpResponse:
+) -> HttpResponseBase:
     """A streamed, formula-safe CSV attachment. ``rows`` may be a lazy iterator (e.g. ``.iterator()``)."""
-    response = StreamingHttpResponse(safe_csv_lines(header, rows, bom=bom), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(
+        safe_csv_lines(header, rows, bom=bom), filename=filename, content_type="text/csv; charset=utf-8"
+    )

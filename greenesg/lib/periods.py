@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Self
 
 MONTH = "month"
 QUARTER = "quarter"
@@ -180,8 +180,8 @@ class Period:
             return f"Year to date {self.year} (Q1–Q{self.ytd_through})"
         if kind == HALF:
             return f"H{self.half} {self.year}"
-        if kind == MONTH:
-            return f"{_MONTH_NAMES[self.month - 1]} {self.year}"  # type: ignore[index]
+        if kind == MONTH and self.month is not None:  # always set for a month (see `kind`)
+            return f"{_MONTH_NAMES[self.month - 1]} {self.year}"
         return f"Fiscal year {self.year}"
 
     def __str__(self) -> str:
@@ -234,30 +234,30 @@ class Period:
     # -- its parts and neighbours
 
     @property
-    def quarters(self) -> list[Period]:
+    def quarters(self) -> list[Self]:
         """The fiscal quarters the period is made of (itself for a quarter, none for a month)."""
         if self.month is not None:
             return []
         return [self._part(quarter=q) for q in range(self._first_quarter(), self._last_quarter() + 1)]
 
-    def months(self) -> list[Period]:
+    def months(self) -> list[Self]:
         """The calendar months of the period, in order."""
         return [replace(self._part(), year=day.year, month=day.month) for day in month_starts(self.start, self.end)]
 
     @property
-    def year_period(self) -> Period:
+    def year_period(self) -> Self:
         """The fiscal year the period lies in."""
         if self.month is None:
             return self._part()
         return replace(self, month=None, year=self.start.year - (self.month < self.fiscal_start_month))
 
-    def year_to_date(self) -> Period:
+    def year_to_date(self) -> Self:
         """From the fiscal-year start to the end of this period (the YTD column of a quarterly report)."""
         if self.month is not None:
             raise ValueError("a year to date runs through whole quarters, not to the end of a month")
         return self._part(ytd_through=self._last_quarter())
 
-    def previous(self) -> Period:
+    def previous(self) -> Self:
         """The period just before: the month, quarter, half or year before; a YTD compares with the same quarters
         one year earlier (the part of the year before that has ended by the same point)."""
         if self.quarter is not None:
@@ -271,24 +271,24 @@ class Period:
             return replace(self, year=day.year, month=day.month)
         return replace(self, year=self.year - 1)
 
-    def previous_year(self) -> Period:
+    def previous_year(self) -> Self:
         """The same period one (fiscal) year earlier: the N-1 column."""
         return replace(self, year=self.year - 1)
 
-    def history(self, count: int) -> list[Period]:
+    def history(self, count: int) -> list[Self]:
         """This period and the `count - 1` before it, oldest first (for trends)."""
         periods = [self]
         while len(periods) < count:
             periods.append(periods[-1].previous())
         return periods[::-1]
 
-    def _part(self, **fields: Any) -> Period:
+    def _part(self, **fields: Any) -> Self:
         # `replace` keeps a subclass's type, so a caller's own Period flavour survives previous(), quarters …
         cleared = {"quarter": None, "ytd_through": None, "month": None, "half": None}
         return replace(self, **(cleared | fields))
 
     @classmethod
-    def containing(cls, day: dt.date, kind: str, *, fiscal_start_month: int = 1) -> Period:
+    def containing(cls, day: dt.date, kind: str, *, fiscal_start_month: int = 1) -> Self:
         """The month, quarter, half or fiscal year that contains a day."""
         if kind == MONTH:
             return cls(day.year, month=day.month, fiscal_start_month=fiscal_start_month)

@@ -8,8 +8,8 @@ already was, 1 when a file was refused or rows were rejected.
 from __future__ import annotations
 
 import re
+from io import TextIOBase
 from pathlib import Path
-from typing import TextIO
 
 from greenesg.accounts.models import Organisation
 from greenesg.accounts.services import audit_log_write
@@ -46,7 +46,7 @@ def _organisation(slug: str, *, create: bool) -> Organisation:
     return organisation
 
 
-def billing_ingest_cli(paths: list[str], *, org: str, create: bool, stdout: TextIO) -> int:
+def billing_ingest_cli(paths: list[str], *, org: str, create: bool, stdout: TextIOBase) -> int:
     """Import each file synchronously and print its result; returns the exit status (0 or 1)."""
     try:
         organisation = _organisation(org, create=create)
@@ -60,7 +60,7 @@ def billing_ingest_cli(paths: list[str], *, org: str, create: bool, stdout: Text
     return 1 if failed else 0
 
 
-def _import_one(path: Path, organisation: Organisation, stdout: TextIO) -> tuple[bool, int]:
+def _import_one(path: Path, organisation: Organisation, stdout: TextIOBase) -> tuple[bool, int]:
     from ingestion.billing.pipeline import billing_job_submit, billing_upload_problem
     from ingestion.process import import_job_process
 
@@ -89,7 +89,7 @@ def _import_one(path: Path, organisation: Organisation, stdout: TextIO) -> tuple
     return job.status == JobStatus.DONE, job.rows_rejected
 
 
-def _report(name: str, job: ImportJob, stdout: TextIO) -> None:
+def _report(name: str, job: ImportJob, stdout: TextIOBase) -> None:
     if job.status != JobStatus.DONE:
         stdout.write(f"{name}: refused ({job.get_status_display().lower()}): {job.error_message}\n")
         return

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,14 +49,17 @@ from ingestion.billing.estimate import (
 from ingestion.billing.readers import BillingFileError, ReadReport, detect_file_format, iter_billing_chunks
 from ingestion.billing.readers import read_provider_carbon as read_carbon
 from ingestion.billing.readers.formats import FORMATS, FORMATS_BY_KEY, header_key
+from ingestion.errors import DATA_ERRORS
 from ingestion.jobs import (
     ImportRefused,
+    ImportRowFailed,
     JobSubmission,
     job_heartbeat,
     job_log_outcome,
     job_mark_done,
     job_refuse,
     job_row_errors_store,
+    job_row_from_copy_error,
     job_submit,
     job_test_barrier,
 )
@@ -89,7 +92,7 @@ def billing_job_submit(
     origin: str,
     stored: storage.StoredFile,
     original_name: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     enqueue: bool = True,
 ) -> JobSubmission:
     """Create an org-level billing job for stored content, or return the job that already has these bytes."""
@@ -122,13 +125,8 @@ def billing_job_run(job: ImportJob) -> None:
     path = Path(storage.open_stored(job.stored_path))
     try:
         fmt = detect_file_format(path, display_name=job.original_name)
-        if FORMATS_BY_KEY[fmt].kind == "carbon":
-            parsed = _carbon_parse(job, path)
-            _decide(parsed.report)
-            _carbon_publish(job, parsed)
-            return
-        parsed = _billing_parse(job, path)
-        _decide(parsed.report)
+        carbon = FORMATS_BY_KEY[fmt].kind == "carbon"
+        parsed = _carbon_parse(job, path) if carbon else _billing_parse(job, path)
     except BillingFileError as exc:
         # Raised by format detection, before a row was read.
         job_refuse(job, str(exc), rows_read=0)
@@ -136,7 +134,17 @@ def billing_job_run(job: ImportJob) -> None:
     except ImportRefused as exc:
         job_refuse(job, str(exc), rows_read=exc.rows_read)
         return
-    _billing_publish(job, parsed)
+    try:
+        _decide(parsed.report)
+    except ImportRefused as exc:
+        # The problems that refused the file are its error report.
+        report = parsed.report
+        job_refuse(job, str(exc), rows_read=exc.rows_read, problems=report.problems, rows_rejected=_bad_rows(report))
+        return
+    if carbon:
+        _carbon_publish(job, parsed)
+    else:
+        _billing_publish(job, parsed)
 
 
 def _billing_parse(job: ImportJob, path: Path) -> ParsedBilling:
@@ -154,8 +162,14 @@ def _billing_parse(job: ImportJob, path: Path) -> ParsedBilling:
     return ParsedBilling(report=report, estimated=estimate_groups(aggregator, resolve=resolve))
 
 
+def _bad_rows(report: ReadReport) -> int:
+    """Rows with at least one problem. The readers count them in rows_rejected, also past the cap on stored
+    problems; counting problems instead would count a row with several bad cells several times."""
+    return max(report.rows_rejected, len({p.line for p in report.problems}))
+
+
 def _decide(report: ReadReport) -> None:
-    bad_rows = len({p.line for p in report.problems}) + report.problems_truncated
+    bad_rows = _bad_rows(report)
     if report.rows_read == 0:
         raise ImportRefused(f"{report.file_name}: the file contains no data rows", rows_read=0)
     money = next((p for p in report.problems if header_key(p.column) in MONEY_HEADERS), None)
@@ -318,8 +332,8 @@ def _memo_shares(rules: list[RuleSpec]) -> Any:
     return shares
 
 
-def _ledger_write(rows: list[dict[str, Any]]) -> None:
-    """Hand row dicts to the ledger writer as the frame it takes."""
+def _ledger_write(rows: list[ledger.LedgerRow]) -> None:
+    """Hand ledger rows to the ledger writer as the frame it takes."""
     if not rows:
         return
     frame = ledger.ledger_frame(rows)
@@ -328,7 +342,14 @@ def _ledger_write(rows: list[dict[str, Any]]) -> None:
         frame[column] = frame[column].astype("Int64")
     # Keys lead with a new delivery id, so none can exist yet: the writer may COPY straight into the ledger.
     frame.attrs["has_existing_keys"] = False
-    ledger.ledger_write(frame)
+    try:
+        ledger.ledger_write(frame)
+    except DATA_ERRORS as exc:
+        # Name the source row when the refused value has one (a row aggregated from many lines has none).
+        row = job_row_from_copy_error(exc, frame["source_row"].tolist())
+        if row is None:
+            raise
+        raise ImportRowFailed(str(exc).strip().splitlines()[0], row=row) from exc
 
 
 def _delete_delivery_rows(delivery: BillingDelivery) -> set[int | None]:
@@ -338,7 +359,7 @@ def _delete_delivery_rows(delivery: BillingDelivery) -> set[int | None]:
         import_job_id=delivery.job_id,
         natural_key__startswith=f"bill:{delivery.pk}:",
     )
-    projects = set(rows.values_list("project_id", flat=True).distinct())
+    projects: set[int | None] = set(rows.values_list("project_id", flat=True).distinct())
     rows.delete()
     return projects
 
@@ -378,7 +399,7 @@ def _job_done(job: ImportJob, report: ReadReport, estimated: EstimatedFile, outc
         "kgco2e_location": sum(d.kgco2e_location for d in deliveries),
         "kgco2e_embodied": sum(d.kgco2e_embodied for d in deliveries),
     }
-    bad = len({p.line for p in report.problems}) + report.problems_truncated
+    bad = _bad_rows(report)
     job_mark_done(
         job,
         rows_read=report.rows_read,

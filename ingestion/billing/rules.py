@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
@@ -36,7 +36,7 @@ def _set_targets(rule: AttributionRule, targets: tuple[tuple[int, float], ...]) 
 
 def _audit(
     rule_org: Organisation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     rule_id: int,
     before: dict[str, Any] | None,
@@ -54,9 +54,7 @@ def _audit(
 
 
 @transaction.atomic
-def attribution_rule_create(
-    *, organisation: Organisation, actor: AbstractBaseUser | None, data: dict[str, Any]
-) -> AttributionRule:
+def attribution_rule_create(*, organisation: Organisation, actor: User | None, data: dict[str, Any]) -> AttributionRule:
     last = AttributionRule.objects.filter(organisation=organisation).aggregate(last=Max("position"))["last"]
     rule = AttributionRule.objects.create(
         organisation=organisation,
@@ -75,7 +73,7 @@ def attribution_rule_create(
 
 
 @transaction.atomic
-def attribution_rule_update(*, rule: AttributionRule, actor: AbstractBaseUser | None, data: dict[str, Any]) -> None:
+def attribution_rule_update(*, rule: AttributionRule, actor: User | None, data: dict[str, Any]) -> None:
     before = rule_snapshot(rule)
     for name in ("provider", "match_field", "tag_key", "match_value", "note"):
         setattr(rule, name, data.get(name) or "")
@@ -86,7 +84,7 @@ def attribution_rule_update(*, rule: AttributionRule, actor: AbstractBaseUser | 
 
 
 @transaction.atomic
-def attribution_rule_delete(*, rule: AttributionRule, actor: AbstractBaseUser | None) -> None:
+def attribution_rule_delete(*, rule: AttributionRule, actor: User | None) -> None:
     before, organisation, pk = rule_snapshot(rule), rule.organisation, rule.pk
     rule.delete()
     _audit(organisation, actor, "attribution_rule.delete", pk, before, None)
@@ -94,7 +92,7 @@ def attribution_rule_delete(*, rule: AttributionRule, actor: AbstractBaseUser | 
 
 
 @transaction.atomic
-def attribution_rule_move(*, rule: AttributionRule, actor: AbstractBaseUser | None, direction: str) -> None:
+def attribution_rule_move(*, rule: AttributionRule, actor: User | None, direction: str) -> None:
     """Swap the rule with its neighbour above ("up") or below ("down"); order decides which rule wins."""
     rules = list(AttributionRule.objects.select_for_update().filter(organisation=rule.organisation))
     index = next(i for i, r in enumerate(rules) if r.pk == rule.pk)

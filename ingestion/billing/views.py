@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
+from greenesg.http import AuthedHttpRequest
 from ingestion import storage
 from ingestion.billing.attribution import targets_format
 from ingestion.billing.forms import AttributionRuleForm, BillingUploadForm
@@ -75,7 +76,7 @@ def _billing_crumb(access: OrgAccess) -> dict[str, Any]:
 @csrf_exempt  # CSRF is checked by _upload_post once our upload handlers are installed (Django docs)
 @login_required
 @require_http_methods(["GET", "POST"])
-def billing_home(request: HttpRequest, org_slug: str) -> HttpResponse:
+def billing_home(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     if request.method != "POST":
         return _home_page(request, _get_org_for_reader(request, org_slug), BillingUploadForm())
     # Membership and role are checked before a byte of the body is read (docs/security.md §5).
@@ -88,7 +89,7 @@ def billing_home(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @csrf_protect
-def _upload_post(request: HttpRequest, access: OrgAccess) -> HttpResponse:
+def _upload_post(request: AuthedHttpRequest, access: OrgAccess) -> HttpResponse:
     from ingestion.billing.pipeline import billing_job_submit  # keeps the parsing stack off URL loading
 
     form = BillingUploadForm(request.POST, request.FILES)
@@ -150,7 +151,7 @@ def _rule_rows(access: OrgAccess) -> list[dict[str, Any]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def billing_rules(request: HttpRequest, org_slug: str) -> HttpResponse:
+def billing_rules(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     from ingestion.billing.rules import attribution_rule_create
 
     if request.method != "POST":
@@ -192,7 +193,7 @@ def _rule_initial(rule: AttributionRule) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def billing_rule_edit(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+def billing_rule_edit(request: AuthedHttpRequest, org_slug: str, pk: int) -> HttpResponse:
     from ingestion.billing.rules import attribution_rule_update
 
     access, rule = _get_rule_for_officer(request, org_slug, pk)
@@ -216,7 +217,7 @@ def billing_rule_edit(request: HttpRequest, org_slug: str, pk: int) -> HttpRespo
 
 @login_required
 @require_POST
-def billing_rule_delete(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+def billing_rule_delete(request: AuthedHttpRequest, org_slug: str, pk: int) -> HttpResponse:
     from ingestion.billing.rules import attribution_rule_delete
 
     _, rule = _get_rule_for_officer(request, org_slug, pk)
@@ -227,7 +228,7 @@ def billing_rule_delete(request: HttpRequest, org_slug: str, pk: int) -> HttpRes
 
 @login_required
 @require_POST
-def billing_rule_move(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+def billing_rule_move(request: AuthedHttpRequest, org_slug: str, pk: int) -> HttpResponse:
     from ingestion.billing.rules import attribution_rule_move
 
     _, rule = _get_rule_for_officer(request, org_slug, pk)

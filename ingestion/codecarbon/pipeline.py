@@ -30,14 +30,17 @@ from ingestion.codecarbon.reader import (
     read_codecarbon_csv,
 )
 from ingestion.codecarbon.to_ledger import ProjectContext, ledger_frame_from_records
+from ingestion.errors import DATA_ERRORS, UNIQUE_VIOLATION, ImportKeyRace, database_diagnostics
 from ingestion.hooks import ImportPublished, after_import_on_commit
 from ingestion.jobs import (
     ImportRefused,
+    ImportRowFailed,
     job_heartbeat,
     job_log_outcome,
     job_mark_done,
     job_refuse,
     job_row_errors_store,
+    job_row_from_copy_error,
     job_test_barrier,
 )
 from ingestion.models import ImportJob, JobKind
@@ -63,12 +66,17 @@ def codecarbon_job_run(job: ImportJob) -> None:
     """Process a claimed codecarbon file or live record (called by ingestion.process.import_job_process)."""
     try:
         parsed = _parse(job)
-        _decide(parsed)
     except CodecarbonFormatError as exc:
         job_refuse(job, str(exc), rows_read=0)
         return
     except ImportRefused as exc:
         job_refuse(job, str(exc), rows_read=exc.rows_read)
+        return
+    try:
+        _decide(parsed)
+    except ImportRefused as exc:
+        # The problems that refused the file are its error report.
+        job_refuse(job, str(exc), rows_read=exc.rows_read, problems=parsed.problems, rows_rejected=_bad_rows(parsed))
         return
     _publish(job, parsed)
 
@@ -94,9 +102,14 @@ def _parse(job: ImportJob) -> ParsedImport:
     return parsed
 
 
+def _bad_rows(parsed: ParsedImport) -> int:
+    # A row with several bad cells is one bad row: the refusal threshold is a share of rows, not of cells.
+    return len({p.line for p in parsed.problems})
+
+
 def _decide(parsed: ParsedImport) -> None:
-    rejected = len(parsed.problems)
-    accepted = parsed.rows_read - len({p.line for p in parsed.problems})
+    rejected = _bad_rows(parsed)
+    accepted = parsed.rows_read - rejected
     if accepted <= 0:
         raise ImportRefused(
             f"no valid rows: all {parsed.rows_read} rows were rejected (first: line {parsed.problems[0].line}, "
@@ -129,7 +142,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
     job_heartbeat(str(job.pk), rows=parsed.rows_read, stage="writing")
     with transaction.atomic():
         to_write, counts, old_days = ledger.classify_rows(job.organisation_id, frame)
-        ledger.ledger_write(to_write)
+        _ledger_write(to_write)
         ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
         days = set(to_write["day"]) | old_days
         if _double_counting_apply(job.organisation_id, project.pk, days):
@@ -150,7 +163,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         job_mark_done(
             job,
             rows_read=parsed.rows_read,
-            rows_rejected=len(parsed.problems),
+            rows_rejected=_bad_rows(parsed),
             records_new=counts.new,
             records_updated=counts.updated,
             records_unchanged=counts.unchanged,
@@ -168,9 +181,41 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
                 "new": counts.new,
                 "updated": counts.updated,
                 "unchanged": counts.unchanged,
-                "rejected": len(parsed.problems),
+                "rejected": _bad_rows(parsed),
             },
         )
+
+
+# The ledger's natural-key constraint (greenesg.footprint.models.LedgerEntry).
+NATURAL_KEY_CONSTRAINT = "ledger_unique_natural_key"
+
+
+def _key_race(frame: Any, exc: BaseException) -> bool:
+    """True when rows classified as all new met the same natural keys, committed by a concurrent import of
+    the same runs between classification and COPY: a race, not bad data."""
+    sqlstate, constraint, _ = database_diagnostics(exc)
+    return (
+        not frame.attrs.get("has_existing_keys", True)
+        and sqlstate == UNIQUE_VIOLATION
+        and constraint == NATURAL_KEY_CONSTRAINT
+    )
+
+
+def _ledger_write(frame: Any) -> None:
+    try:
+        ledger.ledger_write(frame)
+    except DATA_ERRORS as exc:
+        if _key_race(frame, exc):
+            raise ImportKeyRace(str(exc).strip().splitlines()[0]) from exc
+        _raise_with_row(frame, exc)
+
+
+def _raise_with_row(frame: Any, exc: Exception) -> None:
+    """A value of the file the database refuses fails the same way on every attempt: name its row if known."""
+    row = job_row_from_copy_error(exc, frame["source_row"].tolist()) if "source_row" in frame else None
+    if row is None:
+        raise exc
+    raise ImportRowFailed(str(exc).strip().splitlines()[0], row=row) from exc
 
 
 def _double_counting_apply(organisation_id: int, project_id: int, days: set[dt.date]) -> bool:

@@ -855,7 +855,9 @@ def last_row_per_run(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     Run rows are never summed. Task rows are all kept, minus exact repeats of (run_key, task_name, timestamp_local),
     keeping the last. Each frame is reduced before it is combined, so memory follows the number of runs.
     """
-    runs, tasks, seq = [], [], 0
+    runs: list[pd.DataFrame | None] = []
+    tasks: list[pd.DataFrame | None] = []
+    seq = 0
     for frame in frames:
         frame = frame.assign(_seq=np.arange(seq, seq + len(frame), dtype=np.int64))
         seq += len(frame)

@@ -146,7 +146,7 @@ def top_with_other(frame: pd.DataFrame, *, label_column: str, limit: int, other_
     if len(frame) <= limit:
         return frame
     head, tail = frame.iloc[:limit], frame.iloc[limit:]
-    other = {column: tail[column].sum() for column in METRICS}
+    other: dict[str, Any] = {column: tail[column].sum() for column in METRICS}
     other[label_column] = other_label.format(count=len(tail))
     return pd.concat([head, pd.DataFrame([other])], ignore_index=True)
 
@@ -189,7 +189,12 @@ def rollup_merge(frames: list[pd.DataFrame], dims: list[str]) -> pd.DataFrame:
         frame = parts[0]
     else:
         frame = pd.concat(parts, ignore_index=True)
-        frame = frame.groupby(dims, as_index=False, dropna=False)[list(ROLLUP_SUMS)].sum() if dims else frame.sum()
+        # Without dimensions the parts fold into one row of totals (a frame, never a bare Series).
+        frame = (
+            frame.groupby(dims, as_index=False, dropna=False)[list(ROLLUP_SUMS)].sum()
+            if dims
+            else frame[list(ROLLUP_SUMS)].sum().to_frame().T
+        )
     frame = frame.rename(columns=SUM_COLUMNS)
     for column in SUM_COLUMNS.values():
         frame[column] = frame[column].astype("float64").fillna(0.0)
@@ -220,11 +225,11 @@ def change_ratio(current: float, previous: float) -> float | None:
 def method_shares(frame: pd.DataFrame) -> tuple[float | None, list[dict[str, Any]]]:
     """(share of location-based kgCO2e that was measured, one row per method with its share)."""
     total = float(frame["kgco2e_location"].sum()) if len(frame) else 0.0
-    grouped = frame.groupby("method", as_index=False)["kgco2e_location"].sum() if len(frame) else frame
-    rows = (
+    grouped = frame.groupby("method", as_index=False)[["kgco2e_location"]].sum() if len(frame) else frame
+    rows: list[dict[str, Any]] = (
         [
-            {"method": str(row.method), "kgco2e_location": float(row.kgco2e_location)}
-            for row in grouped.sort_values("kgco2e_location", ascending=False).itertuples(index=False)
+            {"method": str(method), "kgco2e_location": float(kg)}  # grouped holds exactly these two columns
+            for method, kg in grouped.sort_values("kgco2e_location", ascending=False).itertuples(index=False, name=None)
         ]
         if len(frame)
         else []

@@ -7,7 +7,7 @@ cached aggregate never outlives the data it was computed from (docs/operations.m
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.core.cache import cache
 
@@ -19,6 +19,13 @@ CACHE_SECONDS = 24 * 3600  # the generation key does the invalidating; this only
 
 def dashboard_cached(organisation_id: int, key: str, compute: Callable[[], T], *, namespace: str = "reports") -> T:
     """`compute()` once per (organisation, key, generation); `namespace` keeps the pages' keys apart."""
-    return cache.get_or_set(
-        f"{namespace}:{organisation_id}:{key}", compute, CACHE_SECONDS, version=dashboard_generation(organisation_id)
+    # get_or_set returns the cached or the freshly computed value: compute()'s T (the stub says Any | None).
+    return cast(
+        T,
+        cache.get_or_set(
+            f"{namespace}:{organisation_id}:{key}",
+            compute,
+            CACHE_SECONDS,
+            version=dashboard_generation(organisation_id),
+        ),
     )

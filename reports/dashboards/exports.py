@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from greenesg.lib.csv_safe import safe_cell, safe_csv_lines, safe_csv_response
 
@@ -35,7 +35,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
     return safe_csv_lines(header, _cells(rows), bom=False)
 
 
-def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], *, filename: str) -> StreamingHttpResponse:
+def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], *, filename: str) -> HttpResponseBase:
     """Stream the rows as an attachment."""
     return safe_csv_response(filename, header, _cells(rows), bom=False)
 
@@ -65,7 +65,7 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def runs_csv_response(queryset: Any, *, filename: str) -> StreamingHttpResponse:
+def runs_csv_response(queryset: Any, *, filename: str) -> HttpResponseBase:
     """The runs table as CSV, streamed from the database in chunks (no whole-table list in memory)."""
     fields = [field for _, field in RUN_COLUMNS]
     rows = queryset.values_list(*fields).iterator(chunk_size=2000)
@@ -101,7 +101,7 @@ RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def records_csv_response(queryset: Any, *, filename: str) -> StreamingHttpResponse:
+def records_csv_response(queryset: Any, *, filename: str) -> HttpResponseBase:
     """The drill-down rows as CSV, streamed in chunks (the same neutralising as the runs CSV)."""
     fields = [field for _, field in RECORD_COLUMNS]
     rows = queryset.values_list(*fields).iterator(chunk_size=2000)

@@ -203,8 +203,8 @@ def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _single(params: Mapping[str, Any], name: str, *, strip: bool = True) -> str:
-    values = params.getlist(name) if hasattr(params, "getlist") else [params.get(name)]
-    values = [v for v in values if v not in (None, "")]
+    given = params.getlist(name) if hasattr(params, "getlist") else [params.get(name)]
+    values = [v for v in given if v is not None and v != ""]
     if len(values) > 1:
         raise InvalidFilter(f"{name} may be given once, not {len(values)} times.")
     if not values:

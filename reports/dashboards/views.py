@@ -8,11 +8,12 @@ open the organisation overview too: it is computed over the projects they are me
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -308,7 +309,7 @@ def _overview_parts(
     }
 
 
-def _scope_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _scope_keys(rows: list[dict[Hashable, Any]]) -> list[dict[Hashable, Any]]:
     for row in rows:
         scope, _, category = str(row["scope_key"]).removeprefix("scope").partition(".cat")
         row["scope"], row["category"] = int(scope), category
@@ -322,7 +323,7 @@ def _period_link(flt: DashboardFilter, first: Any) -> str:
     return flt.link(period="", start=first, end=following - dt.timedelta(days=1), grain="month")
 
 
-def _dim_figure(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
+def _dim_figure(rows: list[dict[Hashable, Any]], title: str) -> dict[str, Any]:
     import pandas as pd
 
     frame = pd.DataFrame({"kgco2e_location": [r["kgco2e_location"] for r in rows]})
@@ -342,13 +343,13 @@ def _project_listing(
     return [{"project": p, "url": urls[p.id], **_metrics(totals.get(p.id))} for p in scope.projects]
 
 
-def _metrics(row: dict[str, Any] | None) -> dict[str, Any]:
+def _metrics(row: dict[Hashable, Any] | None) -> dict[str, Any]:
     return {metric: (row or {}).get(metric, 0) for metric in aggregation.METRICS}
 
 
 @login_required
 @require_GET
-def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponseBase:
     access = project_access_for_user(request.user, org_slug, project_slug)
     try:
         flt = dashboard_filter_parse(request.GET)
@@ -402,7 +403,7 @@ def _experiment_rows(access: ProjectAccess, flt: DashboardFilter) -> list[dict[s
     return rows
 
 
-def _source_rows(access: ProjectAccess, flt: DashboardFilter, scope: ProjectScope) -> list[dict[str, Any]]:
+def _source_rows(access: ProjectAccess, flt: DashboardFilter, scope: ProjectScope) -> list[dict[Hashable, Any]]:
     """The project's sources (provider/service/region or codecarbon), each linking to its ledger rows."""
     org = access.org.organisation
     frame = rollup_selectors.source_breakdown(organisation_id=org.id, scope=scope, flt=flt)
@@ -422,7 +423,7 @@ def _source_rows(access: ProjectAccess, flt: DashboardFilter, scope: ProjectScop
 
 @login_required
 @require_GET
-def experiment_detail(request: HttpRequest, org_slug: str, project_slug: str, experiment: str) -> HttpResponse:
+def experiment_detail(request: HttpRequest, org_slug: str, project_slug: str, experiment: str) -> HttpResponseBase:
     access = project_access_for_user(request.user, org_slug, project_slug)
     try:
         name = _experiment_from_slug(experiment)
@@ -436,7 +437,7 @@ def experiment_detail(request: HttpRequest, org_slug: str, project_slug: str, ex
     except InvalidFilter as error:
         return _bad_request(request, error)
     if request.GET.get("format") == "csv":
-        return exports.runs_csv_response(runs, filename=f"{org_slug}-{project_slug}-experiment-runs.csv")
+        return exports.runs_csv_response(runs, filename=f"{org_slug}-{project_slug}-{experiment}-runs.csv")
     experiments = selectors.experiment_list(project=access.project, flt=flt)
     totals = next((row for row in experiments if row["experiment"] == name), None)
     label = aggregation.experiment_label(name)
@@ -572,7 +573,7 @@ def _entry_crumbs(access: OrgAccess, entry: LedgerEntry) -> list[dict[str, str]]
 
 @login_required
 @require_GET
-def org_records(request: HttpRequest, org_slug: str) -> HttpResponse:
+def org_records(request: HttpRequest, org_slug: str) -> HttpResponseBase:
     """The ledger rows behind a chart element or table row, for the same filter (paged, sortable, CSV)."""
     access = org_access_for_user(request.user, org_slug)
     try:

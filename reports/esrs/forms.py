@@ -62,6 +62,16 @@ class ReportingSettingsForm(forms.ModelForm):
             "actions_statement": forms.Textarea(attrs={"rows": 3}),
         }
 
+    def __init__(self, *args: Any, suggested_legal_name: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The report treats legal name and NACE as what "entered" means (BP-1 boundary, E1 sector rules), so
+        # saving the settings needs both; the suggestion is a placeholder, never a value taken as stored.
+        self.fields["legal_name"].required = True
+        self.fields["nace_code"].required = True
+        if suggested_legal_name:
+            self.fields["legal_name"].widget.attrs["placeholder"] = suggested_legal_name
+        self.fields["nace_code"].widget.attrs["placeholder"] = "e.g. J62 (computer programming, consultancy)"
+
     def clean_fiscal_year_start_month(self) -> int:
         month = self.cleaned_data["fiscal_year_start_month"]
         if not 1 <= month <= 12:
@@ -81,7 +91,7 @@ class ReductionTargetForm(forms.ModelForm):
         fields = ["scope", "target_year", "reduction_percent", "absolute_target_t", "science_based", "notes"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("reduction_percent") is None and data.get("absolute_target_t") is None:
             raise forms.ValidationError("Give the target as a % reduction or as an absolute tCO2e level.")
         return data
@@ -110,7 +120,7 @@ class Scope3ScreeningRowForm(forms.Form):
     screened_on = forms.DateField(required=False, widget=DATE)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("included") and not (data.get("reason") or "").strip():
             raise forms.ValidationError("An excluded category needs a reason (ESRS E1 AR 46).")
         return data
@@ -142,7 +152,7 @@ class ContractualInstrumentForm(forms.ModelForm):
         return _check_evidence(self.cleaned_data.get("evidence_file"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for start, end in (("generation_start", "generation_end"), ("consumption_start", "consumption_end")):
             if data.get(start) and data.get(end) and data[end] < data[start]:
                 self.add_error(end, "The end is before the start.")
@@ -203,7 +213,7 @@ class OtherActivityRowForm(forms.ModelForm):
             self.fields["factor_zone"].initial = self.instance.factor.zone
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         scope, category = data.get("scope"), (data.get("category") or "").strip()
         if scope == 3 and category not in {str(n) for n in range(1, 16)}:
             self.add_error("category", "Scope 3 needs a category from 1 to 15.")

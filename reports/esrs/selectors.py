@@ -58,7 +58,7 @@ def _window(period: periods.Period) -> dict[str, Any]:
 
 def report_windows(period: periods.Period) -> dict[str, dict[str, Any]]:
     windows = {"N": _window(period), "N-1": _window(period.previous_year())}
-    if period.kind == "quarter":
+    if period.kind == "quarter" and period.quarter is not None:  # a quarter always carries its number
         windows["YTD"] = _window(period.year_to_date())
         windows["PQ"] = _window(period.previous())
     return windows
@@ -122,13 +122,12 @@ def _ledger_rows(organisation: Organisation, start: dt.date, end: dt.date) -> li
 
 
 def _factors(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    used = (
+    used = list(
         LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
         .values("factor_id", "factor_version")
         .annotate(records=Count("id"), kg=Sum(Coalesce("kgco2e_location", 0.0)))
         .order_by("-kg")[:MAX_FACTORS]
     )
-    used = list(used)
     by_id = {
         f.id: f
         for f in EmissionFactor.objects.select_related("factor_set").filter(

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -41,6 +41,8 @@ from greenesg.footprint.other_activity import (
     other_activity_ledger_row,
 )
 from ingestion import storage
+from ingestion.errors import RETRYABLE_ERRORS
+from ingestion.jobs import job_error_reason
 from ingestion.models import JobStatus
 from reports.esrs import exports, facts, periods, render
 from reports.esrs import selectors as report_selectors
@@ -120,7 +122,7 @@ def report_meta(report: Report | None, inputs: dict[str, Any]) -> dict[str, Any]
         "signed": report.is_signed,
         "status_label": "Signed" if report.is_signed else label,
         "version": report.version,
-        "restates": report.restates.version if report.restates_id else None,
+        "restates": report.restates.version if report.restates else None,
         "generated_at": now,
         "signed_by": report.signed_by.get_username() if report.signed_by else "",
         "signed_at": report.signed_at.isoformat(timespec="seconds") if report.signed_at else "",
@@ -159,9 +161,17 @@ def report_document(built: Built, fmt: str) -> bytes:
     raise ReportError(f"Unknown format {fmt!r}.")
 
 
+def _stored_inputs(report: Report) -> dict[str, Any]:
+    """The inputs snapshot of a generated report (a queued report has none yet; callers check its status)."""
+    if report.inputs is None:
+        raise ReportError("This report has not been generated yet.")
+    return report.inputs
+
+
 def report_web_html(*, report: Report, records_url: str) -> str:
     """The stored report as a web page (same inputs, same figures, same status as its documents)."""
-    built = Built(inputs=report.inputs, computed=facts.compute(report.inputs), meta=report_meta(report, report.inputs))
+    inputs = _stored_inputs(report)
+    built = Built(inputs=inputs, computed=facts.compute(inputs), meta=report_meta(report, inputs))
     if report.generated_at:
         built.meta["generated_at"] = report.generated_at.isoformat(timespec="seconds")
     context = render.report_context(built.inputs, built.computed, built.meta, records_url=records_url)
@@ -180,9 +190,7 @@ def xlsx_available() -> bool:
 
 
 @transaction.atomic
-def report_create(
-    *, organisation: Organisation, period_text: str, user: AbstractBaseUser | None, reason: str = ""
-) -> Report:
+def report_create(*, organisation: Organisation, period_text: str, user: User | None, reason: str = "") -> Report:
     """A new report row for a period, queued for generation on commit.
 
     When a signed report exists for the period, the new one is a restated draft and needs a reason.
@@ -312,7 +320,7 @@ STATUS_FORMATS = (
 
 
 @transaction.atomic
-def report_sign(*, report: Report, user: AbstractBaseUser, acknowledged: Iterable[str] = ()) -> Report:
+def report_sign(*, report: Report, user: User, acknowledged: Iterable[str] = ()) -> Report:
     """Freeze a READY report under a signature that its documents carry.
 
     1. lock the row, check it is ready, verify every stored document against its SHA-256;
@@ -331,11 +339,12 @@ def report_sign(*, report: Report, user: AbstractBaseUser, acknowledged: Iterabl
     artifacts = {a.format: a for a in locked.artifacts.all()}
     for artifact in artifacts.values():
         artifact_verify(artifact)
-    computed = facts.compute(locked.inputs)
+    inputs = _stored_inputs(locked)
+    computed = facts.compute(inputs)
     if computed["facts"] != (locked.facts or {}).get("facts"):
         raise ReportError("The stored inputs no longer reproduce the draft's figures: generate the report again.")
     locked.status, locked.signed_by, locked.signed_at = ReportStatus.SIGNED, user, timezone.now()
-    built = Built(inputs=locked.inputs, computed=computed, meta=report_meta(locked, locked.inputs))
+    built = Built(inputs=inputs, computed=computed, meta=report_meta(locked, inputs))
     if locked.generated_at:
         built.meta["generated_at"] = locked.generated_at.isoformat(timespec="seconds")
     folder = _artifact_dir(locked).with_name(f"v{locked.version}-signed")
@@ -464,7 +473,7 @@ def _ledger_replace(organisation_id: int, natural_key: str, row: LedgerRow | Non
 def other_activity_save(
     *,
     activity: OtherActivity,
-    user: AbstractBaseUser | None,
+    user: User | None,
     evidence: UploadedFile | None = None,
 ) -> OtherActivity:
     """Create or update an activity and its ledger row (natural key other:<id>) in one transaction."""
@@ -472,7 +481,7 @@ def other_activity_save(
     before = None if creating else model_to_dict(OtherActivity.objects.get(pk=activity.pk))
     if evidence is not None:
         activity.evidence_sha256 = _file_sha256(evidence)
-        activity.evidence_name = evidence.name[:255]
+        activity.evidence_name = (evidence.name or "")[:255]
         activity.evidence.save("evidence", evidence, save=False)
     if activity.created_by_id is None:
         activity.created_by = user
@@ -496,7 +505,7 @@ LEDGER_BATCH_ROWS = 1000
 
 @transaction.atomic
 def other_activities_create(
-    *, organisation: Organisation, activities: Iterable[OtherActivity], user: AbstractBaseUser | None
+    *, organisation: Organisation, activities: Iterable[OtherActivity], user: User | None
 ) -> int:
     """Create new activities (no evidence yet) with their ledger rows; return how many.
 
@@ -539,7 +548,7 @@ def other_activities_create(
 
 
 @transaction.atomic
-def other_activity_delete(*, activity: OtherActivity, user: AbstractBaseUser | None) -> None:
+def other_activity_delete(*, activity: OtherActivity, user: User | None) -> None:
     _ledger_replace(activity.organisation_id, activity.natural_key, None)
     audit_log_write(
         organisation=activity.organisation,
@@ -657,7 +666,7 @@ def other_activities_import_submit(
     organisation: Organisation,
     stored: storage.StoredFile,
     original_name: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> ImportSubmission:
     """Create the import job of a stored upload and enqueue its task on commit.
 
@@ -728,12 +737,16 @@ def other_activities_import_process(*, job_id: int) -> bool:
         _import_run(job)
     except _ClaimLost:
         logger.info("other activities import %s: taken over by another delivery", job_id)
-    except OperationalError:
-        raise  # transient: the task retries; the claim keeps a second run from doing the work twice
+    except RETRYABLE_ERRORS:
+        # Transient: hand the claim back so the task's retry can claim it at once (a live lease would make
+        # the retry find nothing to claim and leave the job to the reconciler); the attempt stays counted.
+        with contextlib.suppress(DatabaseError):
+            _import_mine(job).update(status=JobStatus.PENDING, lease_until=None)
+        raise
     except Exception as exc:
         logger.exception("other activities import %s failed", job_id)
         with contextlib.suppress(_ClaimLost):
-            _import_finish(job, status=JobStatus.FAILED, error_message=f"Internal error: {type(exc).__name__}.")
+            _import_finish(job, status=JobStatus.FAILED, error_message=f"Internal error: {job_error_reason(exc)}.")
         raise
     return True
 
@@ -828,7 +841,7 @@ def _import_parse(job: OtherActivityImport) -> ParsedActivities:
                 if form.is_valid():
                     parsed.rows.append((line, values))
                 for name, messages in form.errors.items():
-                    parsed.add_error(line, "" if name == "__all__" else name, " ".join(messages))
+                    parsed.add_error(line, "" if name == "__all__" else name, " ".join(str(m) for m in messages))
                 if parsed.rows_read % LEASE_RENEW_ROWS == 0:
                     _import_renew(job, parsed.rows_read)
         except CsvRefused as exc:
@@ -908,7 +921,7 @@ def other_activities_import_reconcile() -> list[int]:
 
 @transaction.atomic
 def settings_object_save(
-    *, instance: Any, user: AbstractBaseUser | None, organisation: Organisation, evidence: UploadedFile | None = None
+    *, instance: Any, user: User | None, organisation: Organisation, evidence: UploadedFile | None = None
 ) -> Any:
     """Save one settings object (reporting settings, target, revenue, screening, instrument, residual mix)."""
     creating = instance.pk is None
@@ -916,7 +929,7 @@ def settings_object_save(
     before = None if creating else model_to_dict(model.objects.get(pk=instance.pk), exclude=["evidence"])
     if evidence is not None and hasattr(instance, "evidence_sha256"):
         instance.evidence_sha256 = _file_sha256(evidence)
-        instance.evidence_name = evidence.name[:255]
+        instance.evidence_name = (evidence.name or "")[:255]
         instance.evidence.save("evidence", evidence, save=False)
     if hasattr(instance, "created_by_id") and instance.created_by_id is None:
         instance.created_by = user
@@ -936,7 +949,7 @@ def settings_object_save(
 
 
 @transaction.atomic
-def settings_object_delete(*, instance: Any, user: AbstractBaseUser | None, organisation: Organisation) -> None:
+def settings_object_delete(*, instance: Any, user: User | None, organisation: Organisation) -> None:
     model = type(instance)
     audit_log_write(
         organisation=organisation,
@@ -961,9 +974,7 @@ def _market_inputs_changed(model: type, organisation: Organisation) -> None:
         dashboard_generation_bump(organisation.pk)
 
 
-def scope3_screening_save(
-    *, organisation: Organisation, rows: Iterable[dict[str, Any]], user: AbstractBaseUser | None
-) -> None:
+def scope3_screening_save(*, organisation: Organisation, rows: Iterable[dict[str, Any]], user: User | None) -> None:
     from reports.models import Scope3Screening
 
     with transaction.atomic():

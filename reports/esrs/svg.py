@@ -79,7 +79,7 @@ def stacked_columns(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
     ]
     for s, (name, _) in enumerate(series):
-        x = left + s * 150
+        x: float = left + s * 150
         parts.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{PALETTE[s % len(PALETTE)]}"/>')
         parts.append(_text(x + 14, 13, name, size=8.5))
     for tick in range(5):
@@ -89,7 +89,7 @@ def stacked_columns(
         parts.append(_text(left - 4, y + 3, _fmt(value), size=7.5, anchor="end", fill="#555"))
     for i, category in enumerate(categories):
         x = left + i * step + (step - col) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for s, (_, values) in enumerate(series):
             h = (values[i] or 0.0) / peak * plot_h
             base -= h

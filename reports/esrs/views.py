@@ -15,13 +15,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
+from greenesg.http import AuthedHttpRequest
+from greenesg.lib.downloads import attachment_response
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, display_name
 from ingestion.storage import UploadTooLarge
@@ -50,7 +53,7 @@ def _get_reports_access(request: HttpRequest, org_slug: str, *, manage: Capabili
     if not access.can(Capability.VIEW_REPORTS):
         raise Http404("No such organisation")
     if manage is not None and not access.can(manage):
-        raise PermissionDenied("Officers only")
+        raise PermissionDenied("Only officers enter report settings and generate or sign reports; auditors read them.")
     return access
 
 
@@ -80,7 +83,7 @@ def _crumbs(access: OrgAccess, *extra: tuple[str, str | None]) -> list[dict[str,
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def report_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+def report_list(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(
         request, org_slug, manage=Capability.MANAGE_REPORTS if request.method == "POST" else None
     )
@@ -134,7 +137,7 @@ def _fix_url(org_slug: str, fix: str) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def report_sign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+def report_sign(request: AuthedHttpRequest, org_slug: str, pk: int) -> HttpResponse:
     """GET: what is still open, and a confirmation; POST with the confirmation: sign (see report_services)."""
     access = _get_reports_access(request, org_slug, manage=Capability.SIGN_REPORTS)
     report = _get_report_for_user(access, pk)
@@ -175,7 +178,7 @@ def report_view(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> HttpResponse:
+def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> HttpResponseBase:
     access = _get_reports_access(request, org_slug)
     report = _get_report_for_user(access, pk)
     artifact = ReportArtifact.objects.filter(report=report, format=fmt).first()
@@ -184,11 +187,7 @@ def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> H
     data = report_services.artifact_verify(artifact)
     name = report_services.DOCUMENT_NAMES[ArtifactFormat(fmt)]
     filename = f"{access.organisation.slug}-{report.period}-v{report.version}-{name}"
-    response = FileResponse(
-        iter([data]), content_type=report_services.CONTENT_TYPES[fmt], as_attachment=True, filename=filename
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
+    response = attachment_response(data, filename=filename, content_type=report_services.CONTENT_TYPES[fmt])
     response["X-Content-SHA256"] = artifact.sha256
     return response
 
@@ -198,18 +197,28 @@ def report_download(request: HttpRequest, org_slug: str, pk: int, fmt: str) -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_general(request: HttpRequest, org_slug: str) -> HttpResponse:
+def settings_general(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
-    instance = ReportingSettings.objects.filter(organisation=access.organisation).first()
-    instance = instance or ReportingSettings(organisation=access.organisation, legal_name=access.organisation.name)
-    form = report_forms.ReportingSettingsForm(request.POST or None, instance=instance)
+    stored = ReportingSettings.objects.filter(organisation=access.organisation).first()
+    # Show what is stored, nothing else: an unsaved object filled with the organisation's name and the
+    # model's NACE default made the page look configured while every report said it was not.
+    instance = stored or ReportingSettings(organisation=access.organisation, legal_name="", nace_code="")
+    form = report_forms.ReportingSettingsForm(
+        request.POST or None, instance=instance, suggested_legal_name=access.organisation.name
+    )
     if request.method == "POST" and form.is_valid():
         report_services.settings_object_save(
             instance=form.save(commit=False), user=request.user, organisation=access.organisation
         )
         messages.success(request, "Reporting settings saved.")
         return redirect("esrs-settings", org_slug=org_slug)
-    context = {"access": access, "form": form, "sections": SECTIONS, "breadcrumbs": _crumbs(access, ("Settings", None))}
+    context = {
+        "access": access,
+        "form": form,
+        "stored": stored,
+        "sections": SECTIONS,
+        "breadcrumbs": _crumbs(access, ("Settings", None)),
+    }
     return render(request, "reports/esrs/settings.html", context, status=400 if form.errors else 200)
 
 
@@ -267,7 +276,7 @@ def _section_form(section: Section, access: OrgAccess, data: Any = None, files: 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_section(request: HttpRequest, org_slug: str, section: str) -> HttpResponse:
+def settings_section(request: AuthedHttpRequest, org_slug: str, section: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     spec = SECTIONS.get(section)
     if spec is None:
@@ -289,18 +298,24 @@ def settings_section(request: HttpRequest, org_slug: str, section: str) -> HttpR
         else:
             messages.success(request, "Saved.")
             return redirect("esrs-settings-section", org_slug=org_slug, section=section)
-    objects = spec.model.objects.filter(organisation=access.organisation)[:500]
+    objects = spec.model._default_manager.filter(organisation=access.organisation)[:500]
     rows = [{"pk": o.pk, "cells": [_display(o, c) for c in spec.columns]} for o in objects]
     context = {
         "access": access,
         "section": section,
         "spec": spec,
         "form": form,
-        "headers": [spec.model._meta.get_field(c).verbose_name for c in spec.columns],
+        "headers": [_header(spec.model, c) for c in spec.columns],
         "rows": rows,
         "breadcrumbs": _crumbs(access, ("Settings", reverse("esrs-settings", args=[org_slug])), (spec.title, None)),
     }
     return render(request, "reports/esrs/settings_section.html", context, status=400 if form.errors else 200)
+
+
+def _header(model: type[models.Model], column: str) -> Any:
+    field = model._meta.get_field(column)
+    # Section columns are the model's own fields; a reverse relation (never listed) has no verbose name.
+    return field.verbose_name if isinstance(field, models.Field) else column
 
 
 def _display(obj: models.Model, column: str) -> Any:
@@ -310,10 +325,10 @@ def _display(obj: models.Model, column: str) -> Any:
 
 @login_required
 @require_POST
-def settings_delete(request: HttpRequest, org_slug: str, section: str, pk: int) -> HttpResponse:
+def settings_delete(request: AuthedHttpRequest, org_slug: str, section: str, pk: int) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     spec = SECTIONS.get(section)
-    instance = spec.model.objects.filter(organisation=access.organisation, pk=pk).first() if spec else None
+    instance = spec.model._default_manager.filter(organisation=access.organisation, pk=pk).first() if spec else None
     if instance is None:
         raise Http404("No such item")
     if isinstance(instance, OtherActivity):
@@ -326,7 +341,7 @@ def settings_delete(request: HttpRequest, org_slug: str, section: str, pk: int) 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
+def settings_screening(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     existing = {s.category: s for s in Scope3Screening.objects.filter(organisation=access.organisation)}
     initial = [
@@ -358,7 +373,7 @@ def settings_screening(request: HttpRequest, org_slug: str) -> HttpResponse:
 @csrf_exempt  # CSRF is checked by _other_import_post once our upload handlers are installed (Django docs)
 @login_required
 @require_http_methods(["GET", "POST"])
-def other_import(request: HttpRequest, org_slug: str) -> HttpResponse:
+def other_import(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     # Membership and role are checked before a byte of the body is read (docs/security.md §5).
     access = _get_reports_access(request, org_slug, manage=Capability.MANAGE_REPORTS)
     if request.method != "POST":
@@ -372,7 +387,7 @@ def other_import(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @csrf_protect
-def _other_import_post(request: HttpRequest, access: OrgAccess) -> HttpResponse:
+def _other_import_post(request: AuthedHttpRequest, access: OrgAccess) -> HttpResponse:
     form = report_forms.CsvImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _other_import_page(request, access, form, status=400)

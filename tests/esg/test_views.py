@@ -124,11 +124,11 @@ def test_the_drill_down_shows_evidence_and_approval_history(auditor_client: Clie
 
 def test_closing_and_reopening_through_the_pages(officer_client: Client, org) -> None:
     officer_client.post("/o/acme/esg/2026-Q3/close/", {"reason": ""})
-    assert ReportingPeriod.objects.get().status == "closed"
+    assert ReportingPeriod.objects.get(period="2026-Q3").status == "closed"
     officer_client.post("/o/acme/esg/2026-Q3/reopen/", {"reason": ""})
-    assert ReportingPeriod.objects.get().status == "closed"  # no reason, no reopen
+    assert ReportingPeriod.objects.get(period="2026-Q3").status == "closed"  # no reason, no reopen
     officer_client.post("/o/acme/esg/2026-Q3/reopen/", {"reason": "HR correction"})
-    assert ReportingPeriod.objects.get().status == "open"
+    assert ReportingPeriod.objects.get(period="2026-Q3").status == "open"
 
 
 def test_the_import_page_lists_every_problem_and_imports_nothing(officer_client: Client, org) -> None:

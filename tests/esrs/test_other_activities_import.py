@@ -373,3 +373,57 @@ def test_a_row_the_ledger_refuses_fails_the_file_and_writes_nothing(
     job = _submit(org, officer, GOOD, django_capture_on_commit_callbacks)
     assert job.status == JobStatus.FAILED and "Nothing was imported" in job.error_message
     assert not OtherActivity.objects.exists() and not LedgerEntry.objects.exists()
+
+
+# ------------------------------------------------------------------------------------------ poison files (issue 13)
+
+
+def _raising(error: Exception):
+    def create(**kwargs: object) -> int:
+        raise error
+
+    return create
+
+
+@pytest.mark.django_db
+def test_a_transient_error_hands_the_claim_back_for_the_retry(
+    org, officer, grid_factor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import InterfaceError
+
+    with django_capture_on_commit_callbacks(execute=False):
+        submission = report_services.other_activities_import_submit(
+            organisation=org, stored=storage.store_chunks([GOOD]), original_name="other.csv", user=officer
+        )
+    monkeypatch.setattr(report_services, "other_activities_create", _raising(InterfaceError("connection closed")))
+    with pytest.raises(InterfaceError):
+        report_services.other_activities_import_process(job_id=submission.job.pk)
+    job = OtherActivityImport.objects.get(pk=submission.job.pk)
+    assert (job.status, job.attempts, job.lease_until) == (JobStatus.PENDING, 1, None)
+
+    monkeypatch.undo()
+    assert report_services.other_activities_import_process(job_id=job.pk)  # the retry claims at once
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.created_count) == (JobStatus.DONE, 2, 2)
+
+
+@pytest.mark.django_db
+def test_a_data_error_fails_the_import_at_once_with_the_reason(
+    org, officer, grid_factor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import DataError
+
+    from reports.tasks import other_activities_import_process as task
+
+    with django_capture_on_commit_callbacks(execute=False):
+        submission = report_services.other_activities_import_submit(
+            organisation=org, stored=storage.store_chunks([GOOD]), original_name="other.csv", user=officer
+        )
+    monkeypatch.setattr(report_services, "other_activities_create", _raising(DataError("numeric field overflow")))
+    with pytest.raises(DataError):  # not in the task's autoretry list: no second attempt
+        report_services.other_activities_import_process(job_id=submission.job.pk)
+    assert DataError not in task.autoretry_for
+    job = OtherActivityImport.objects.get(pk=submission.job.pk)
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+    assert job.error_message == "Internal error: DataError: numeric field overflow."
+    assert not OtherActivity.objects.exists()

@@ -42,7 +42,7 @@ def test_officer_generates_and_signs(acme, officer_client, django_capture_on_com
     assert report.status == ReportStatus.SIGNED
     download = officer_client.get(reverse("esrs-report-download", args=["acme", report.pk, "pdf"]))
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
-    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    assert download.content.startswith(b"%PDF")
 
 
 @pytest.mark.django_db

@@ -117,3 +117,15 @@ def test_runs_series_keeps_the_busiest_experiments():
     result = aggregation.runs_series(frame, limit=2)
     assert list(result["series"]) == ["a", "a", "Other experiments", "Other experiments", "c", "c", "c"]
     assert list(aggregation.runs_series(pd.DataFrame({"experiment": [""]}))["series"]) == ["(no experiment)"]
+
+
+def test_rollup_merge_without_dimensions_sums_every_part_into_one_row():
+    # A whole month (2 records, 1.5 of each sum) and its edge days (3 records, 2.5 each): 5 records, 4.0 each.
+    columns = list(aggregation.ROLLUP_SUMS)
+    month = pd.DataFrame([[2, *[1.5] * (len(columns) - 1)]], columns=columns)
+    days = pd.DataFrame([[3, *[2.5] * (len(columns) - 1)]], columns=columns)
+
+    merged = aggregation.rollup_merge([month, days], [])
+
+    assert merged["records"].tolist() == [5]
+    assert merged["energy_kwh_facility"].tolist() == [4.0] and merged["kgco2e_market"].tolist() == [4.0]

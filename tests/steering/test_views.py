@@ -188,3 +188,19 @@ def test_user_strings_are_escaped_in_figures(engineer_client: Client, data: Proj
     )
     figure = engineer_client.get("/o/acme/p/ml/models/").context["figure"]
     assert "&lt;img" in str(figure["data"]) and "<img" not in str(figure["data"])
+
+
+def test_the_sci_page_says_what_each_role_can_do_without_pointing_to_pages_they_cannot_open(
+    engineer_client: Client, officer_client: Client, auditor_client: Client, data: Project
+) -> None:
+    engineer_page = engineer_client.get("/o/acme/p/ml/sci/").content.decode()
+    assert "Notifications" not in engineer_page  # the old hint pointed engineers at an officer-only form
+    assert "an officer of Acme Software names it" in engineer_page
+    assert "Post how many units" in engineer_page
+    assert "/o/acme/p/ml/budget/settings/" not in engineer_page
+    officer_page = officer_client.get("/o/acme/p/ml/sci/").content.decode()
+    assert "/o/acme/p/ml/budget/settings/" in officer_page
+    auditor_page = auditor_client.get("/o/acme/p/ml/sci/").content.decode()
+    assert "the project's engineers and officers post the unit counts" in auditor_page
+    ProjectSteering.objects.create(project=data, functional_unit="training run")
+    assert "names it" not in engineer_client.get("/o/acme/p/ml/sci/").content.decode()

@@ -213,7 +213,7 @@ def parse_aws_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
     item = chunk.stripped("line_item_type")
     kept, reasons = split_rows(item.isin(KEEP_LINE_ITEM_TYPES), "line_item_type:" + item.where(item != "", "blank"))
     rows = chunk.take(kept)
-    parsed = {
+    parsed: dict[str, list[Any]] = {
         "amount": numbers(rows.col("amount")),
         "cost": numbers(rows.col("cost")),
         "usage_start": timestamps(rows.col("usage_start")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -176,7 +176,7 @@ def parse_azure_chunk(chunk: Chunk, first_line: int, fmt: str, *, quantity_in_pa
     charge = _charge_types(chunk)
     kept, reasons = split_rows(charge.str.lower() == "usage", "charge_type:" + charge)
     rows = chunk.take(kept)
-    parsed = {
+    parsed: dict[str, list[Any]] = {
         "amount": numbers(rows.col("amount")),
         "cost": numbers(rows.col("cost")),
         "usage_start": timestamps(rows.col("usage_start")),

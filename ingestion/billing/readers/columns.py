@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine
 from ingestion.billing.readers.common import ReadReport, RowSink, parse_number, parse_utc
@@ -175,9 +175,11 @@ def build_lines(
 def _field_values(values: dict[str, Sequence[Any] | str], fld: Field[Any], n: int) -> Sequence[Any]:
     given = values.get(fld.name, MISSING)
     if fld.name == "tags":
-        return [dict(t) for t in given]  # type: ignore[union-attr]  # one dict per line: never shared
+        # Every fast reader passes tags as one dict per line (never a constant or left out).
+        tags = cast("Sequence[dict[str, str]]", given)
+        return [dict(t) for t in tags]  # one dict per line: never shared
     if given is MISSING:
         return [fld.default] * n  # a field this format never fills keeps the dataclass default
     if isinstance(given, str):
         return [given] * n
-    return given  # type: ignore[return-value]
+    return given

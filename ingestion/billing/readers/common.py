@@ -144,6 +144,7 @@ def parse_utc(raw: str) -> datetime | None:
         text = text[:-4] + "+00:00"
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
+    value: datetime | None
     try:
         value = datetime.fromisoformat(text)
     except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache, partial
+from typing import Any
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, gpu_watts, instance_spec
 from ingestion.billing.readers.columns import (
@@ -166,7 +167,7 @@ def parse_gcp_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
     reasons = ("cost_type:" + cost_type).where(dropped, "usage_unit:" + unit.where(unit != "", "blank"))
     kept, reasons_ = split_rows(~dropped & unit.isin(KEEP_UNITS), reasons)
     rows = chunk.take(kept)
-    parsed = {
+    parsed: dict[str, list[Any]] = {
         "amount": numbers(rows.col("amount")),
         "cost": numbers(rows.col("cost")),
         "usage_start": timestamps(rows.col("usage_start")),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ingestion.billing.readers.common import BillingFileError
 
@@ -113,7 +113,8 @@ def _as_text(column: pa.Array) -> pa.Array:
     if pa.types.is_map(kind) or pa.types.is_struct(kind) or pa.types.is_list(kind):
         return pa.array(_json_cells(column.to_pylist()), type=pa.string())
     if pa.types.is_dictionary(kind):
-        column = column.dictionary_decode()
+        # A record batch column of dictionary type is a DictionaryArray; the stubs cannot narrow by type id.
+        column = cast("pa.DictionaryArray", column).dictionary_decode()
     return pc.cast(column, pa.string()).fill_null("")
 
 

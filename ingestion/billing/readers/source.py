@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO
 
 from ingestion.billing.readers.common import BillingFileError
 from ingestion.billing.readers.parquet import is_parquet_name, parquet_columns
@@ -70,7 +70,7 @@ class _Budget:
 class _CountingStream(io.RawIOBase):
     """Byte stream that charges every decompressed byte to the budget and maps codec errors to file errors."""
 
-    def __init__(self, inner: BinaryIO, budget: _Budget) -> None:
+    def __init__(self, inner: IO[bytes] | gzip.GzipFile, budget: _Budget) -> None:
         self._inner, self._budget = inner, budget
 
     def readable(self) -> bool:
@@ -152,7 +152,7 @@ def open_stream(path: Path, display: str, member: str, budget: _Budget) -> Itera
             yield from _maybe_gunzip(raw, display, budget)
 
 
-def _maybe_gunzip(inner: BinaryIO, name: str, budget: _Budget) -> Iterator[io.BufferedReader]:
+def _maybe_gunzip(inner: IO[bytes], name: str, budget: _Budget) -> Iterator[io.BufferedReader]:
     head = inner.peek(2)[:2] if hasattr(inner, "peek") else b""
     if head == b"\x1f\x8b" or name.lower().endswith(".gz"):
         # gzip.GzipFile reads multi-member streams (CUR writes one member per partition).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -195,7 +196,7 @@ class Overview:
     by_service: pd.DataFrame
     top: pd.DataFrame
     unallocated_kg: float
-    unmapped: list[dict[str, Any]]
+    unmapped: list[dict[Hashable, Any]]  # DataFrame records
     idle_project_ids: list[int]
 
     @property

@@ -188,6 +188,6 @@ def experiment_market(*, runs: QuerySet[LedgerEntry], organisation_id: int, flt:
         .annotate(loc=Sum(Coalesce("kgco2e_location", 0.0)), mkt=Sum(Coalesce("kgco2e_market", 0.0)))
         .order_by()
     )
-    for row in others:
-        out[row["experiment"]] += float(row["loc"] if row["in_inventory"] else row["mkt"])
+    for other in others:
+        out[other["experiment"]] += float(other["loc"] if other["in_inventory"] else other["mkt"])
     return dict(out)

@@ -54,7 +54,8 @@ class Command(BaseCommand):
             built.meta = report_services.report_meta(None, built.inputs)
             data = report_services.report_document(built, fmt)
         if options["out"] == "-":
-            self.stdout.buffer.write(data) if hasattr(self.stdout, "buffer") else self.stdout.write(data.decode())
+            buffer = getattr(self.stdout, "buffer", None)  # OutputWrapper passes attributes on to its stream
+            buffer.write(data) if buffer is not None else self.stdout.write(data.decode())
             return
         Path(options["out"]).write_bytes(data)
         self.stderr.write(f"wrote {len(data)} bytes to {options['out']}")

@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 value = options[name]
                 if value is not None and (not math.isfinite(value) or value < 0):
                     raise CommandError(f"--{name.replace('_', '-')} must be a finite number of at least 0")
-            item = services.budget_set(
+            saved = services.budget_set(
                 project=project,
                 period=period,
                 kg=options["kg"],
@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 actor=None,
                 actor_label="cli",
             )
-            self.stdout.write(f"{project} {item.period}: budget {item.kg:g} kgCO2e ({item.basis}-based) saved")
+            self.stdout.write(f"{project} {saved.period}: budget {saved.kg:g} kgCO2e ({saved.basis}-based) saved")
             return
         today = selectors.today_utc()
         item = (

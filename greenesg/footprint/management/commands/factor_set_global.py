@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for number, raw in enumerate(csv.DictReader(handle), start=2):
             try:
