@@ -31,6 +31,8 @@ PUBLIC = {"login", "api-schema", "api-docs", "api-redoc"}
 TOKEN_IN_PATH = {"api-live-record"}
 # Guarded by the caller's address or a scrape token, not by a session (tests/test_observability.py); no tenant data.
 OPERATOR_ENDPOINTS = {"metrics"}
+# Liveness and readiness probes: unauthenticated by design, they name components only (tests/test_health.py).
+PROBES = {"healthz", "readyz"}
 
 
 def _patterns(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -104,7 +106,7 @@ def objects(project, officer, engineer, auditor, outsider, project_token) -> dic
 def _urls(project_slug: str, objects: dict[str, str]) -> list[tuple[str, str]]:
     found = []
     for route, name in _patterns(get_resolver().url_patterns):
-        if route.startswith("admin/") or name in PUBLIC | TOKEN_IN_PATH | OPERATOR_ENDPOINTS or name == "home":
+        if route.startswith("admin/") or name in PUBLIC | TOKEN_IN_PATH | OPERATOR_ENDPOINTS | PROBES or name == "home":
             continue
         if "project_slug" not in route and project_slug != "ml":
             continue
