@@ -52,11 +52,13 @@ def test_readyz_names_a_database_that_does_not_answer(client, monkeypatch, setti
 
 
 @pytest.mark.django_db
-def test_readyz_names_a_broker_that_does_not_answer(client, settings, tmp_path: Path) -> None:
+def test_readyz_names_a_broker_that_does_not_answer(client, settings, tmp_path: Path, monkeypatch) -> None:
     from greenesg.celery import app
 
     settings.MEDIA_ROOT = tmp_path
     previous = app.conf.broker_url
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it): change both.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     try:
         response = client.get("/readyz")
