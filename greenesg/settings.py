@@ -263,6 +263,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 90},
     },
+    # Every minute: re-publish ESRS reports whose generation message was lost (still queued).
+    "report-queue-reconcile": {
+        "task": "reports.tasks.report_queue_reconcile",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 90},
+    },
     # 06:15 UTC on days 1–7 of each month: draft each organisation's last closed fiscal quarter if it has
     # no report yet (fiscal quarters may end in any month; a second run finds the draft and does nothing).
     "esrs-quarter-close-drafts": {

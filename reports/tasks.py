@@ -48,3 +48,10 @@ def other_activities_import_reconcile() -> None:
     from reports.esrs.services import other_activities_import_reconcile as reconcile
 
     reconcile()
+
+
+@shared_task(name="reports.tasks.report_queue_reconcile", expires=90, ignore_result=True)
+def report_queue_reconcile() -> None:
+    from reports.esrs.services import report_queue_reconcile as reconcile
+
+    reconcile()

@@ -224,8 +224,28 @@ def report_create(*, organisation: Organisation, period_text: str, user: User | 
     )
     from reports.tasks import report_generate as report_generate_task
 
-    transaction.on_commit(lambda: report_generate_task.delay(report.pk))
+    # robust: the report row is committed whatever happens here; if the broker refuses the message (Redis down),
+    # report_queue_reconcile publishes it again, so the officer gets the report page, not a 500.
+    transaction.on_commit(lambda: report_generate_task.delay(report.pk), robust=True)
     return report
+
+
+def report_queue_reconcile() -> list[int]:
+    """Re-publish reports still queued a while after they were created (their message was lost).
+
+    Generation claims the row (DRAFT → GENERATING) before doing anything, so a duplicate message does nothing.
+    """
+    from reports.tasks import report_generate as report_generate_task
+
+    stale = timezone.now() - dt.timedelta(seconds=settings.IMPORT_STALE_PENDING_SECONDS)
+    ids = list(
+        Report.objects.filter(status=ReportStatus.DRAFT, stage="queued", created_at__lt=stale).values_list(
+            "pk", flat=True
+        )[:100]
+    )
+    for report_id in ids:
+        report_generate_task.delay(report_id)
+    return ids
 
 
 def _progress(report_id: int, progress: int, stage: str) -> None:
@@ -696,7 +716,7 @@ def other_activities_import_submit(
                 object_id=str(job.pk),
                 after={"file": job.original_name, "sha256": job.sha256, "size_bytes": job.size_bytes},
             )
-            transaction.on_commit(lambda: _import_enqueue(job.pk))
+            transaction.on_commit(lambda: _import_enqueue(job.pk), robust=True)  # the reconciler covers a refusal
     except IntegrityError:
         # A concurrent upload of the same bytes created its job first (the partial unique constraint).
         storage.discard(stored.relative_path)
