@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import F, Max, Sum
@@ -21,7 +21,7 @@ from greenesg.footprint.factors import visible_factors
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerDaily, LedgerEntry
 from greenesg.footprint.vocabulary import Source
 from steering import advice, budget, pareto, sci
-from steering.advisor.residency import SAME, residency_allows, residency_area
+from steering.advisor.residency import ANY, SAME, residency_allows, residency_area
 from steering.grid_intensity import LiveProviderError, live_factors, live_provider_configured
 from steering.models import Basis, Budget, OrgTarget, RegionMove, RunModel, UnitCount
 
@@ -209,20 +209,31 @@ class RegionAdvice:
     ranking: advice.Ranking
     source: str
     live_error: str
+    residency: str = ANY
+    excluded: list[tuple[str, str | None]] = field(default_factory=list)  # (region, area) left out by residency
 
 
-def region_advice(*, provider: str, candidates: list[str], live: bool = True) -> RegionAdvice:
-    """Rank candidates live when a provider is configured, else (or when it fails) by the registry."""
-    if live and live_provider_configured():
+def region_advice(
+    *, provider: str, candidates: list[str], live: bool = True, residency: str = ANY, current: str = ""
+) -> RegionAdvice:
+    """Rank candidates live when a provider is configured, else (or when it fails) by the registry.
+
+    The residency filter (any, same as `current`'s area, EU only) is applied first, so a live provider is never
+    asked about a region the caller may not use.
+    """
+    allowed = [c for c in candidates if residency_allows(residency, provider=provider, current=current, candidate=c)]
+    excluded = [(c, residency_area(provider, c)) for c in candidates if c not in allowed]
+    error = ""
+    if live and live_provider_configured() and allowed:
         try:
-            factors = live_factors(provider=provider, regions=candidates)
-            return RegionAdvice(provider, advice.rank_regions(candidates, factors), advice.SOURCE_LIVE, "")
+            factors = live_factors(provider=provider, regions=allowed)
+            ranking = advice.rank_regions(allowed, factors)
+            return RegionAdvice(provider, ranking, advice.SOURCE_LIVE, "", residency, excluded)
         except LiveProviderError as exc:
             error = str(exc)[:300]
-    else:
-        error = ""
-    factors = registry_factors(provider=provider, regions=candidates)
-    return RegionAdvice(provider, advice.rank_regions(candidates, factors), advice.SOURCE_REGISTRY, error)
+    factors = registry_factors(provider=provider, regions=allowed)
+    ranking = advice.rank_regions(allowed, factors)
+    return RegionAdvice(provider, ranking, advice.SOURCE_REGISTRY, error, residency, excluded)
 
 
 def project_cloud_usage(*, project: Project, period: budget.Period) -> list[dict[str, Any]]:
