@@ -71,3 +71,29 @@ def avoided_kg(*, energy_kwh: float, from_g_per_kwh: float, to_g_per_kwh: float)
     actual figure, so subtracting the avoided amount again would count the saving twice.
     """
     return emissions_kg(energy_kwh, from_g_per_kwh - to_g_per_kwh)
+
+
+@dataclass(frozen=True)
+class CandidateSaving:
+    region: str
+    g_co2e_per_kwh: float
+    detail: str
+    saving_kg_per_month: float  # positive: the candidate emits less for the same monthly load
+
+
+def monthly_savings(*, kwh_per_month: float, current: RegionFactor, ranking: Ranking) -> list[CandidateSaving]:
+    """Per ranked candidate (cleanest first): the project's monthly facility kWh × (current − candidate factor).
+
+    Facility energy is kept as measured: regions of one provider share its PUE in our coefficients.
+    """
+    return [
+        CandidateSaving(
+            factor.region,
+            factor.g_co2e_per_kwh,
+            factor.detail,
+            avoided_kg(
+                energy_kwh=kwh_per_month, from_g_per_kwh=current.g_co2e_per_kwh, to_g_per_kwh=factor.g_co2e_per_kwh
+            ),
+        )
+        for factor in ranking.ranked
+    ]

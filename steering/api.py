@@ -24,6 +24,7 @@ from greenesg.api import StrictJSONTypes, api_project_access
 from greenesg.http import session_user
 from ingestion.models import ImportJob, JobStatus
 from steering import budget, selectors, services
+from steering.advisor.residency import ANY, RESIDENCY_CHOICES, SAME
 from steering.models import Basis, Budget
 
 MAX_CANDIDATES = 30
@@ -250,6 +251,19 @@ class RegionAdviceView(APIView):
                 description=f"1 to {MAX_CANDIDATES} region ids, comma-separated: us-east-1,eu-north-1",
             ),
             OpenApiParameter("live", OpenApiTypes.BOOL, description="false: registry only"),
+            OpenApiParameter(
+                "residency",
+                OpenApiTypes.STR,
+                enum=[mode for mode, _ in RESIDENCY_CHOICES],
+                description="Data residency filter: any (default), same (the area of `current`; the EU counts as "
+                "one) or eu (EU regions only). Candidates left out are listed in `excluded`.",
+            ),
+            OpenApiParameter(
+                "current",
+                OpenApiTypes.STR,
+                pattern=REGION_PATTERN,
+                description="The region the work runs in now; required with residency=same.",
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -259,7 +273,10 @@ class RegionAdviceView(APIView):
             raise InvalidInput(f"provider must be one of {', '.join(selectors.PROVIDERS)}.")
         candidates = _candidates(request.query_params.get("candidates") or "")
         live = _flag("live", request.query_params.get("live", "true"))
-        result = selectors.region_advice(provider=provider, candidates=candidates, live=live)
+        residency, current = _residency(request.query_params.get("residency"), request.query_params.get("current"))
+        result = selectors.region_advice(
+            provider=provider, candidates=candidates, live=live, residency=residency, current=current
+        )
         return Response(region_advice_payload(result))
 
 
@@ -273,6 +290,19 @@ def _candidates(raw: str) -> list[str]:
             f"candidates must list 1 to {MAX_CANDIDATES} region ids (letters, digits, space . _ -), comma-separated."
         )
     return candidates
+
+
+def _residency(raw: str | None, current: str | None) -> tuple[str, str]:
+    modes = [mode for mode, _ in RESIDENCY_CHOICES]
+    residency = (raw or ANY).strip().lower()
+    if residency not in modes:
+        raise InvalidInput(f"residency must be one of {', '.join(modes)}.")
+    current = (current or "").strip()
+    if current and not re.match(REGION_PATTERN, current):
+        raise InvalidInput("current must be a region id (letters, digits, space . _ -).")
+    if residency == SAME and not current:
+        raise InvalidInput("residency=same needs current, the region the work runs in now.")
+    return residency, current
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -294,6 +324,8 @@ def region_advice_payload(result: selectors.RegionAdvice) -> dict[str, Any]:
         "best": ranked[0] if ranked else None,
         "ranked": ranked,
         "unmapped": result.ranking.unmapped,
+        "residency": result.residency,
+        "excluded": [{"region": region, "area": area} for region, area in result.excluded],
     }
 
 

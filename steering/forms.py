@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 
 from greenesg.accounts.models import Project
 from steering import budget, webhook
+from steering.advisor.residency import ANY, RESIDENCY_CHOICES
 from steering.models import Basis, TargetSplit
 
 MAX_UNIT_CSV_BYTES = 1024 * 1024
@@ -135,3 +137,62 @@ class RegionMoveForm(forms.Form):
     to_region = forms.CharField(max_length=64, help_text="Where the runs now run.")
     period = PeriodField()
     note = forms.CharField(max_length=300, required=False)
+
+
+MAX_CANDIDATES = 30
+
+
+class RegionCandidatesForm(forms.Form):
+    """My candidate regions of one provider, checked against the regions the factor registry knows for it.
+
+    `regions_of(provider)` returns the registry's region names; names are compared by `zone_of(provider, name)`
+    so an Azure display name ("West Europe") is the same region as westeurope.
+    """
+
+    provider = forms.ChoiceField(choices=PROVIDER_CHOICES)
+    current_region = forms.CharField(max_length=64, label="Current region")
+    candidates = forms.CharField(
+        max_length=2000,
+        label="Candidate regions",
+        help_text=f"Comma-separated, up to {MAX_CANDIDATES}: eu-north-1, eu-west-3",
+    )
+    residency = forms.ChoiceField(choices=RESIDENCY_CHOICES, initial=ANY, required=False, label="Data residency")
+
+    def __init__(
+        self,
+        *args: Any,
+        regions_of: Callable[[str], list[str]],
+        zone_of: Callable[[str, str], str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.regions_of = regions_of
+        self.zone_of = zone_of
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "residency" in data and not data["residency"]:
+            data["residency"] = ANY  # left out: no filter
+        provider = data.get("provider")
+        if not provider:
+            return data
+        known = {self.zone_of(provider, r): r for r in self.regions_of(provider)}
+        current = data.get("current_region")
+        if current is not None:
+            if self.zone_of(provider, current) not in known:
+                self.add_error("current_region", f"{current!r} is not a {provider} region of the factor registry.")
+            else:
+                data["current_region"] = known[self.zone_of(provider, current)]
+        raw = data.get("candidates")
+        if raw is not None:
+            names = list(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+            unknown = [n for n in names if self.zone_of(provider, n) not in known]
+            if not names:
+                self.add_error("candidates", "Name at least one candidate region.")
+            elif len(names) > MAX_CANDIDATES:
+                self.add_error("candidates", f"Name at most {MAX_CANDIDATES} candidate regions, not {len(names)}.")
+            elif unknown:
+                self.add_error("candidates", f"Not {provider} regions of the factor registry: {', '.join(unknown)}.")
+            else:
+                data["candidates"] = list(dict.fromkeys(known[self.zone_of(provider, n)] for n in names))
+        return data

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import F, Max, Sum
@@ -21,6 +21,7 @@ from greenesg.footprint.factors import visible_factors
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerDaily, LedgerEntry
 from greenesg.footprint.vocabulary import Source
 from steering import advice, budget, pareto, sci
+from steering.advisor.residency import ANY, SAME, residency_allows, residency_area
 from steering.grid_intensity import LiveProviderError, live_factors, live_provider_configured
 from steering.models import Basis, Budget, OrgTarget, RegionMove, RunModel, UnitCount
 
@@ -175,11 +176,18 @@ def registry_regions(*, provider: str) -> list[str]:
 def project_region_comparison(
     *, project: Project, period: budget.Period, alternatives: int = 5
 ) -> list[dict[str, Any]]:
-    """Per (provider, region) the project used: what the same energy would have emitted in the cleanest regions."""
+    """Per (provider, region) the project used: what the same energy would have emitted in the cleanest regions
+    of the same provider and residency area (none when the region cannot be placed: never cross a border)."""
     rows = []
     for usage in project_cloud_usage(project=project, period=period):
         provider, energy, actual = usage["provider"], float(usage["energy_kwh"] or 0.0), float(usage["kg"] or 0.0)
-        regions = registry_regions(provider=provider)
+        here = region_zone(provider, usage["region"])
+        regions = [
+            r
+            for r in registry_regions(provider=provider)
+            if region_zone(provider, r) != here
+            and residency_allows(SAME, provider=provider, current=usage["region"], candidate=r)
+        ]
         factors = registry_factors(provider=provider, regions=regions, organisation_id=project.organisation_id)
         ranking = advice.rank_regions(regions, factors)
         options = advice.counterfactuals(energy_kwh=energy, actual_kg=actual, ranking=ranking)
@@ -188,7 +196,8 @@ def project_region_comparison(
                 **usage,
                 "energy_kwh": energy,
                 "kg": actual,
-                "alternatives": [o for o in options if o.region != usage["region"]][:alternatives],
+                "area": residency_area(provider, usage["region"]),
+                "alternatives": options[:alternatives],
             }
         )
     return rows
@@ -200,20 +209,31 @@ class RegionAdvice:
     ranking: advice.Ranking
     source: str
     live_error: str
+    residency: str = ANY
+    excluded: list[tuple[str, str | None]] = field(default_factory=list)  # (region, area) left out by residency
 
 
-def region_advice(*, provider: str, candidates: list[str], live: bool = True) -> RegionAdvice:
-    """Rank candidates live when a provider is configured, else (or when it fails) by the registry."""
-    if live and live_provider_configured():
+def region_advice(
+    *, provider: str, candidates: list[str], live: bool = True, residency: str = ANY, current: str = ""
+) -> RegionAdvice:
+    """Rank candidates live when a provider is configured, else (or when it fails) by the registry.
+
+    The residency filter (any, same as `current`'s area, EU only) is applied first, so a live provider is never
+    asked about a region the caller may not use.
+    """
+    allowed = [c for c in candidates if residency_allows(residency, provider=provider, current=current, candidate=c)]
+    excluded = [(c, residency_area(provider, c)) for c in candidates if c not in allowed]
+    error = ""
+    if live and live_provider_configured() and allowed:
         try:
-            factors = live_factors(provider=provider, regions=candidates)
-            return RegionAdvice(provider, advice.rank_regions(candidates, factors), advice.SOURCE_LIVE, "")
+            factors = live_factors(provider=provider, regions=allowed)
+            ranking = advice.rank_regions(allowed, factors)
+            return RegionAdvice(provider, ranking, advice.SOURCE_LIVE, "", residency, excluded)
         except LiveProviderError as exc:
             error = str(exc)[:300]
-    else:
-        error = ""
-    factors = registry_factors(provider=provider, regions=candidates)
-    return RegionAdvice(provider, advice.rank_regions(candidates, factors), advice.SOURCE_REGISTRY, error)
+    factors = registry_factors(provider=provider, regions=allowed)
+    ranking = advice.rank_regions(allowed, factors)
+    return RegionAdvice(provider, ranking, advice.SOURCE_REGISTRY, error, residency, excluded)
 
 
 def project_cloud_usage(*, project: Project, period: budget.Period) -> list[dict[str, Any]]:
@@ -227,6 +247,91 @@ def project_cloud_usage(*, project: Project, period: budget.Period) -> list[dict
         .order_by("-kg")
     )
     return [{**row, "provider": row["provider"].lower()} for row in rows if row["provider"].lower() in PROVIDERS]
+
+
+LOAD_MONTHS = 3
+
+
+def last_full_months(today: dt.date, count: int = LOAD_MONTHS) -> list[budget.Period]:
+    """The `count` whole calendar months before today's month, oldest first (today's month is still filling)."""
+    months: list[budget.Period] = []
+    day = today
+    for _ in range(count):
+        month = budget.Period.containing(budget.Period.containing(day, "month").start - dt.timedelta(days=1), "month")
+        months.insert(0, month)
+        day = month.start
+    return months
+
+
+def project_region_monthly_kwh(
+    *, project: Project, provider: str, region: str, months: list[budget.Period]
+) -> list[tuple[budget.Period, float]]:
+    """Facility kWh of the project's in-inventory records in one provider region, per month (zero when idle).
+
+    Regions are compared by registry zone, so an Azure display name ("West Europe") counts as westeurope.
+    """
+    zone = region_zone(provider, region)
+    window = LedgerDaily.objects.filter(
+        project=project, in_inventory=True, day__gte=months[0].start, day__lte=months[-1].end, provider__iexact=provider
+    )
+    names = [r for r in window.values_list("region", flat=True).distinct() if region_zone(provider, r) == zone]
+    totals = []
+    for month in months:
+        kwh = (
+            _daily(project, month)
+            .filter(provider__iexact=provider, region__in=names)
+            .aggregate(kwh=Sum("energy_facility_kwh"))["kwh"]
+        )
+        totals.append((month, float(kwh or 0.0)))
+    return totals
+
+
+@dataclass(frozen=True)
+class CandidateAdvice:
+    provider: str
+    current_region: str
+    residency: str
+    current: advice.RegionFactor | None
+    monthly_kwh: list[tuple[budget.Period, float]]
+    kwh_per_month: float
+    savings: list[advice.CandidateSaving]  # cleanest first, residency filter applied
+    excluded: list[tuple[str, str | None]]  # (region, residency area) left out by the filter
+    unmapped: list[str]
+
+
+def project_candidate_savings(
+    *, project: Project, provider: str, current_region: str, candidates: list[str], residency: str, today: dt.date
+) -> CandidateAdvice:
+    """Rank my candidate regions by the monthly saving on the project's actual load in its current region.
+
+    The load is the mean facility kWh per month over the last three whole months; the saving per candidate is
+    that load × (current factor − candidate factor). Candidates outside the residency filter are listed apart.
+    """
+    allowed = [
+        c for c in candidates if residency_allows(residency, provider=provider, current=current_region, candidate=c)
+    ]
+    excluded = [(c, residency_area(provider, c)) for c in candidates if c not in allowed]
+    factors = registry_factors(
+        provider=provider, regions=[current_region, *allowed], organisation_id=project.organisation_id
+    )
+    monthly = project_region_monthly_kwh(
+        project=project, provider=provider, region=current_region, months=last_full_months(today)
+    )
+    kwh_per_month = sum(kwh for _, kwh in monthly) / len(monthly)
+    current = factors.get(current_region)
+    ranking = advice.rank_regions(allowed, {r: f for r, f in factors.items() if r in allowed})
+    savings = advice.monthly_savings(kwh_per_month=kwh_per_month, current=current, ranking=ranking) if current else []
+    return CandidateAdvice(
+        provider=provider,
+        current_region=current_region,
+        residency=residency,
+        current=current,
+        monthly_kwh=monthly,
+        kwh_per_month=kwh_per_month,
+        savings=savings,
+        excluded=excluded,
+        unmapped=ranking.unmapped if current else allowed,
+    )
 
 
 def region_move_list(*, project: Project) -> list[RegionMove]:

@@ -24,6 +24,7 @@ from steering.forms import (
     DeriveBudgetsForm,
     OrgTargetForm,
     ProjectSteeringForm,
+    RegionCandidatesForm,
     RegionMoveForm,
     UnitCountForm,
     UnitCountUploadForm,
@@ -246,16 +247,44 @@ def project_advice(request: AuthedHttpRequest, org_slug: str, project_slug: str)
         else:
             messages.success(request, f"Move recorded: {move.avoided_kg:,.3f} kgCO2e avoided (outside the inventory).")
             return redirect(reverse("steering-project-advice", args=[org_slug, project_slug]) + f"?period={period.key}")
+    rank_form, ranked = _rank_candidates(request, access)
     context = {
         "access": access,
         "project": access.project,
         "period": period,
         "form": form,
+        "rank_form": rank_form,
+        "ranked": ranked,
+        "load_months": selectors.LOAD_MONTHS,
         "comparison": selectors.project_region_comparison(project=access.project, period=period),
         "moves": selectors.region_move_list(project=access.project),
         "breadcrumbs": _crumbs(access, "Region advice"),
     }
-    return render(request, "steering/project_advice.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "steering/project_advice.html", context, status=400 if form.errors or rank_form.errors else 200
+    )
+
+
+def _rank_candidates(
+    request: HttpRequest, access: ProjectAccess
+) -> tuple[RegionCandidatesForm, selectors.CandidateAdvice | None]:
+    """The candidate-ranking form (a GET form, so auditors may use it too) and its result once valid."""
+    data = None
+    if request.method == "GET" and "candidates" in request.GET:
+        data = request.GET.copy()
+        # A multi-select sends one parameter per region, a text box one comma list: accept both.
+        data["candidates"] = ",".join(request.GET.getlist("candidates"))
+    form = RegionCandidatesForm(
+        data,
+        regions_of=lambda p: selectors.registry_regions(provider=p),
+        zone_of=selectors.region_zone,
+        auto_id="rank_%s",
+    )
+    if data is None or not form.is_valid():
+        return form, None
+    return form, selectors.project_candidate_savings(
+        project=access.project, today=selectors.today_utc(), **form.cleaned_data
+    )
 
 
 # ---------------------------------------------------------------------------------------------- SCI

@@ -17,6 +17,7 @@ from django.db.models import Avg, Count, Max, Sum
 
 from greenesg.accounts.access import OrgAccess
 from greenesg.accounts.models import Project
+from greenesg.footprint.factor_seed import canonical_azure_region
 from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.methodology.codecarbon import resolve_factor
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerEntry
@@ -24,6 +25,7 @@ from reports.dashboards import aggregation
 from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import DashboardFilter, InvalidFilter
 from reports.dashboards.selectors.footprint import day_filtered
+from steering.advisor.residency import SAME, residency_allows
 
 MAX_COMPARED = 6
 ALTERNATIVES = 6
@@ -170,7 +172,8 @@ def _zone_factors(prefix: str, year: int, organisation_id: int) -> list[tuple[st
 
 
 def run_what_if(*, entry: LedgerEntry, zone: str | None) -> tuple[WhatIf | None, list[WhatIf]]:
-    """(the chosen zone's estimate, the lowest-carbon zones of the run's provider, or grids on premises).
+    """(the chosen zone's estimate, the lowest-carbon zones of the run's provider and residency area, or of the
+    site country's grids on premises).
 
     Raises InvalidFilter for a zone that is not in the registry.
     """
@@ -181,6 +184,34 @@ def run_what_if(*, entry: LedgerEntry, zone: str | None) -> tuple[WhatIf | None,
             raise InvalidFilter(f"zone must be a zone of the factor registry, such as aws/eu-north-1, not {zone!r}.")
         choice, flags = resolve_factor([zone], year, factor_lookup(entry.organisation_id))
         chosen = _estimate(entry, zone, choice, flags) if choice is not None else None
-    prefix = f"{entry.provider}/" if entry.provider else ""
-    best = _zone_factors(prefix, year, entry.organisation_id)[:ALTERNATIVES]
+    prefix = _alternative_prefix(entry)
+    pool = _zone_factors(prefix, year, entry.organisation_id) if prefix else []
+    best = [item for item in pool if _may_move(entry, item[0])][:ALTERNATIVES]
     return chosen, [_estimate(entry, z, choice, flags) for z, choice, flags in best]
+
+
+def _alternative_prefix(entry: LedgerEntry) -> str | None:
+    """Where alternatives come from: the cloud provider's regions; on premises, the site country's sub-national
+    grids (US states, Nordic bidding zones). A cloud record without a provider gets none: the world's cleanest
+    grids (CAF, LSO, BTN, …) are no advice for a cloud run, and we cannot tell whose regions it could move to.
+    """
+    if entry.provider:
+        return f"{entry.provider.strip().lower()}/"
+    if entry.scope == 2 and entry.country_iso:
+        return f"{entry.country_iso.strip().upper()}/"
+    return None
+
+
+def _region_name(provider: str, region: str) -> str:
+    name = region.strip().lower()
+    return (canonical_azure_region(name) or "".join(name.split())) if provider == "azure" else name
+
+
+def _may_move(entry: LedgerEntry, zone: str) -> bool:
+    """Another zone than the record's own, and for cloud records one in the same residency area: advice never
+    crosses a border by accident, so a region we cannot place gets no alternatives (steering/advisor/residency)."""
+    head, _, name = zone.partition("/")
+    if not entry.provider:
+        return name != " ".join(entry.region.lower().split())
+    here = _region_name(head, entry.region)
+    return name != here and residency_allows(SAME, provider=head, current=here, candidate=name)

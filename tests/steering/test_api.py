@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -303,6 +304,42 @@ def test_gcp_uses_the_latest_vintage_and_azure_names_are_canonicalised(engineer_
 def test_invalid_advice_requests_are_a_400(engineer_client: Client, params: dict) -> None:
     response = engineer_client.get(ADVICE_URL, params)
     assert response.status_code == 400 and response.json()["error"]["message"]
+
+
+def test_residency_eu_leaves_london_out_and_the_docs_example_is_this_answer(engineer_client: Client) -> None:
+    params = {"provider": "aws", "candidates": "eu-central-1,eu-west-2,eu-north-1", "residency": "eu", "live": "false"}
+    body = engineer_client.get(ADVICE_URL, params).json()
+    assert [r["region"] for r in body["ranked"]] == ["eu-north-1", "eu-central-1"]
+    assert body["residency"] == "eu" and body["excluded"] == [{"region": "eu-west-2", "area": "GB"}]
+    examples = json.loads((Path(__file__).resolve().parents[2] / "greenesg" / "api_examples.json").read_text())
+    assert examples["GET /api/v1/advice/regions"]["responses"]["200"] == body
+
+
+def test_residency_same_keeps_the_current_country_only(engineer_client: Client) -> None:
+    params = {"provider": "aws", "candidates": "us-west-2,ca-central-1,eu-north-1", "residency": "same"}
+    body = engineer_client.get(ADVICE_URL, {**params, "current": "us-east-1", "live": "false"}).json()
+    assert [r["region"] for r in body["ranked"]] == ["us-west-2"]
+    assert body["excluded"] == [{"region": "ca-central-1", "area": "CA"}, {"region": "eu-north-1", "area": "EU"}]
+    unplaced = engineer_client.get(ADVICE_URL, {**params, "current": "mars-1", "live": "false"}).json()
+    assert unplaced["ranked"] == [] and unplaced["best"] is None  # an unknown region gets no alternatives
+
+
+def test_without_residency_every_candidate_is_ranked(engineer_client: Client) -> None:
+    body = engineer_client.get(ADVICE_URL, {"provider": "aws", "candidates": "eu-west-2,eu-north-1"}).json()
+    assert body["residency"] == "any" and body["excluded"] == [] and len(body["ranked"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"residency": "nearby"}, "residency must be one of"),
+        ({"residency": "same"}, "needs current"),
+        ({"residency": "same", "current": "<script>"}, "current must be a region id"),
+    ],
+)
+def test_bad_residency_requests_are_a_400(engineer_client: Client, params: dict, message: str) -> None:
+    response = engineer_client.get(ADVICE_URL, {"provider": "aws", "candidates": "eu-north-1", **params})
+    assert response.status_code == 400 and message in response.json()["error"]["message"]
 
 
 def test_anonymous_advice_is_a_401(client: Client, db) -> None:
