@@ -22,9 +22,9 @@ from greenesg.accounts.access import Capability, project_access_for_user
 from greenesg.accounts.models import ApiToken, Project
 from greenesg.api import StrictJSONTypes, api_project_access
 from greenesg.http import session_user
+from greenesg.lib.residency import ANY, RESIDENCY_CHOICES, SAME
 from ingestion.models import ImportJob, JobStatus
 from steering import budget, selectors, services
-from steering.advisor.residency import ANY, RESIDENCY_CHOICES, SAME
 from steering.models import Basis, Budget
 
 MAX_CANDIDATES = 30

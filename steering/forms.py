@@ -8,8 +8,8 @@ from typing import Any
 from django import forms
 
 from greenesg.accounts.models import Project
+from greenesg.lib.residency import ANY, RESIDENCY_CHOICES
 from steering import budget, webhook
-from steering.advisor.residency import ANY, RESIDENCY_CHOICES
 from steering.models import Basis, TargetSplit
 
 MAX_UNIT_CSV_BYTES = 1024 * 1024

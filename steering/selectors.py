@@ -20,8 +20,8 @@ from greenesg.footprint.factor_seed import canonical_azure_region
 from greenesg.footprint.factors import visible_factors
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerDaily, LedgerEntry
 from greenesg.footprint.vocabulary import Source
+from greenesg.lib.residency import ANY, SAME, residency_allows, residency_area
 from steering import advice, budget, pareto, sci
-from steering.advisor.residency import ANY, SAME, residency_allows, residency_area
 from steering.grid_intensity import LiveProviderError, live_factors, live_provider_configured
 from steering.models import Basis, Budget, OrgTarget, RegionMove, RunModel, UnitCount
 

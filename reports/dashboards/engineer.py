@@ -21,11 +21,11 @@ from greenesg.footprint.factor_seed import canonical_azure_region
 from greenesg.footprint.factors import factor_lookup
 from greenesg.footprint.methodology.codecarbon import resolve_factor
 from greenesg.footprint.models import EmissionFactor, FactorSetStatus, LedgerEntry
+from greenesg.lib.residency import SAME, residency_allows
 from reports.dashboards import aggregation
 from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import DashboardFilter, InvalidFilter
 from reports.dashboards.selectors.footprint import day_filtered
-from steering.advisor.residency import SAME, residency_allows
 
 MAX_COMPARED = 6
 ALTERNATIVES = 6

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from greenesg.lib.residency import residency_area
 from steering.advisor.evidence import Finding, Run, Saving, per_month
-from steering.advisor.residency import residency_area
 
 MIN_RUNS = 3  # recurring work, not a one-off
 MIN_RATIO = 1.5  # the current region's factor is at least 1.5 × the alternative's

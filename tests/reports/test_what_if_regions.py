@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from greenesg.accounts.models import Organisation, Project
 from greenesg.footprint.models import LedgerEntry
+from greenesg.lib.residency import residency_area
 from reports.dashboards import engineer
-from steering.advisor.residency import residency_area
 
 from .conftest import utc
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
+from greenesg.lib.residency import residency_area
 from steering.advisor import gpu, idle, memory, model_choice, region
 from steering.advisor.evidence import ComputeDay, Run
 from steering.advisor.model_choice import ModelRun
 from steering.advisor.proof import realised_reduction
-from steering.advisor.residency import residency_area
 
 MONTH = 30.4375  # days in an average month
 DAY = dt.date(2026, 6, 1)  # a Monday

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from steering.advisor.residency import ANY, EU, EU_ONLY, SAME, residency_allows, residency_area
+from greenesg.lib.residency import ANY, EU, EU_ONLY, SAME, residency_allows, residency_area
 
 
 @pytest.mark.parametrize(
