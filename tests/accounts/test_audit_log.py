@@ -201,3 +201,49 @@ def test_the_csv_is_formula_safe(auditor_client: Client, log) -> None:
     (row,) = _csv(response)[1:]
     assert row[8] == "'=cmd|' /C calc'!A0"
     assert not [cell for r in _csv(auditor_client.get(f"{URL}?format=csv")) for cell in r if cell.startswith("=")]
+
+
+@pytest.mark.parametrize(
+    ("object_type", "object_id", "url_name"),
+    [
+        ("esrs_report", "7", "esrs-report-detail"),
+        ("import_job", "0b7c6f0e-5a51-4c54-9a2e-3c1f1d2b7e10", "import-detail"),
+        ("esg_value", "2026-Q3/S1-6.headcount", "esg-metric"),
+        ("attribution_rule", "3", "billing-rule-edit"),
+        ("factor_set", "grid@v2", "esg-factor-requests"),
+        ("residualmixfactor", "4", "esrs-settings-section"),
+        ("other_activity_import", "5", "esrs-other-import-detail"),
+        ("membership", "9", "org-members"),
+        ("org_target", "1", "steering-org-target"),
+    ],
+)
+def test_each_logged_object_type_links_to_a_page_that_exists(
+    org: Organisation, object_type: str, object_id: str, url_name: str
+) -> None:
+    from django.urls import resolve
+
+    from greenesg.accounts.selectors import audit_object_links
+
+    entry = _entry(org, action=f"{object_type}.update", object_type=object_type, object_id=object_id)
+    url = audit_object_links(organisation=org, entries=[entry])[entry.pk]
+    assert url.startswith("/o/acme/") and resolve(url).url_name == url_name
+
+
+def test_an_id_the_page_cannot_take_gets_no_link(org: Organisation) -> None:
+    from greenesg.accounts.selectors import audit_object_links
+
+    entry = _entry(org, action="import.create", object_type="import_job", object_id="not-a-uuid")
+    odd = _entry(org, action="x.update", object_type="never_heard_of", object_id="1")
+    assert audit_object_links(organisation=org, entries=[entry, odd]) == {}
+
+
+def test_the_page_costs_a_fixed_number_of_queries(
+    auditor_client: Client, org: Organisation, project: Project, django_assert_max_num_queries
+) -> None:
+    budgets = [Budget.objects.create(project=project, period=f"2026-{m:02d}", kg=1) for m in range(1, 13)]
+    for budget in budgets:
+        _entry(org, action="budget.update", object_type="budget", object_id=str(budget.pk), after={"kg": 1})
+        _entry(org, action="project.update", object_type="project", object_id=str(project.pk), after={"a": 1})
+    with django_assert_max_num_queries(14):
+        body = auditor_client.get(URL).content.decode()
+    assert body.count('href="/o/acme/p/ml/budget/"') == 12
