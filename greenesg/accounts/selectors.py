@@ -102,6 +102,7 @@ _ORG_PAGES: dict[str, tuple[str, str]] = {
     "factor_set": ("esg-factor-requests", ""),
     "org_target": ("steering-org-target", ""),
     "reportingsettings": ("esrs-settings", ""),
+    "scope3screening": ("esrs-screening", ""),
 }
 # ESRS settings objects are logged under their model name; each has a section page.
 _ESRS_SECTIONS = {

@@ -212,6 +212,8 @@ def test_the_csv_is_formula_safe(auditor_client: Client, log) -> None:
         ("attribution_rule", "3", "billing-rule-edit"),
         ("factor_set", "grid@v2", "esg-factor-requests"),
         ("residualmixfactor", "4", "esrs-settings-section"),
+        ("reportingsettings", "1", "esrs-settings"),
+        ("scope3screening", "2", "esrs-screening"),
         ("other_activity_import", "5", "esrs-other-import-detail"),
         ("membership", "9", "org-members"),
         ("org_target", "1", "steering-org-target"),
