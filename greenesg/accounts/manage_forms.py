@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.models import User
 
 from greenesg.accounts.models import Organisation, Project, Role
+from greenesg.accounts.selectors import AuditChoices, AuditFilter
 
 
 class ProjectSettingsForm(forms.ModelForm):
@@ -54,3 +55,41 @@ class MemberForm(forms.Form):
         if user is None:
             raise forms.ValidationError("No user with this name. Ask an administrator to create the account.")
         return user
+
+
+class AuditFilterForm(forms.Form):
+    """GET filters of the audit log. Choices come from the log itself, so a tampered value is a 400."""
+
+    user = forms.ChoiceField(required=False)
+    action = forms.ChoiceField(required=False)
+    object_type = forms.ChoiceField(required=False, label="Object type")
+    date_from = forms.DateField(required=False, label="From (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    format = forms.ChoiceField(required=False, choices=[("", "page"), ("csv", "CSV")], widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, choices: AuditChoices, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name, values in (
+            ("user", choices.actors),
+            ("action", choices.actions),
+            ("object_type", choices.object_types),
+        ):
+            self.fields[name].choices = [("", "All"), *((value, value) for value in values)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The 'from' day comes after the 'to' day.")
+        return cleaned
+
+    def audit_filter(self) -> AuditFilter:
+        data = self.cleaned_data
+        return AuditFilter(
+            actor=data.get("user") or "",
+            action=data.get("action") or "",
+            object_type=data.get("object_type") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

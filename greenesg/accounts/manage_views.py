@@ -9,10 +9,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user, project_access_for_user
-from greenesg.accounts.manage_forms import MemberForm, ProjectSettingsForm
+from greenesg.accounts.manage_forms import AuditFilterForm, MemberForm, ProjectSettingsForm
 from greenesg.accounts.manage_services import (
     lockout_list,
     lockout_reset,
@@ -22,7 +22,15 @@ from greenesg.accounts.manage_services import (
     project_state,
 )
 from greenesg.accounts.models import Membership, Project
+from greenesg.accounts.selectors import (
+    AUDIT_CSV_HEADER,
+    audit_entry_list,
+    audit_export_rows,
+    audit_filter_choices,
+    audit_rows,
+)
 from greenesg.http import AuthedHttpRequest
+from greenesg.lib.csv_safe import safe_csv_response
 
 
 def _get_org_for(request: HttpRequest, org_slug: str, needed: Capability) -> OrgAccess:
@@ -141,23 +149,33 @@ def member_unlock(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-def audit_log(request: HttpRequest, org_slug: str) -> HttpResponseBase:
-    access = org_access_for_user(request.user, org_slug)
+@require_GET
+def audit_log(request: AuthedHttpRequest, org_slug: str) -> HttpResponseBase:
+    access = org_access_for_user(request.user, org_slug)  # 404 for outsiders before any 403
     if not access.can(Capability.VIEW_AUDIT_LOG):
         raise PermissionDenied("Only officers and auditors read the audit log.")
-    entries = access.organisation.audit_entries.all()
-    if request.GET.get("format") == "csv":
-        from greenesg.lib.csv_safe import safe_csv_response
-
-        header = ["at", "actor", "action", "object_type", "object_id", "before", "after", "reason"]
-        rows = (
-            [e.at.isoformat(), e.actor_label, e.action, e.object_type, e.object_id, e.before, e.after, e.reason]
-            for e in entries.iterator()
-        )
-        return safe_csv_response(f"{org_slug}-audit-log.csv", header, rows)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    organisation = access.organisation
+    form = AuditFilterForm(request.GET, choices=audit_filter_choices(organisation=organisation))
+    if not form.is_valid():
+        context = {"access": access, "form": form, "breadcrumbs": _crumbs(access, "Audit log")}
+        return render(request, "accounts/audit_log.html", context, status=400)
+    entries = audit_entry_list(organisation=organisation, flt=form.audit_filter())
+    if form.cleaned_data["format"] == "csv":
+        rows = audit_export_rows(entries.iterator())
+        return safe_csv_response(f"{org_slug}-audit-log.csv", AUDIT_CSV_HEADER, rows)
+    page = Paginator(entries, 50).get_page(form.cleaned_data["page"])
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
     return render(
         request,
         "accounts/audit_log.html",
-        {"access": access, "page": page, "breadcrumbs": _crumbs(access, "Audit log")},
+        {
+            "access": access,
+            "form": form,
+            "page": page,
+            "rows": audit_rows(organisation=organisation, entries=list(page.object_list)),
+            "query": query.urlencode(),
+            "breadcrumbs": _crumbs(access, "Audit log"),
+        },
     )

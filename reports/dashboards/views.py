@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET
 from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
 from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
-from greenesg.footprint.models import LedgerEntry, Source
+from greenesg.footprint.models import EmissionFactorSet, LedgerEntry, Source
 from greenesg.lib.periods import add_months, month_start
 from reports.dashboards import aggregation, charts, engineer, exports
 from reports.dashboards.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
@@ -513,6 +514,8 @@ def _render_entry(request: HttpRequest, access: OrgAccess, entry: LedgerEntry) -
         "codecarbon_kg": attributes.get("codecarbon_kg"),
         "source_time": _source_time(entry, attributes),
         "implied_factor": attributes.get("implied_factor_g_per_kwh"),
+        "factor_set": _factor_set(entry),
+        "flags": [flag_explain(str(code)) for code in entry.flags or []],
         "what_if": chosen,
         "alternatives": alternatives,
         "zones": engineer.zone_choices(),
@@ -541,10 +544,25 @@ def _source_time(entry: LedgerEntry, attributes: dict[str, Any]) -> dict[str, An
     # Formatted here: the template's date filter would convert an aware time back to the site's zone.
     return {
         "local": local.strftime("%Y-%m-%d %H:%M:%S"),
+        "utc": entry.period_end.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "offset": f"UTC{offset[:3]}:{offset[3:]}",
         "zone": name or "UTC",
         "from_setting": not stored,
     }
+
+
+def _factor_set(entry: LedgerEntry) -> EmissionFactorSet | None:
+    """The factor set behind the row, for its source, version and load date: through the row's factor, or, for a
+    row that kept only the version label (`name@vN`), among the sets its organisation sees (its own first)."""
+    if entry.factor is not None:
+        return entry.factor.factor_set
+    name, sep, version = entry.factor_version.rpartition("@v")
+    if not sep or not version.isdigit():
+        return None
+    candidates = EmissionFactorSet.objects.filter(
+        Q(organisation=None) | Q(organisation_id=entry.organisation_id), name=name, version=int(version)
+    )
+    return candidates.order_by(F("organisation_id").asc(nulls_last=True)).first()
 
 
 def _entry_crumbs(access: OrgAccess, entry: LedgerEntry) -> list[dict[str, str]]:
