@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 # Reachable without logging in, by design (the probes answer ok/unready and name no tenant data;
 # docs/operations.md).
-PUBLIC = {"login", "api-schema", "api-docs", "api-redoc", "healthz", "readyz"}
+PUBLIC = {"login", "api-schema", "api-docs", "api-redoc"}
 # Token in the path, no session (codecarbon's live output); POST only.
 TOKEN_IN_PATH = {"api-live-record"}
 # Guarded by the caller's address or a scrape token, not by a session (tests/test_observability.py); no tenant data.
