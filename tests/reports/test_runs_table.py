@@ -135,6 +135,13 @@ class TestFigures:
         assert "eu-west-1 (Ireland)" in page  # r3 on aws
         assert f"{OWN_HARDWARE} (FRA)" in page  # r1, r2: no cloud region
 
+    def test_the_sources_table_counts_records(self, engineer_client, ledger):
+        # The column read a `records` key the breakdown did not carry, so it was always blank.
+        response = engineer_client.get(URL)
+        counts = {row["region"]: row["records"] for row in response.context["sources"]}
+        assert counts == {"eu-west-1": 1, "": 2}
+        assert '<td class="num">2</td>' in response.content.decode()
+
     def test_durations_read_as_hours_and_minutes(self, engineer_client, ledger):
         page = engineer_client.get(URL).content.decode()
         assert "2 h 00 min" in page  # r2: 7200 s
