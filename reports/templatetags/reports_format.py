@@ -21,6 +21,9 @@ def num(value: Any) -> str:
         return str(value)
     if math.isnan(number):
         return "–"
+    # Twelve significant digits first: a difference such as 4.4 − 4.5 = −0.0999…9 is −0.1, and must not be
+    # shown with the extra decimal of a smaller magnitude ("0.1000").
+    number = float(f"{number:.12g}")
     size = abs(number)
     if size == 0:
         return "0"

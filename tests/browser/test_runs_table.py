@@ -54,3 +54,19 @@ def test_the_runs_table_scrolls_in_its_box_with_a_sticky_run_column(open_as, liv
     assert clipped == 0
     watch.shot("engineer-runs-table-1440")
     watch.assert_clean()
+
+
+def test_the_comparison_draws_one_axis_per_unit(open_as, live_server, ledger, engineer):
+    watch = open_as("erin")
+    page = watch.page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    url = reverse("experiment-compare", args=["acme", "ml"]) + "?experiment=train&experiment=_none"
+    page.goto(live_server.url + url)
+    page.wait_for_selector("#chart-compare .js-plotly-plot svg, #chart-compare.js-plotly-plot svg", state="attached")
+    titles = page.eval_on_selector_all(
+        "#chart-compare .ytitle, #chart-compare .y2title", "els => els.map(e => e.textContent)"
+    )
+    assert sorted(titles) == ["kWh per run", "kgCO2e per run"]
+    assert "(+22.2 %)" in page.locator("#compare-table").inner_text()
+    watch.shot("engineer-compare-1440")
+    watch.assert_clean()

@@ -72,6 +72,8 @@ class TestComparePage:
         assert figures["kgco2e_location"][1].delta_pct == pytest.approx(100 * 0.2 / 0.9)
         assert figures["mean_kwh"][1].delta == pytest.approx(2.15)
         assert figures["mean_duration_s"][1].delta == pytest.approx(-3840.0)
+        where = {row["label"]: row["where"] for row in response.context["rows"]}
+        assert where == {"train": "Own hardware (FRA) (2)", "(no experiment)": "eu-west-1 (Ireland)"}
         page = response.content.decode()
         assert "baseline" in page
         assert "+0.200 kgCO2e" in page and "(+22.2 %)" in page

@@ -60,6 +60,7 @@ def test_tidy_rounds_floats_and_leaves_text_alone():
         (1.25, "kWh", "+1.25 kWh"),
         (-0.3, "kgCO2e", "−0.300 kgCO2e"),
         (0.0, "kWh", "±0 kWh"),
+        (4.4 - 4.5, "kWh", "−0.100 kWh"),  # −0.09999999999999964: float noise, not a smaller magnitude
         (-1, "runs", "−1 run"),
         (1500, "runs", "+1,500 runs"),
         (125, "s", "+2 min 05 s"),
