@@ -154,9 +154,19 @@ def import_detail(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> Htt
         "row_errors": errors,
         "more_errors": max(job.rows_rejected - len(errors), 0),
         "progress": job_progress_percent(job),
+        "runs_url": _job_runs_url(job),
         "breadcrumbs": _crumbs(job.organisation, job.project, {"label": f"Import of {job.original_name}"}),
     }
     return render(request, "ingestion/import_detail.html", context)
+
+
+def _job_runs_url(job: ImportJob) -> str | None:
+    """The project's runs table narrowed to the runs this job created or updated (ledger rows keep the job
+    that last wrote them), or None when the job wrote no runs."""
+    if job.project is None or job.kind == JobKind.BILLING or not (job.records_new or job.records_updated):
+        return None
+    url = _url_or_none("project-detail", job.organisation.slug, job.project.slug)
+    return f"{url}?job={job.pk}#runs-heading" if url else None
 
 
 @login_required

@@ -213,33 +213,39 @@ def dimension_bar(frame: pd.DataFrame, *, labels: list[str], urls: list[str], ti
 
 
 def compare_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean kgCO2e and kWh per run of each compared experiment, side by side."""
+    """Mean kgCO2e and mean kWh per run of each compared experiment, in two panels side by side.
+
+    One y-axis per unit: an overlaid second axis let kWh bars be read against the kgCO2e scale.
+    """
     labels = _unique(_label(row["label"]) for row in rows)
+    panels = (
+        ("mean_kg", "kgCO2e per run (location-based)", "kgCO2e", LOCATION_COLOUR, "x", "y"),
+        ("mean_kwh", "kWh per run (facility)", "kWh", MARKET_COLOUR, "x2", "y2"),
+    )
     data = [
         {
             "type": "bar",
-            "name": "kgCO2e per run (location-based)",
+            "name": name,
             "x": labels,
-            "y": _numbers(row["mean_kg"] for row in rows),
-            "offsetgroup": "kg",
-            "marker": {"color": LOCATION_COLOUR},
-            "hovertemplate": "%{x}: %{y:,.4~f} kgCO2e per run<extra></extra>",
-        },
-        {
-            "type": "bar",
-            "name": "kWh per run (facility)",
-            "x": labels,
-            "y": _numbers(row["mean_kwh"] for row in rows),
-            "yaxis": "y2",
-            "offsetgroup": "kwh",
-            "marker": {"color": MARKET_COLOUR},
-            "hovertemplate": "%{x}: %{y:,.4~f} kWh per run<extra></extra>",
-        },
+            "y": _numbers(row[key] for row in rows),
+            "xaxis": xaxis,
+            "yaxis": yaxis,
+            "marker": {"color": colour},
+            "hovertemplate": f"%{{x}}: %{{y:,.4~f}} {unit} per run<extra></extra>",
+        }
+        for key, name, unit, colour, xaxis, yaxis in panels
     ]
-    layout = _layout(title="Mean per run", y_title="kgCO2e per run", barmode="group")
-    layout["xaxis"]["type"] = "category"
-    layout["yaxis2"] = {"title": {"text": "kWh per run"}, "overlaying": "y", "side": "right", "rangemode": "tozero"}
-    layout["margin"] = {**layout["margin"], "r": 80}  # room for the right axis title
+    layout = _layout(title="Mean per run", y_title="kgCO2e per run")
+    layout["xaxis"] = {**layout["xaxis"], "type": "category", "domain": [0, 0.45]}
+    layout["xaxis2"] = {"type": "category", "domain": [0.55, 1], "anchor": "y2", "automargin": True}
+    layout["yaxis"] = {**layout["yaxis"], "anchor": "x"}
+    layout["yaxis2"] = {
+        "title": {"text": "kWh per run"},
+        "anchor": "x2",
+        "gridcolor": "#e4e7eb",
+        "rangemode": "tozero",
+        "automargin": True,
+    }
     layout["legend"] = {"orientation": "h", "x": 0, "y": -0.2}
     return {"data": data, "layout": layout}
 

@@ -25,6 +25,7 @@ from greenesg.lib.residency import SAME, residency_allows
 from reports.dashboards import aggregation
 from reports.dashboards.cache import dashboard_cached
 from reports.dashboards.filters import DashboardFilter, InvalidFilter
+from reports.dashboards.places import region_display
 from reports.dashboards.selectors.footprint import day_filtered
 
 MAX_COMPARED = 6
@@ -99,7 +100,7 @@ def _hardware(rows: list[tuple[Any, str, str, str]]) -> dict[str, str]:
 
     attributes = [a if isinstance(a, dict) else {} for a, *_ in rows]
     gpus = [f"{a.get('gpu_count') or ''}× {a['gpu_model']}".strip("× ") for a in attributes if a.get("gpu_model")]
-    places = [f"{p}/{r}" if p and r else (r or c) for _, p, r, c in rows]
+    places = [region_display(p, r, c) for _, p, r, c in rows]
     return {
         "cpu": common([str(a.get("cpu_model") or "") for a in attributes]),
         "gpu": common(gpus),

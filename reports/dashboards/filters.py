@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -284,3 +285,44 @@ def dashboard_filter_parse(params: Mapping[str, Any], *, today: dt.date | None =
         source=source,
         grain=grain,
     )
+
+
+# Runs-table search (project and experiment pages): narrows the table and its CSV, not the period totals.
+_RUN_SEARCH_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class RunSearch:
+    run: str = ""  # part of a run id (run ids are UUIDs; people paste a prefix)
+    experiment: str = ""  # part of an experiment name, any case
+    job: uuid.UUID | None = None  # the import job that created or last updated the run
+
+    def params(self) -> list[tuple[str, str]]:
+        pairs = [("run", self.run), ("experiment", self.experiment), ("job", str(self.job) if self.job else "")]
+        return [(name, value) for name, value in pairs if value]
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.params())
+
+
+def _search_text(params: Mapping[str, Any], name: str) -> str:
+    value = _single(params, name)
+    if len(value) > _RUN_SEARCH_LIMIT:
+        raise InvalidFilter(f"{name} is at most {_RUN_SEARCH_LIMIT} characters long.")
+    # PostgreSQL text cannot hold NUL: a bad filter, not a server error.
+    if any(ord(ch) < 32 for ch in value):
+        raise InvalidFilter(f"{name} must not contain control characters.")
+    return value
+
+
+def run_search_parse(params: Mapping[str, Any]) -> RunSearch:
+    """`run`, `experiment` and `job` of the runs table; blank means not searched, anything else bad is 400."""
+    job_text = _single(params, "job")
+    job = None
+    if job_text:
+        try:
+            job = uuid.UUID(job_text[:64])
+        except ValueError:
+            raise InvalidFilter(f"job must be an import job's id (a UUID), not {job_text[:40]!r}.") from None
+    return RunSearch(run=_search_text(params, "run"), experiment=_search_text(params, "experiment"), job=job)

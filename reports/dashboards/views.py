@@ -24,8 +24,15 @@ from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import EmissionFactorSet, LedgerEntry, Source
 from greenesg.lib.periods import add_months, month_start
-from reports.dashboards import aggregation, charts, engineer, exports
-from reports.dashboards.filters import PRESETS, UNALLOCATED, DashboardFilter, InvalidFilter, dashboard_filter_parse
+from reports.dashboards import aggregation, charts, compare, engineer, exports
+from reports.dashboards.filters import (
+    PRESETS,
+    UNALLOCATED,
+    DashboardFilter,
+    InvalidFilter,
+    dashboard_filter_parse,
+    run_search_parse,
+)
 from reports.dashboards.selectors import footprint as selectors
 from reports.dashboards.selectors import rollups as rollup_selectors
 from reports.dashboards.selectors.quality import flag_filtered
@@ -114,7 +121,8 @@ def _runs_table(
     sort = selectors.run_sort_parse(request.GET.get("sort"))
     number = _page_number(request.GET.get("page"))
     _output_format(request.GET.get("format"))
-    runs = selectors.run_list(project=access.project, flt=flt, experiment=experiment, sort=sort)
+    search = run_search_parse(request.GET)
+    runs = selectors.run_list(project=access.project, flt=flt, experiment=experiment, sort=sort, search=search)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(number)
     headers = []
     for key, label in RUN_HEADERS:
@@ -131,7 +139,7 @@ def _runs_table(
     for entry in page.object_list:
         entry.detail_url = reverse("ledger-detail", args=[org, slug, entry.pk])
         entry.experiment_url = reverse("experiment-detail", args=[org, slug, experiment_slug(entry.experiment)])
-    return {"page": page, "headers": headers, "links": links}, runs
+    return {"page": page, "headers": headers, "links": links, "search": search}, runs
 
 
 def _crumbs(access: ProjectAccess, flt: DashboardFilter, *extra: dict[str, str]) -> list[dict[str, str]]:
@@ -357,10 +365,11 @@ def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
         if request.GET.get("format") == "csv":
             _, runs = _runs_table(request, access, flt, experiment=None)
             return exports.runs_csv_response(runs, filename=f"{org_slug}-{project_slug}-runs.csv")
-        # Validate sort and page now, so a bad value is a 400 even when the body comes from the cache.
+        # Validate sort, page and search now, so a bad value is a 400 even when the body comes from the cache.
         selectors.run_sort_parse(request.GET.get("sort"))
         _page_number(request.GET.get("page"))
         _output_format(request.GET.get("format"))
+        search = run_search_parse(request.GET)
     except InvalidFilter as error:
         return _bad_request(request, error)
     project = access.project
@@ -383,6 +392,7 @@ def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
         "org": access.org.organisation,
         "project": project,
         **_filter_context(access.org, flt),
+        "search": search,
         "breadcrumbs": _crumbs(access, flt),
         **_deferred_body(access.org, f"project:{project.id}:{_digest(query)}", parts),
     }
@@ -718,6 +728,7 @@ def experiment_compare(request: HttpRequest, org_slug: str, project_slug: str) -
         "project": access.project,
         **_filter_context(access.org, flt),
         "rows": rows,
+        "figures": compare.compare_table(rows),
         "experiments": _experiment_rows(access, flt),
         "chosen": {row["experiment"] for row in rows},
         "figure": charts.compare_bar(rows) if rows else None,

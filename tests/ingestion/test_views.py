@@ -343,3 +343,32 @@ def test_the_project_imports_list_hides_other_projects_from_engineers(engineer_c
 def test_auditors_see_no_upload_form_on_the_list(auditor_client, project):
     page = auditor_client.get(reverse("project-imports", args=["acme", "ml"]))
     assert b'name="file"' not in page.content
+
+
+# ---------------------------------------------------------------------------------------------- job → its runs
+
+
+@pytest.mark.django_db
+def test_the_job_page_links_to_the_runs_it_wrote(
+    engineer_client, project, sample_dir, django_capture_on_commit_callbacks
+):
+    post_upload(engineer_client, project, sample_upload(sample_dir), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    response = engineer_client.get(reverse("import-detail", args=["acme", job.pk]))
+    url = response.context["runs_url"]
+    assert url == reverse("project-detail", args=["acme", project.slug]) + f"?job={job.pk}#runs-heading"
+    assert f'href="{url}"' in response.content.decode()
+
+    runs_page = engineer_client.get(url.split("#")[0])
+    listed = {entry.pk for entry in runs_page.context["table"]["page"].object_list}
+    written = set(LedgerEntry.objects.filter(import_job=job, source="codecarbon").values_list("pk", flat=True))
+    assert len(listed) == SAMPLE_RUNS and listed == written
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fields", [{"records_unchanged": 3}, {"kind": "billing", "records_new": 3}])
+def test_a_job_that_wrote_no_runs_has_no_runs_link(officer_client, project, fields):
+    job = make_job(project, **fields)
+    response = officer_client.get(reverse("import-detail", args=["acme", job.pk]))
+    assert response.context["runs_url"] is None
+    assert 'id="job-runs-link"' not in response.content.decode()

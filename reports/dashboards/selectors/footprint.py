@@ -21,7 +21,7 @@ from greenesg.footprint.models import LedgerDaily, LedgerEntry
 from ingestion.billing.coverage import billing_coverage_for
 from reports.dashboards import aggregation
 from reports.dashboards.cache import dashboard_cached
-from reports.dashboards.filters import DashboardFilter, InvalidFilter, dashboard_filter_build
+from reports.dashboards.filters import DashboardFilter, InvalidFilter, RunSearch, dashboard_filter_build
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,17 +148,35 @@ def run_sort_parse(value: str | None) -> str:
 
 
 def run_list(
-    *, project: Project, flt: DashboardFilter, experiment: str | None = None, sort: str = DEFAULT_RUN_SORT
+    *,
+    project: Project,
+    flt: DashboardFilter,
+    experiment: str | None = None,
+    sort: str = DEFAULT_RUN_SORT,
+    search: RunSearch | None = None,
 ) -> QuerySet[LedgerEntry]:
     """codecarbon runs of a project (in the inventory or not), sorted with a stable tie-breaker for paging."""
     queryset = LedgerEntry.objects.filter(project=project, source=aggregation.RUN_SOURCE)
     if experiment is not None:
         queryset = queryset.filter(experiment=experiment)
+    if search is not None:
+        queryset = run_searched(queryset, search)
     field = F(RUN_SORTS[sort.removeprefix("-")])
     descending = sort.startswith("-")
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
     # Ties (same experiment, same energy) show newest first; the id makes paging deterministic.
     return dimension_filtered(day_filtered(queryset, flt), flt).order_by(order, "-period_end", "-id")
+
+
+def run_searched(queryset: QuerySet[LedgerEntry], search: RunSearch) -> QuerySet[LedgerEntry]:
+    """Runs whose id and experiment contain the searched text (any case), created or updated by a job."""
+    if search.run:
+        queryset = queryset.filter(run_id__icontains=search.run)
+    if search.experiment:
+        queryset = queryset.filter(experiment__icontains=search.experiment)
+    if search.job is not None:
+        queryset = queryset.filter(import_job_id=search.job)
+    return queryset
 
 
 def experiment_list(*, project: Project, flt: DashboardFilter) -> list[dict[str, Any]]:

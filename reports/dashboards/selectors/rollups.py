@@ -257,7 +257,9 @@ def _compute(organisation_id: int, scope: ProjectScope, flt: DashboardFilter) ->
 def _dimension(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(label=[])
-    grouped = frame.groupby(dims, as_index=False)[list(aggregation.METRICS)].sum()
+    # `records` too: billing lines are records but not runs, and the project's sources table counts both.
+    sums = [*aggregation.METRICS, *(["records"] if "records" in frame else [])]
+    grouped = frame.groupby(dims, as_index=False)[sums].sum()
     grouped = grouped.sort_values(["kgco2e_location", *dims], ascending=[False, *[True] * len(dims)], kind="stable")
     return grouped.reset_index(drop=True)
 
