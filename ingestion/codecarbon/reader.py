@@ -12,9 +12,11 @@ How a file is read (and why it does not use ``read_csv(chunksize=...)`` directly
    of every row even when a quoted field contains newlines, and the field count of every row. Rows whose field count
    differs from the header become ``wrong_column_count`` problems; blank lines are skipped silently.
 3. Only well-formed rows are handed to ``pandas.read_csv`` (C engine, explicit ``sep=","``), one call per chunk of
-   ``chunk_rows`` rows. Numeric columns are first parsed as float64 by the C parser (fast path); if any cell of the
-   chunk is not a number the chunk is re-parsed with ``dtype=str`` and coerced with ``to_numeric(errors="coerce")``
-   so that every bad cell is reported. Validation is vectorised (masks), never a Python loop per row.
+   ``chunk_rows`` rows and at most 32 MiB of row bytes; a row longer than 1 MiB refuses the file as soon as the
+   streamed bytes show it, before it is joined in memory. Numeric columns are first parsed as float64 by the C
+   parser (fast path); if any cell of the chunk is not a number the chunk is re-parsed with ``dtype=str`` and
+   coerced with ``to_numeric(errors="coerce")`` so that every bad cell is reported. Validation is vectorised
+   (masks), never a Python loop per row.
 
 Choices worth knowing:
 - Header names are stripped and lower-cased; columns are always read by name; unknown columns are ignored.
@@ -54,6 +56,7 @@ __all__ = [
     "RowProblem",
     "UNSET_EXPERIMENT_ID",
     "detect_schema",
+    "RunReducer",
     "last_row_per_run",
     "parse_live_record",
     "read_codecarbon_csv",
@@ -64,6 +67,8 @@ UNSET_EXPERIMENT_ID = "5b0fa12a-3dd7-45bb-9766-cc326314d9f1"
 _READ_SIZE = 1 << 20
 # A codecarbon row is < 2 KB; a much longer "row" means an unbalanced quote swallowing the file.
 _MAX_ROW_BYTES = 1 << 20
+# Bytes of rows handed to pandas at once: with the row limit this bounds a chunk whatever chunk_rows says.
+_MAX_CHUNK_BYTES = 32 << 20
 _MAX_RAW = 200
 _BOM = codecs.BOM_UTF8
 _LIVE = "live record"
@@ -440,13 +445,25 @@ class _Splitter:
         self._line = 1  # physical line of the first byte of the tail
 
     def feed(self, data: bytes) -> _Rows:
+        if self._tail and b"\n" not in data and len(self._tail) + len(data) > _MAX_ROW_BYTES:
+            # No row can end in this piece: refuse before joining it to the tail, so one endless line never
+            # costs more than the limit plus one piece.
+            self._too_long()
         buf = self._tail + data if self._tail else data
         rows = self._split_quoted(buf) if b'"' in buf else self._split_plain(buf)
+        if len(buf) > _MAX_ROW_BYTES and len(rows):
+            # A complete row may be long too when it arrived within one piece.
+            lengths = np.fromiter(map(len, rows.rows), dtype=np.int64, count=len(rows))
+            if lengths.max() > _MAX_ROW_BYTES:
+                self._too_long(int(rows.lines[int(np.argmax(lengths > _MAX_ROW_BYTES))]))
         if len(self._tail) > _MAX_ROW_BYTES:
-            raise CodecarbonFormatError(
-                f"{self._filename}: line {self._line}: row longer than {_MAX_ROW_BYTES} bytes (unbalanced quote?)"
-            )
+            self._too_long(self._line)
         return rows
+
+    def _too_long(self, line: int | None = None) -> None:
+        raise CodecarbonFormatError(
+            f"{self._filename}: line {line or self._line}: row longer than {_MAX_ROW_BYTES} bytes (unbalanced quote?)"
+        )
 
     def finish(self) -> _Rows:
         if not self._tail:
@@ -495,15 +512,23 @@ def _iter_row_batches(stream: BinaryIO, filename: str) -> Iterator[_Rows]:
 
 
 def _iter_chunks(batches: Iterator[_Rows], chunk_rows: int) -> Iterator[_Rows]:
+    """Chunks of at most chunk_rows rows and (beyond a single row) at most _MAX_CHUNK_BYTES bytes of row data."""
+    max_bytes = _MAX_CHUNK_BYTES
     pending = _Rows.empty()
     for batch in batches:
         pending = pending.concat(batch)
-        # Slice all full chunks by offset, then keep the remainder once: no quadratic re-copying of the tail.
-        full = len(pending) - len(pending) % chunk_rows
-        for start in range(0, full, chunk_rows):
-            yield pending.slice(start, start + chunk_rows)
-        if full:
-            pending = pending.slice(full, len(pending))
+        # Cut all full chunks by offset, then keep the remainder once: no quadratic re-copying of the tail.
+        sizes = np.cumsum(np.fromiter(map(len, pending.rows), dtype=np.int64, count=len(pending)))
+        start, base = 0, 0
+        while start < len(pending):
+            by_bytes = int(np.searchsorted(sizes, base + max_bytes, side="right"))
+            stop = min(start + chunk_rows, max(by_bytes, start + 1))
+            if stop == len(pending) and stop - start < chunk_rows and sizes[-1] - base <= max_bytes:
+                break  # not full yet: wait for more rows
+            yield pending.slice(start, stop)
+            start, base = stop, int(sizes[stop - 1])
+        if start:
+            pending = pending.slice(start, len(pending))
     if len(pending):
         yield pending
 
@@ -853,20 +878,57 @@ def last_row_per_run(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Collapse cumulative run rows to the row with the largest duration per run_key (ties: the later row).
 
     Run rows are never summed. Task rows are all kept, minus exact repeats of (run_key, task_name, timestamp_local),
-    keeping the last. Each frame is reduced before it is combined, so memory follows the number of runs.
+    keeping the last. See RunReducer for how memory and time stay bounded.
     """
-    runs: list[pd.DataFrame | None] = []
-    tasks: list[pd.DataFrame | None] = []
-    seq = 0
+    reducer = RunReducer()
     for frame in frames:
-        frame = frame.assign(_seq=np.arange(seq, seq + len(frame), dtype=np.int64))
-        seq += len(frame)
-        runs = [_reduce_runs(_concat(runs + [frame[frame["kind"] == "run"]]))]
-        tasks = [_dedupe_tasks(_concat(tasks + [frame[frame["kind"] == "task"]]))]
-    combined = _concat(runs + tasks)
-    if combined is None or not len(combined):
-        return _empty_records()
-    return combined.sort_values("_seq").drop(columns="_seq").reset_index(drop=True)
+        reducer.add(frame)
+    return reducer.result()
+
+
+class RunReducer:
+    """Incremental last_row_per_run: feed chunks with add(), read the reduced records once with result().
+
+    Each chunk is reduced on its own (one row per run of that chunk), and the kept chunks are merged only when the
+    rows added since the last merge outnumber the rows it kept. A merge is a sort of what is held, so the total work
+    is O(n log n) over the file (the held rows double at most between merges), not one sort of everything per chunk,
+    and memory stays within about twice one row per run.
+    """
+
+    _MIN_MERGE_ROWS = 100_000
+
+    def __init__(self) -> None:
+        self._runs: list[pd.DataFrame | None] = []
+        self._tasks: list[pd.DataFrame | None] = []
+        self._seq = 0
+        self._kept = 0  # rows held right after the last merge
+        self._added = 0  # rows held since
+
+    def add(self, frame: pd.DataFrame) -> None:
+        if not len(frame):
+            return
+        frame = frame.assign(_seq=np.arange(self._seq, self._seq + len(frame), dtype=np.int64))
+        self._seq += len(frame)
+        is_run = (frame["kind"] == "run").to_numpy()
+        runs, tasks = _reduce_runs(frame[is_run]), _dedupe_tasks(frame[~is_run])
+        self._runs.append(runs)
+        self._tasks.append(tasks)
+        self._added += sum(len(f) for f in (runs, tasks) if f is not None)
+        if self._added > max(self._kept, self._MIN_MERGE_ROWS):
+            self._merge()
+
+    def _merge(self) -> None:
+        self._runs = [_reduce_runs(_concat(self._runs))]
+        self._tasks = [_dedupe_tasks(_concat(self._tasks))]
+        self._kept, self._added = sum(len(f) for f in self._runs + self._tasks if f is not None), 0
+
+    def result(self) -> pd.DataFrame:
+        self._merge()
+        combined = _concat(self._runs + self._tasks)
+        self._runs, self._tasks = [], []
+        if combined is None or not len(combined):
+            return _empty_records()
+        return combined.sort_values("_seq").drop(columns="_seq").reset_index(drop=True)
 
 
 def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
