@@ -52,7 +52,10 @@ logger = logging.getLogger(__name__)
 MAX_REJECTED_SHARE = 0.5
 # Runs estimated and written at a time: the ledger frame (JSON attributes, COPY text) of a whole large file would
 # cost several times the reduced records, so it is built and written in slices inside the one transaction.
-PUBLISH_BATCH_RUNS = 50_000
+PUBLISH_BATCH_RUNS = 10_000
+# Rows parsed at a time: pandas holds each text cell of a chunk as a Python object (~1.5 KB a row in all), so
+# the chunk, not the file, sets the parsing peak; below ~5,000 rows the per-chunk overhead starts to show.
+READ_CHUNK_ROWS = 10_000
 
 
 @dataclass
@@ -95,7 +98,7 @@ def _parse(job: ImportJob) -> ParsedImport:
     parsed = ParsedImport()
     path = storage.open_stored(job.stored_path)
     with open(path, "rb") as stream:
-        for chunk in read_codecarbon_csv(stream, filename=job.original_name):
+        for chunk in read_codecarbon_csv(stream, filename=job.original_name, chunk_rows=READ_CHUNK_ROWS):
             parsed.rows_read += chunk.rows_read
             parsed.problems.extend(chunk.problems)
             if not chunk.records.empty:
@@ -134,7 +137,6 @@ def _decide(parsed: ParsedImport) -> None:
 def _publish(job: ImportJob, parsed: ParsedImport) -> None:
     project = job.project
     assert project is not None  # codecarbon jobs always belong to a project
-    records = parsed.runs.result()
     ctx = ProjectContext(
         organisation_id=job.organisation_id,
         project_id=project.pk,
@@ -151,8 +153,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
     totals = {"energy_facility_kwh": 0.0, "kgco2e_location": 0.0}
     with transaction.atomic():
         # Batches share the transaction: a failure in any of them leaves nothing, as for a single frame.
-        for start in range(0, max(len(records), 1), PUBLISH_BATCH_RUNS):
-            batch = records.iloc[start : start + PUBLISH_BATCH_RUNS]
+        for batch in parsed.runs.batches(PUBLISH_BATCH_RUNS):
             frame = ledger_frame_from_records(batch, ctx=ctx, job_id=str(job.pk), lookup=lookup)
             to_write, batch_counts, old_days = ledger.classify_rows(job.organisation_id, frame)
             _ledger_write(to_write)
@@ -164,8 +165,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
             days |= set(to_write["day"]) | old_days
             totals["energy_facility_kwh"] += float(frame["energy_facility_kwh"].sum())
             totals["kgco2e_location"] += float(frame["kgco2e_location"].fillna(0.0).sum())
-            del frame, to_write  # only one batch's ledger frame is alive at a time
-        del records
+            del batch, frame, to_write  # only one batch's records and ledger frame are alive at a time
         ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
         if _double_counting_apply(job.organisation_id, project.pk, days):
             days |= {month_start(min(days)), month_end(max(days))}

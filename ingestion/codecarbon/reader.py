@@ -701,6 +701,11 @@ def _transform(values: np.ndarray, method: str) -> np.ndarray:
     return done[codes]
 
 
+def _shared(values: np.ndarray) -> np.ndarray:
+    codes, uniques = pd.factorize(values)
+    return np.array([*uniques, ""], dtype=object)[codes]
+
+
 def _required_text(frame: pd.DataFrame, ctx: _Context, checks: _Checks) -> np.ndarray:
     """Check the run id (and task name) columns; returns the stripped run id source."""
     if ctx.kind == "task":
@@ -809,7 +814,8 @@ def _text_columns(frame: pd.DataFrame, ctx: _Context) -> dict[str, np.ndarray]:
     out = {}
     for source, (target, transform) in _TEXT_COLUMNS.items():
         values = _text(frame, source)
-        out[target] = _transform(values, transform) if transform else values
+        # Untransformed cells are shared per distinct value too: one string object, not one per row.
+        out[target] = _transform(values, transform) if transform else _shared(values)
     out["task_name"] = _text(frame, "task_name")
     experiment = _transform(_text(frame, "experiment_id"), "strip")
     if ctx.schema == "1.x":
@@ -887,70 +893,90 @@ def last_row_per_run(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 
 class RunReducer:
-    """Incremental last_row_per_run: feed chunks with add(), read the reduced records once with result().
+    """Incremental last_row_per_run: feed chunks with add(), then read the reduced records once with result() or
+    batches().
 
-    Each chunk is reduced on its own (one row per run of that chunk), and the kept chunks are merged only when the
-    rows added since the last merge outnumber the rows it kept. A merge is a sort of what is held, so the total work
-    is O(n log n) over the file (the held rows double at most between merges), not one sort of everything per chunk,
-    and memory stays within about twice one row per run.
+    Each chunk is reduced on its own and kept (compacted: repeated text columns as categoricals). When the rows
+    added since the last merge outnumber the rows it kept, a merge finds the winning rows from the key columns
+    alone and filters every kept chunk in place, in file order: no frame of the whole file is ever built, the total
+    work is O(n log n) (the kept rows at least double between merges) and memory stays about one compact row per
+    run plus one chunk.
     """
 
     _MIN_MERGE_ROWS = 100_000
+    # High-cardinality text columns stay objects; the other text columns repeat a few values per chunk.
+    _KEEP_OBJECT = frozenset({"run_key", "task_name"})
 
     def __init__(self) -> None:
-        self._runs: list[pd.DataFrame | None] = []
-        self._tasks: list[pd.DataFrame | None] = []
+        self._held: list[pd.DataFrame] = []
         self._seq = 0
         self._kept = 0  # rows held right after the last merge
-        self._added = 0  # rows held since
+        self._added = 0  # rows added since
 
     def add(self, frame: pd.DataFrame) -> None:
         if not len(frame):
             return
         frame = frame.assign(_seq=np.arange(self._seq, self._seq + len(frame), dtype=np.int64))
         self._seq += len(frame)
-        is_run = (frame["kind"] == "run").to_numpy()
-        runs, tasks = _reduce_runs(frame[is_run]), _dedupe_tasks(frame[~is_run])
-        self._runs.append(runs)
-        self._tasks.append(tasks)
-        self._added += sum(len(f) for f in (runs, tasks) if f is not None)
+        frame = frame[np.isin(frame["_seq"].to_numpy(), _winners([frame]), assume_unique=True)]
+        self._held.append(self._compact(frame))
+        self._added += len(frame)
         if self._added > max(self._kept, self._MIN_MERGE_ROWS):
             self._merge()
 
+    def _compact(self, frame: pd.DataFrame) -> pd.DataFrame:
+        columns = [c for c, t in RECORD_COLUMNS.items() if t == _STR and c not in self._KEEP_OBJECT]
+        return frame.astype(dict.fromkeys(columns, "category"))
+
     def _merge(self) -> None:
-        self._runs = [_reduce_runs(_concat(self._runs))]
-        self._tasks = [_dedupe_tasks(_concat(self._tasks))]
-        self._kept, self._added = sum(len(f) for f in self._runs + self._tasks if f is not None), 0
+        if len(self._held) > 1:
+            winners = _winners(self._held)
+            for index, held in enumerate(self._held):
+                keep = np.isin(held["_seq"].to_numpy(), winners, assume_unique=True)
+                if not keep.all():
+                    self._held[index] = held[keep]
+            self._held = [f for f in self._held if len(f)]
+        self._kept, self._added = sum(len(f) for f in self._held), 0
+
+    def batches(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The reduced records in file order, about `rows` at a time; the reducer lets go of each as it goes."""
+        self._merge()
+        while self._held:
+            parts: list[pd.DataFrame] = []
+            size = 0
+            while self._held and size < rows:
+                head, room = self._held[0], rows - size
+                if len(head) > room:
+                    parts.append(head.iloc[:room])
+                    self._held[0] = head.iloc[room:]
+                else:
+                    parts.append(self._held.pop(0))
+                size += len(parts[-1])
+            yield _records(parts)
 
     def result(self) -> pd.DataFrame:
         self._merge()
-        combined = _concat(self._runs + self._tasks)
-        self._runs, self._tasks = [], []
-        if combined is None or not len(combined):
-            return _empty_records()
-        return combined.sort_values("_seq").drop(columns="_seq").reset_index(drop=True)
+        held, self._held = self._held, []
+        return _records(held) if held else _empty_records()
 
 
-def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
-    # Empty frames are skipped: concatenating them only risks dtype changes.
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return None
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+def _winners(frames: list[pd.DataFrame]) -> np.ndarray:
+    """Sorted _seq of the rows that stay: per run the longest (ties: the later), per task key the last."""
+    keys = pd.concat(
+        [f[["kind", "run_key", "task_name", "timestamp_local", "duration_s", "_seq"]] for f in frames],
+        ignore_index=True,
+    )
+    for column in ("kind", "run_key", "task_name"):
+        keys[column] = keys[column].astype(object)
+    is_run = (keys["kind"] == "run").to_numpy()
+    runs = keys[is_run].sort_values(["duration_s", "_seq"], kind="stable").drop_duplicates("run_key", keep="last")
+    tasks = keys[~is_run].drop_duplicates(["run_key", "task_name", "timestamp_local"], keep="last")
+    return np.sort(np.concatenate([runs["_seq"].to_numpy(), tasks["_seq"].to_numpy()]))
 
 
-def _reduce_runs(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    # Numeric sort then hash-based dedupe: much faster than sorting on the string key.
-    ordered = frame.sort_values(["duration_s", "_seq"], kind="stable")
-    return ordered.drop_duplicates("run_key", keep="last")
-
-
-def _dedupe_tasks(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    return frame.drop_duplicates(["run_key", "task_name", "timestamp_local"], keep="last")
+def _records(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return frame.drop(columns="_seq").reset_index(drop=True).astype(RECORD_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------------- live

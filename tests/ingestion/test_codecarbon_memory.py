@@ -137,20 +137,21 @@ def test_reduction_of_runs_spread_across_chunks(seed: int, merge_rows: int, monk
 
 
 def test_reduction_work_is_linear_in_the_rows_not_in_rows_times_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 400 chunks of 10 distinct runs: re-sorting everything held per chunk would sort ~800,000 rows in all.
+    # 100 chunks of 10 distinct runs: re-sorting everything held per chunk would sort ~50,000 rows in all.
     monkeypatch.setattr(cc.RunReducer, "_MIN_MERGE_ROWS", 1)
     sorted_rows: list[int] = []
-    reduce = cc._reduce_runs
+    winners = cc._winners
 
-    def counting(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-        sorted_rows.append(0 if frame is None else len(frame))
-        return reduce(frame)
+    def counting(frames: list[pd.DataFrame]) -> Any:
+        sorted_rows.append(sum(map(len, frames)))
+        return winners(frames)
 
-    monkeypatch.setattr(cc, "_reduce_runs", counting)
-    frames = [c.records for c in _read(_shuffled_synthetic(runs=4000, flushes=1, seed=5), chunk_rows=11)]
+    monkeypatch.setattr(cc, "_winners", counting)
+    whole = pd.concat([c.records for c in _read(_shuffled_synthetic(runs=1000, flushes=1, seed=5))])
+    frames = [whole.iloc[start : start + 10] for start in range(0, len(whole), 10)]
     reduced = last_row_per_run(frames)
-    assert reduced["run_key"].is_unique and len(reduced) == 4000
-    assert sum(sorted_rows) <= 5 * 4400
+    assert reduced["run_key"].is_unique and len(reduced) == 1000
+    assert sum(sorted_rows) <= 5 * 1000
 
 
 # ------------------------------------------------------------------------------------------------ batched publish
