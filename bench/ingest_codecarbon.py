@@ -1,21 +1,25 @@
 """Benchmark: a whole codecarbon import against the raw speed of parsing and bulk-loading the same file.
 
-    python bench/ingest_codecarbon.py [--rows 200000] [--flushes 2]
+    python bench/ingest_codecarbon.py [--rows 100000,1000000] [--flushes 2]
 
-Runs on the configured database (DATABASE_URL; SQLite by default; migrate first). Prints rows/s of the
-import (store → parse → estimate → ledger committed → rollups) and of the raw path (pandas.read_csv +
-executemany on SQLite or COPY on PostgreSQL into a scratch table), and their ratio.
+Runs on the configured database (DATABASE_URL; SQLite by default; migrate first). For each size it prints rows/s
+and peak resident memory of the import (store → parse → estimate → ledger committed → rollups) and of the raw path
+(pandas.read_csv + executemany on SQLite or COPY on PostgreSQL into a scratch table), and their ratios. Each
+measurement runs in a child process of its own, so its peak memory (VmHWM) is that of one import, as in a worker.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "greenesg.settings")
@@ -32,6 +36,14 @@ from ingestion.codecarbon.synthetic import generate_csv  # noqa: E402
 from ingestion.jobs import import_job_submit  # noqa: E402
 from ingestion.models import ImportJob  # noqa: E402
 from ingestion.process import import_job_process  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    """High-water mark of this process's resident memory (Linux /proc), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("VmHWM not available (Linux only)")
 
 
 def timed_import(path: Path, project: Project) -> tuple[float, ImportJob]:
@@ -73,33 +85,66 @@ def timed_raw_load(path: Path) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=200_000, help="flush rows in the file (default 200,000)")
-    parser.add_argument("--flushes", type=int, default=2, help="cumulative rows per run (default 2)")
-    args = parser.parse_args()
-    runs = args.rows // args.flushes
+def child(mode: str, path: Path, project_id: int) -> None:
+    """One measurement in this (fresh) process; prints a JSON line for the parent."""
+    base = peak_rss_mb()
+    if mode == "raw":
+        result: dict[str, Any] = {"elapsed": timed_raw_load(path)}
+    else:
+        elapsed, job = timed_import(path, Project.objects.get(pk=project_id))
+        result = {"elapsed": elapsed, "status": job.status, "new": job.records_new, "rejected": job.rows_rejected}
+    print(json.dumps(result | {"base_mb": base, "peak_mb": peak_rss_mb()}))
+
+
+def measure(mode: str, path: Path, project_id: int) -> dict[str, Any]:
+    args = [sys.executable, __file__, "--child", mode, "--file", str(path), "--project", str(project_id)]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout  # noqa: S603 - our own script
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_size(rows: int, flushes: int, org: Organisation) -> None:
+    runs = rows // flushes
     content = generate_csv(
         runs=runs,
         start=dt.datetime(2025, 1, 1),
         days=365,
-        flushes=args.flushes,
+        flushes=flushes,
         sites=("paris-office", "berlin-rack", "gcp-belgium", "aws-virginia"),
         experiments=("a", "b", "c"),
     )
-    org, _ = Organisation.objects.get_or_create(slug="bench", defaults={"name": "Benchmark"})
-    project = Project.objects.create(organisation=org, slug=f"run-{int(time.time())}", name="bench")
+    project = Project.objects.create(organisation=org, slug=f"run-{time.time_ns()}", name="bench")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "emissions.csv"
         path.write_bytes(content)
-        rows = args.rows
-        raw = timed_raw_load(path)
-        elapsed, job = timed_import(path, project)
-    print(f"database: {connection.vendor}   file: {rows:,} rows, {runs:,} runs, {len(content) / 1e6:.1f} MB")
-    print(f"job: {job.status}, {job.records_new:,} runs new, {job.rows_rejected} rows rejected")
-    print(f"import (parse → ledger committed → rollups): {elapsed:6.2f} s  {rows / elapsed:10,.0f} rows/s")
-    print(f"raw (pandas.read_csv + bulk load):          {raw:6.2f} s  {rows / raw:10,.0f} rows/s")
-    print(f"ratio import / raw: {raw / elapsed:.2f}  (target ≥ 0.5 on PostgreSQL)")
+        size_mb = len(content) / 1e6
+        del content
+        raw = measure("raw", path, project.pk)
+        imp = measure("import", path, project.pk)
+    raw_s, imp_s, raw_mb, imp_mb = raw["elapsed"], imp["elapsed"], raw["peak_mb"], imp["peak_mb"]
+    print(f"database: {connection.vendor}   file: {rows:,} rows, {runs:,} runs, {size_mb:.1f} MB")
+    print(f"job: {imp['status']}, {imp['new']:,} runs new, {imp['rejected']} rows rejected")
+    print(f"import (parse → ledger → rollups): {imp_s:6.2f} s {rows / imp_s:9,.0f} rows/s  peak RSS {imp_mb:5.0f} MB")
+    print(f"raw (read_csv + bulk load):        {raw_s:6.2f} s {rows / raw_s:9,.0f} rows/s  peak RSS {raw_mb:5.0f} MB")
+    print(f"(a child process holds {imp['base_mb']:.0f} MB after start-up, before any work)")
+    print(f"ratio speed import / raw: {raw_s / imp_s:.2f}  (target ≥ 0.5 on PostgreSQL)")
+    print(f"ratio peak RSS import / raw: {imp_mb / raw_mb:.2f}  (target: import peak < 400 MB)")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default="100000,1000000", help="comma-separated flush rows per file")
+    parser.add_argument("--flushes", type=int, default=2, help="cumulative rows per run (default 2)")
+    parser.add_argument("--child", choices=["raw", "import"], help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--project", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.file, args.project)
+        return
+    org, _ = Organisation.objects.get_or_create(slug="bench", defaults={"name": "Benchmark"})
+    for rows in (int(r.replace("_", "")) for r in args.rows.split(",")):
+        bench_size(rows, args.flushes, org)
 
 
 if __name__ == "__main__":

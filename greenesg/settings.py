@@ -246,6 +246,9 @@ CELERY_QUEUE_NAMES = ("ingest", "reports", CELERY_TASK_DEFAULT_QUEUE)  # measure
 CELERY_TASK_TIME_LIMIT = 4 * 3600
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 3600 - 300
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Resident memory (KiB) after which a worker child is replaced once its task ends (prefork pool): a child that
+# leaks or keeps a large import's memory does not hold it for the next task. 0 disables the limit.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1_000_000) or None
 # An acks_late task cannot acknowledge through a lost connection: stop it, and let redelivery or the
 # reconciler run it again once its lease has expired (the job claim keeps that to one effect).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True

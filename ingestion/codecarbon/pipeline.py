@@ -3,7 +3,8 @@
 The job is claimed and leased by ingestion.process / ingestion.jobs; once claimed, `codecarbon_job_run`:
 1. parses the whole file outside any transaction, renewing the lease per chunk and saving progress;
 2. refuses the file (FAILED, nothing written) on a structural error or too many bad rows;
-3. in ONE transaction: upserts ledger rows, stores row errors, refreshes rollups, marks the job DONE.
+3. in ONE transaction: estimates and upserts ledger rows in batches of runs (bounded memory), stores row
+   errors, refreshes rollups, marks the job DONE.
 A worker killed at any point leaves either nothing or the complete import, so a retry equals a single
 clean import.
 """
@@ -25,7 +26,7 @@ from ingestion import storage
 from ingestion.codecarbon.reader import (
     CodecarbonFormatError,
     RowProblem,
-    last_row_per_run,
+    RunReducer,
     parse_live_record,
     read_codecarbon_csv,
 )
@@ -49,11 +50,17 @@ logger = logging.getLogger(__name__)
 
 # More than this share of bad rows means the file is probably not what the user thinks it is.
 MAX_REJECTED_SHARE = 0.5
+# Runs estimated and written at a time: the ledger frame (JSON attributes, COPY text) of a whole large file would
+# cost several times the reduced records, so it is built and written in slices inside the one transaction.
+PUBLISH_BATCH_RUNS = 10_000
+# Rows parsed at a time: pandas holds each text cell of a chunk as a Python object (~1.5 KB a row in all), so
+# the chunk, not the file, sets the parsing peak; below ~5,000 rows the per-chunk overhead starts to show.
+READ_CHUNK_ROWS = 10_000
 
 
 @dataclass
 class ParsedImport:
-    frames: list[Any] = field(default_factory=list)
+    runs: RunReducer = field(default_factory=RunReducer)
     problems: list[RowProblem] = field(default_factory=list)
     rows_read: int = 0
     detected_format: str = ""
@@ -83,19 +90,20 @@ def codecarbon_job_run(job: ImportJob) -> None:
 
 def _parse(job: ImportJob) -> ParsedImport:
     if job.kind == JobKind.CODECARBON_LIVE:
-        frame = parse_live_record(job.payload or {})
-        return ParsedImport(frames=[frame], rows_read=1, detected_format="codecarbon-live")
+        parsed = ParsedImport(rows_read=1, detected_format="codecarbon-live")
+        parsed.runs.add(parse_live_record(job.payload or {}))
+        return parsed
     if job.kind != JobKind.CODECARBON:
         raise ImportRefused(f"{job.original_name}: imports of kind {job.kind!r} are not supported yet")
     parsed = ParsedImport()
     path = storage.open_stored(job.stored_path)
     with open(path, "rb") as stream:
-        for chunk in read_codecarbon_csv(stream, filename=job.original_name):
+        for chunk in read_codecarbon_csv(stream, filename=job.original_name, chunk_rows=READ_CHUNK_ROWS):
             parsed.rows_read += chunk.rows_read
             parsed.problems.extend(chunk.problems)
             if not chunk.records.empty:
-                # Reduce per chunk so memory holds one row per run, not one per flush.
-                parsed.frames.append(last_row_per_run([chunk.records]))
+                # Reduced as it comes so memory holds about one row per run, not one per flush.
+                parsed.runs.add(chunk.records)
                 parsed.detected_format = str(chunk.records["schema"].iloc[0])
             job_heartbeat(str(job.pk), rows=parsed.rows_read, stage="reading")
             job_test_barrier(parsed.rows_read)
@@ -129,7 +137,6 @@ def _decide(parsed: ParsedImport) -> None:
 def _publish(job: ImportJob, parsed: ParsedImport) -> None:
     project = job.project
     assert project is not None  # codecarbon jobs always belong to a project
-    records = last_row_per_run(parsed.frames)
     ctx = ProjectContext(
         organisation_id=job.organisation_id,
         project_id=project.pk,
@@ -137,14 +144,29 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         infrastructure=project.infrastructure,
         site_pue=project.site_pue,
     )
+    lookup = factor_lookup(job.organisation_id)
+    # Estimating and writing now alternate per batch inside the transaction; progress is reported before it.
     job_heartbeat(str(job.pk), rows=parsed.rows_read, stage="estimating")
-    frame = ledger_frame_from_records(records, ctx=ctx, job_id=str(job.pk), lookup=factor_lookup(job.organisation_id))
     job_heartbeat(str(job.pk), rows=parsed.rows_read, stage="writing")
+    counts = ledger.UpsertCounts()
+    days: set[dt.date] = set()
+    totals = {"energy_facility_kwh": 0.0, "kgco2e_location": 0.0}
     with transaction.atomic():
-        to_write, counts, old_days = ledger.classify_rows(job.organisation_id, frame)
-        _ledger_write(to_write)
+        # Batches share the transaction: a failure in any of them leaves nothing, as for a single frame.
+        for batch in parsed.runs.batches(PUBLISH_BATCH_RUNS):
+            frame = ledger_frame_from_records(batch, ctx=ctx, job_id=str(job.pk), lookup=lookup)
+            to_write, batch_counts, old_days = ledger.classify_rows(job.organisation_id, frame)
+            _ledger_write(to_write)
+            counts = ledger.UpsertCounts(
+                new=counts.new + batch_counts.new,
+                updated=counts.updated + batch_counts.updated,
+                unchanged=counts.unchanged + batch_counts.unchanged,
+            )
+            days |= set(to_write["day"]) | old_days
+            totals["energy_facility_kwh"] += float(frame["energy_facility_kwh"].sum())
+            totals["kgco2e_location"] += float(frame["kgco2e_location"].fillna(0.0).sum())
+            del batch, frame, to_write  # only one batch's records and ledger frame are alive at a time
         ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
-        days = set(to_write["day"]) | old_days
         if _double_counting_apply(job.organisation_id, project.pk, days):
             days |= {month_start(min(days)), month_end(max(days))}
         if days:
@@ -156,10 +178,6 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
             )
             ledger.dashboard_generation_bump(job.organisation_id)
         job_row_errors_store(job, parsed.problems)
-        totals = {
-            "energy_facility_kwh": float(frame["energy_facility_kwh"].sum()),
-            "kgco2e_location": float(frame["kgco2e_location"].fillna(0.0).sum()),
-        }
         job_mark_done(
             job,
             rows_read=parsed.rows_read,

@@ -12,9 +12,11 @@ How a file is read (and why it does not use ``read_csv(chunksize=...)`` directly
    of every row even when a quoted field contains newlines, and the field count of every row. Rows whose field count
    differs from the header become ``wrong_column_count`` problems; blank lines are skipped silently.
 3. Only well-formed rows are handed to ``pandas.read_csv`` (C engine, explicit ``sep=","``), one call per chunk of
-   ``chunk_rows`` rows. Numeric columns are first parsed as float64 by the C parser (fast path); if any cell of the
-   chunk is not a number the chunk is re-parsed with ``dtype=str`` and coerced with ``to_numeric(errors="coerce")``
-   so that every bad cell is reported. Validation is vectorised (masks), never a Python loop per row.
+   ``chunk_rows`` rows and at most 32 MiB of row bytes; a row longer than 1 MiB refuses the file as soon as the
+   streamed bytes show it, before it is joined in memory. Numeric columns are first parsed as float64 by the C
+   parser (fast path); if any cell of the chunk is not a number the chunk is re-parsed with ``dtype=str`` and
+   coerced with ``to_numeric(errors="coerce")`` so that every bad cell is reported. Validation is vectorised
+   (masks), never a Python loop per row.
 
 Choices worth knowing:
 - Header names are stripped and lower-cased; columns are always read by name; unknown columns are ignored.
@@ -54,6 +56,7 @@ __all__ = [
     "RowProblem",
     "UNSET_EXPERIMENT_ID",
     "detect_schema",
+    "RunReducer",
     "last_row_per_run",
     "parse_live_record",
     "read_codecarbon_csv",
@@ -64,6 +67,8 @@ UNSET_EXPERIMENT_ID = "5b0fa12a-3dd7-45bb-9766-cc326314d9f1"
 _READ_SIZE = 1 << 20
 # A codecarbon row is < 2 KB; a much longer "row" means an unbalanced quote swallowing the file.
 _MAX_ROW_BYTES = 1 << 20
+# Bytes of rows handed to pandas at once: with the row limit this bounds a chunk whatever chunk_rows says.
+_MAX_CHUNK_BYTES = 32 << 20
 _MAX_RAW = 200
 _BOM = codecs.BOM_UTF8
 _LIVE = "live record"
@@ -440,13 +445,25 @@ class _Splitter:
         self._line = 1  # physical line of the first byte of the tail
 
     def feed(self, data: bytes) -> _Rows:
+        if self._tail and b"\n" not in data and len(self._tail) + len(data) > _MAX_ROW_BYTES:
+            # No row can end in this piece: refuse before joining it to the tail, so one endless line never
+            # costs more than the limit plus one piece.
+            self._too_long()
         buf = self._tail + data if self._tail else data
         rows = self._split_quoted(buf) if b'"' in buf else self._split_plain(buf)
+        if len(buf) > _MAX_ROW_BYTES and len(rows):
+            # A complete row may be long too when it arrived within one piece.
+            lengths = np.fromiter(map(len, rows.rows), dtype=np.int64, count=len(rows))
+            if lengths.max() > _MAX_ROW_BYTES:
+                self._too_long(int(rows.lines[int(np.argmax(lengths > _MAX_ROW_BYTES))]))
         if len(self._tail) > _MAX_ROW_BYTES:
-            raise CodecarbonFormatError(
-                f"{self._filename}: line {self._line}: row longer than {_MAX_ROW_BYTES} bytes (unbalanced quote?)"
-            )
+            self._too_long(self._line)
         return rows
+
+    def _too_long(self, line: int | None = None) -> None:
+        raise CodecarbonFormatError(
+            f"{self._filename}: line {line or self._line}: row longer than {_MAX_ROW_BYTES} bytes (unbalanced quote?)"
+        )
 
     def finish(self) -> _Rows:
         if not self._tail:
@@ -495,15 +512,23 @@ def _iter_row_batches(stream: BinaryIO, filename: str) -> Iterator[_Rows]:
 
 
 def _iter_chunks(batches: Iterator[_Rows], chunk_rows: int) -> Iterator[_Rows]:
+    """Chunks of at most chunk_rows rows and (beyond a single row) at most _MAX_CHUNK_BYTES bytes of row data."""
+    max_bytes = _MAX_CHUNK_BYTES
     pending = _Rows.empty()
     for batch in batches:
         pending = pending.concat(batch)
-        # Slice all full chunks by offset, then keep the remainder once: no quadratic re-copying of the tail.
-        full = len(pending) - len(pending) % chunk_rows
-        for start in range(0, full, chunk_rows):
-            yield pending.slice(start, start + chunk_rows)
-        if full:
-            pending = pending.slice(full, len(pending))
+        # Cut all full chunks by offset, then keep the remainder once: no quadratic re-copying of the tail.
+        sizes = np.cumsum(np.fromiter(map(len, pending.rows), dtype=np.int64, count=len(pending)))
+        start, base = 0, 0
+        while start < len(pending):
+            by_bytes = int(np.searchsorted(sizes, base + max_bytes, side="right"))
+            stop = min(start + chunk_rows, max(by_bytes, start + 1))
+            if stop == len(pending) and stop - start < chunk_rows and sizes[-1] - base <= max_bytes:
+                break  # not full yet: wait for more rows
+            yield pending.slice(start, stop)
+            start, base = stop, int(sizes[stop - 1])
+        if start:
+            pending = pending.slice(start, len(pending))
     if len(pending):
         yield pending
 
@@ -676,6 +701,11 @@ def _transform(values: np.ndarray, method: str) -> np.ndarray:
     return done[codes]
 
 
+def _shared(values: np.ndarray) -> np.ndarray:
+    codes, uniques = pd.factorize(values)
+    return np.array([*uniques, ""], dtype=object)[codes]
+
+
 def _required_text(frame: pd.DataFrame, ctx: _Context, checks: _Checks) -> np.ndarray:
     """Check the run id (and task name) columns; returns the stripped run id source."""
     if ctx.kind == "task":
@@ -784,7 +814,8 @@ def _text_columns(frame: pd.DataFrame, ctx: _Context) -> dict[str, np.ndarray]:
     out = {}
     for source, (target, transform) in _TEXT_COLUMNS.items():
         values = _text(frame, source)
-        out[target] = _transform(values, transform) if transform else values
+        # Untransformed cells are shared per distinct value too: one string object, not one per row.
+        out[target] = _transform(values, transform) if transform else _shared(values)
     out["task_name"] = _text(frame, "task_name")
     experiment = _transform(_text(frame, "experiment_id"), "strip")
     if ctx.schema == "1.x":
@@ -853,42 +884,99 @@ def last_row_per_run(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Collapse cumulative run rows to the row with the largest duration per run_key (ties: the later row).
 
     Run rows are never summed. Task rows are all kept, minus exact repeats of (run_key, task_name, timestamp_local),
-    keeping the last. Each frame is reduced before it is combined, so memory follows the number of runs.
+    keeping the last. See RunReducer for how memory and time stay bounded.
     """
-    runs: list[pd.DataFrame | None] = []
-    tasks: list[pd.DataFrame | None] = []
-    seq = 0
+    reducer = RunReducer()
     for frame in frames:
-        frame = frame.assign(_seq=np.arange(seq, seq + len(frame), dtype=np.int64))
-        seq += len(frame)
-        runs = [_reduce_runs(_concat(runs + [frame[frame["kind"] == "run"]]))]
-        tasks = [_dedupe_tasks(_concat(tasks + [frame[frame["kind"] == "task"]]))]
-    combined = _concat(runs + tasks)
-    if combined is None or not len(combined):
-        return _empty_records()
-    return combined.sort_values("_seq").drop(columns="_seq").reset_index(drop=True)
+        reducer.add(frame)
+    return reducer.result()
 
 
-def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
-    # Empty frames are skipped: concatenating them only risks dtype changes.
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return None
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+class RunReducer:
+    """Incremental last_row_per_run: feed chunks with add(), then read the reduced records once with result() or
+    batches().
+
+    Each chunk is reduced on its own and kept (compacted: repeated text columns as categoricals). When the rows
+    added since the last merge outnumber the rows it kept, a merge finds the winning rows from the key columns
+    alone and filters every kept chunk in place, in file order: no frame of the whole file is ever built, the total
+    work is O(n log n) (the kept rows at least double between merges) and memory stays about one compact row per
+    run plus one chunk.
+    """
+
+    _MIN_MERGE_ROWS = 100_000
+    # High-cardinality text columns stay objects; the other text columns repeat a few values per chunk.
+    _KEEP_OBJECT = frozenset({"run_key", "task_name"})
+
+    def __init__(self) -> None:
+        self._held: list[pd.DataFrame] = []
+        self._seq = 0
+        self._kept = 0  # rows held right after the last merge
+        self._added = 0  # rows added since
+
+    def add(self, frame: pd.DataFrame) -> None:
+        if not len(frame):
+            return
+        frame = frame.assign(_seq=np.arange(self._seq, self._seq + len(frame), dtype=np.int64))
+        self._seq += len(frame)
+        frame = frame[np.isin(frame["_seq"].to_numpy(), _winners([frame]), assume_unique=True)]
+        self._held.append(self._compact(frame))
+        self._added += len(frame)
+        if self._added > max(self._kept, self._MIN_MERGE_ROWS):
+            self._merge()
+
+    def _compact(self, frame: pd.DataFrame) -> pd.DataFrame:
+        columns = [c for c, t in RECORD_COLUMNS.items() if t == _STR and c not in self._KEEP_OBJECT]
+        return frame.astype(dict.fromkeys(columns, "category"))
+
+    def _merge(self) -> None:
+        if len(self._held) > 1:
+            winners = _winners(self._held)
+            for index, held in enumerate(self._held):
+                keep = np.isin(held["_seq"].to_numpy(), winners, assume_unique=True)
+                if not keep.all():
+                    self._held[index] = held[keep]
+            self._held = [f for f in self._held if len(f)]
+        self._kept, self._added = sum(len(f) for f in self._held), 0
+
+    def batches(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The reduced records in file order, about `rows` at a time; the reducer lets go of each as it goes."""
+        self._merge()
+        while self._held:
+            parts: list[pd.DataFrame] = []
+            size = 0
+            while self._held and size < rows:
+                head, room = self._held[0], rows - size
+                if len(head) > room:
+                    parts.append(head.iloc[:room])
+                    self._held[0] = head.iloc[room:]
+                else:
+                    parts.append(self._held.pop(0))
+                size += len(parts[-1])
+            yield _records(parts)
+
+    def result(self) -> pd.DataFrame:
+        self._merge()
+        held, self._held = self._held, []
+        return _records(held) if held else _empty_records()
 
 
-def _reduce_runs(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    # Numeric sort then hash-based dedupe: much faster than sorting on the string key.
-    ordered = frame.sort_values(["duration_s", "_seq"], kind="stable")
-    return ordered.drop_duplicates("run_key", keep="last")
+def _winners(frames: list[pd.DataFrame]) -> np.ndarray:
+    """Sorted _seq of the rows that stay: per run the longest (ties: the later), per task key the last."""
+    keys = pd.concat(
+        [f[["kind", "run_key", "task_name", "timestamp_local", "duration_s", "_seq"]] for f in frames],
+        ignore_index=True,
+    )
+    for column in ("kind", "run_key", "task_name"):
+        keys[column] = keys[column].astype(object)
+    is_run = (keys["kind"] == "run").to_numpy()
+    runs = keys[is_run].sort_values(["duration_s", "_seq"], kind="stable").drop_duplicates("run_key", keep="last")
+    tasks = keys[~is_run].drop_duplicates(["run_key", "task_name", "timestamp_local"], keep="last")
+    return np.sort(np.concatenate([runs["_seq"].to_numpy(), tasks["_seq"].to_numpy()]))
 
 
-def _dedupe_tasks(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    return frame.drop_duplicates(["run_key", "task_name", "timestamp_local"], keep="last")
+def _records(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return frame.drop(columns="_seq").reset_index(drop=True).astype(RECORD_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------------- live
