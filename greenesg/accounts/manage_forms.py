@@ -41,8 +41,12 @@ class ProjectSettingsForm(forms.ModelForm):
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Role.choices)
+    # Checkboxes, not a multi-select: a Ctrl-click list loses every earlier choice on one plain click.
     projects = forms.ModelMultipleChoiceField(
-        queryset=Project.objects.none(), required=False, help_text="Engineers see and import into these projects only."
+        queryset=Project.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Engineers see and import into these projects only.",
     )
 
     def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:
