@@ -81,6 +81,8 @@ def test_a_checkbox_group_is_a_fieldset_checklist_with_a_legend() -> None:
         "reports/esrs/settings.html",
         "reports/esrs/settings_section.html",
         "reports/esrs/other_import.html",
+        "esg/settings.html",
+        "esg/import.html",
     ],
 )
 def test_the_main_forms_use_the_shared_include(template: str) -> None:
