@@ -69,6 +69,7 @@ def test_a_checkbox_group_is_a_fieldset_checklist_with_a_legend() -> None:
     fieldset = soup.fieldset
     assert fieldset is not None and "checklist" in fieldset["class"] and fieldset.legend.get_text() == "Colours"
     assert [i["value"] for i in fieldset.find_all("input", type="checkbox")] == ["r", "g"]
+    assert _order(soup) == ["label", "field", "help", "error"]
 
 
 @pytest.mark.parametrize(

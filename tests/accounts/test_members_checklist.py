@@ -23,6 +23,7 @@ def test_the_form_lists_the_projects_as_checkboxes_with_a_filter_script(
     assert checklist is not None and checklist.legend.get_text() == "Projects"
     boxes = checklist.find_all("input", attrs={"type": "checkbox", "name": "projects"})
     assert sorted(b["value"] for b in boxes) == sorted([str(project.pk), str(other_project.pk)])
+    assert "ML platform (ml)" in checklist.get_text()  # names to filter by, not "acme/ml"
     assert soup.find("script", src=lambda src: bool(src) and "js/checklist" in src) is not None
 
 
