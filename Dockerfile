@@ -18,11 +18,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles
 
 # python3 is 3.11 on bookworm. Pango, PangoFT2 and HarfBuzz's subsetter are what WeasyPrint loads to render
-# PDFs; DejaVu gives it a font when the page's own fonts are missing.
+# PDFs; DejaVu gives it a font when the page's own fonts are missing. poppler-utils' pdftoppm draws the report
+# page's first-page preview (optional: without it the page says there is no preview).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       python3 python3-venv ca-certificates \
-      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --gid 10001 greenesg \

@@ -376,6 +376,8 @@ class ArtifactFormat(models.TextChoices):
     IXBRL = "ixbrl", "Inline XBRL"
     LINEAGE = "lineage", "Lineage (CSV)"
     INPUTS = "inputs", "Frozen inputs (JSON)"
+    # The PDF's first page as PNG, for the report page only (reports/esrs/preview.py); optional (poppler).
+    PREVIEW = "preview", "First-page preview (PNG)"
 
 
 class ReportArtifact(models.Model):

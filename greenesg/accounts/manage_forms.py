@@ -39,11 +39,21 @@ class ProjectSettingsForm(forms.ModelForm):
         return slug
 
 
+class ProjectChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Project) -> str:
+        # Officers filter the checklist by the names they know; the slug tells apart two alike names.
+        return f"{obj.name} ({obj.slug})"
+
+
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Role.choices)
-    projects = forms.ModelMultipleChoiceField(
-        queryset=Project.objects.none(), required=False, help_text="Engineers see and import into these projects only."
+    # Checkboxes, not a multi-select: a Ctrl-click list loses every earlier choice on one plain click.
+    projects = ProjectChoiceField(
+        queryset=Project.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Engineers see and import into these projects only.",
     )
 
     def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -27,14 +29,48 @@ def _check_evidence(upload: Any) -> Any:
     return upload
 
 
+# Common ISO 4217 currencies of European reporters and their groups; a stored code outside the list stays
+# selectable (see ReportingSettingsForm) so saving the page never silently changes it.
+CURRENCIES = (
+    ("EUR", "EUR – Euro"),
+    ("USD", "USD – US dollar"),
+    ("GBP", "GBP – Pound sterling"),
+    ("CHF", "CHF – Swiss franc"),
+    ("SEK", "SEK – Swedish krona"),
+    ("NOK", "NOK – Norwegian krone"),
+    ("DKK", "DKK – Danish krone"),
+    ("ISK", "ISK – Icelandic króna"),
+    ("PLN", "PLN – Polish złoty"),
+    ("CZK", "CZK – Czech koruna"),
+    ("HUF", "HUF – Hungarian forint"),
+    ("RON", "RON – Romanian leu"),
+    ("BGN", "BGN – Bulgarian lev"),
+    ("JPY", "JPY – Japanese yen"),
+    ("CNY", "CNY – Chinese yuan"),
+    ("INR", "INR – Indian rupee"),
+    ("CAD", "CAD – Canadian dollar"),
+    ("AUD", "AUD – Australian dollar"),
+    ("SGD", "SGD – Singapore dollar"),
+)
+MONTHS = [(number, calendar.month_name[number]) for number in range(1, 13)]
+
+
 class ReportCreateForm(forms.Form):
-    period = forms.CharField(max_length=10, help_text="2026-Q3, 2026-YTD or 2026 (fiscal year).")
+    # A select of the organisation's fiscal periods; the value is still the period text, which the service
+    # parses and checks (a hand-made POST gets the same validation as before).
+    period = forms.CharField(
+        max_length=10, widget=forms.Select, help_text="Quarters, year to date and years of your fiscal calendar."
+    )
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
         help_text="Required when the period already has a signed report (restatement).",
     )
+
+    def __init__(self, *args: Any, period_choices: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].widget.choices = period_choices
 
 
 class ReportingSettingsForm(forms.ModelForm):
@@ -64,6 +100,18 @@ class ReportingSettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, suggested_legal_name: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["fiscal_year_start_month"] = forms.TypedChoiceField(
+            label="Fiscal year starts in",
+            choices=MONTHS,
+            coerce=int,
+            help_text=self.fields["fiscal_year_start_month"].help_text.replace("1 = January. ", ""),
+        )
+        currencies = list(CURRENCIES)
+        if self.instance.currency and self.instance.currency not in dict(currencies):
+            currencies.append((self.instance.currency, self.instance.currency))
+        self.fields["currency"] = forms.ChoiceField(
+            choices=currencies, initial="EUR", help_text="ISO 4217 code of revenue and intensity figures."
+        )
         # The report treats legal name and NACE as what "entered" means (BP-1 boundary, E1 sector rules), so
         # saving the settings needs both; the suggestion is a placeholder, never a value taken as stored.
         self.fields["legal_name"].required = True

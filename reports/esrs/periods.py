@@ -10,7 +10,7 @@ import datetime as dt
 from greenesg.lib import periods
 from greenesg.lib.periods import InvalidPeriod, Period
 
-__all__ = ["InvalidPeriod", "Period", "fiscal_year_range", "last_closed_quarter", "period_parse"]
+__all__ = ["InvalidPeriod", "Period", "fiscal_year_range", "last_closed_quarter", "period_choices", "period_parse"]
 
 _KINDS = (periods.QUARTER, periods.YTD, periods.YEAR)
 _YEARS = (1990, 2200)
@@ -46,3 +46,37 @@ def period_parse(text: str, *, fiscal_start_month: int = 1, today: dt.date | Non
         today=today,
         messages=_MESSAGES,
     )
+
+
+PICKER_YEARS = 3
+
+
+def period_choices(
+    today: dt.date, *, fiscal_start_month: int = 1, years: int = PICKER_YEARS
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The periods a report can be generated for, grouped by fiscal year, newest first (the period picker).
+
+    Per fiscal year: the year itself, its year to date (when a quarter of it has closed and it is not complete)
+    and each quarter that has begun. Periods not over yet are marked, since their figures will still grow. The
+    values are the texts `period_parse` reads, so the server validates what the picker sends like typed text.
+    """
+    current = periods.Period.containing(today, periods.YEAR, fiscal_start_month=fiscal_start_month)
+    groups = []
+    for year in range(current.year, current.year - years, -1):
+        fiscal = Period(year, fiscal_start_month=fiscal_start_month)
+        options = [_option(fiscal, today)]
+        closed = periods.closed_quarters(year, today, fiscal_start_month=fiscal_start_month)
+        if 0 < closed < 4:
+            options.append(_option(Period(year, ytd_through=closed, fiscal_start_month=fiscal_start_month), today))
+        options += [_option(q, today) for q in reversed(fiscal.quarters) if q.start <= today]
+        groups.append((fiscal.title, options))
+    return groups
+
+
+def _option(period: Period, today: dt.date) -> tuple[str, str]:
+    if period.start.year == period.end.year:
+        span = f"{period.start:%b}–{period.end:%b %Y}"
+    else:
+        span = f"{period.start:%b %Y} – {period.end:%b %Y}"
+    running = " (in progress)" if period.end >= today else ""
+    return period.key, f"{period.title}: {span}{running}"

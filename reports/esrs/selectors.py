@@ -46,6 +46,18 @@ def report_period_parse(*, organisation: Organisation, text: str, today: dt.date
     return periods.period_parse(text, fiscal_start_month=month, today=today)
 
 
+def report_period_choices(*, organisation: Organisation, today: dt.date | None = None) -> dict[str, Any]:
+    """The period picker of the report list: fiscal periods grouped by year, the last closed quarter preselected."""
+    month = reporting_settings_get(organisation=organisation).fiscal_year_start_month
+    today = today or dt.datetime.now(dt.UTC).date()
+    closed = periods.last_closed_quarter(today, fiscal_start_month=month)
+    return {
+        "choices": periods.period_choices(today, fiscal_start_month=month),
+        "initial": f"{closed[0]:04d}-Q{closed[1]}",
+        "fiscal_start_month": month,
+    }
+
+
 def _window(period: periods.Period) -> dict[str, Any]:
     return {
         "label": period.label,
@@ -435,3 +447,26 @@ def report_open_items(*, report: Report) -> list[signoff.OpenItem]:
         return []
     limit = settings.REPORT_SIGN_UNESTIMATED_COST_LIMIT_PERCENT
     return signoff.open_items(report.inputs, facts.compute(report.inputs), unestimated_cost_limit_percent=limit)
+
+
+# The report page's headline: the period's (window "N") E1-6 totals and E1-5 energy, read from the facts stored
+# at generation, so the page shows the very figures of the documents below it.
+HEADLINE_FACTS = (
+    ("e1_6.total_location.N", "Total GHG emissions, location-based"),
+    ("e1_6.total_market.N", "Total GHG emissions, market-based"),
+    ("e1_5.total.N", "Total energy consumption"),
+)
+
+
+def report_headline(*, report: Report) -> list[dict[str, Any]]:
+    """Label, value (None when not available), unit and decimals of each headline fact the report has."""
+    stored = (report.facts or {}).get("facts") or {}
+    headline = []
+    for fact_id, label in HEADLINE_FACTS:
+        fact = stored.get(fact_id)
+        if fact is not None:
+            # floatformat's "g" groups thousands; the decimals are the ones the report states for the datapoint.
+            headline.append(
+                {"label": label, "value": fact["value"], "unit": fact["unit"], "format": f"{fact['decimals']}g"}
+            )
+    return headline

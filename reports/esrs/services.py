@@ -44,7 +44,7 @@ from ingestion import storage
 from ingestion.errors import RETRYABLE_ERRORS
 from ingestion.jobs import job_error_reason
 from ingestion.models import JobStatus
-from reports.esrs import exports, facts, periods, render
+from reports.esrs import exports, facts, periods, preview, render
 from reports.esrs import selectors as report_selectors
 from reports.models import (
     ArtifactFormat,
@@ -64,6 +64,7 @@ DOCUMENT_NAMES = {
     ArtifactFormat.IXBRL: "report.xhtml",
     ArtifactFormat.LINEAGE: "lineage.csv",
     ArtifactFormat.INPUTS: "inputs.json",
+    ArtifactFormat.PREVIEW: "preview.png",
 }
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -73,6 +74,7 @@ CONTENT_TYPES = {
     "ixbrl": "application/xhtml+xml",
     "lineage": "text/csv; charset=utf-8",
     "inputs": "application/json",
+    "preview": "image/png",
 }
 
 
@@ -301,6 +303,8 @@ def _generate(report: Report) -> None:
         path = folder / DOCUMENT_NAMES[fmt]
         path.write_bytes(data)
         stored.append((fmt, path, sha256_bytes(data), len(data)))
+        if fmt == ArtifactFormat.PDF:
+            stored += _preview_write(folder, data)
         _progress(report.pk, 30 + int(65 * (index + 1) / len(formats)), f"wrote {fmt}")
     with transaction.atomic():
         ReportArtifact.objects.filter(report=report).delete()
@@ -320,6 +324,16 @@ def _generate(report: Report) -> None:
                 {f["factor_version"] for f in built.inputs.get("factors", []) if f["factor_version"]}
             ),
         )
+
+
+def _preview_write(folder: Path, pdf: bytes) -> list[tuple[ArtifactFormat, Path, str, int]]:
+    """The first page of the PDF as a PNG beside it: one stored artifact, none when poppler is missing."""
+    png = preview.pdf_first_page_png(pdf)
+    if png is None:
+        return []
+    path = folder / DOCUMENT_NAMES[ArtifactFormat.PREVIEW]
+    path.write_bytes(png)
+    return [(ArtifactFormat.PREVIEW, path, sha256_bytes(png), len(png))]
 
 
 def manifest_sha256(report: Report) -> str:
@@ -378,6 +392,8 @@ def report_sign(*, report: Report, user: User, acknowledged: Iterable[str] = ())
         ReportArtifact.objects.filter(pk=artifacts[fmt].pk).update(
             path=str(path.relative_to(settings.MEDIA_ROOT)), sha256=sha256_bytes(data), size=len(data)
         )
+        if fmt == ArtifactFormat.PDF:
+            _preview_resign(locked, folder, data)
     locked.manifest_sha256 = manifest_sha256(locked)
     locked.save(update_fields=["manifest_sha256", "status", "signed_by", "signed_at"])
     audit_log_write(
@@ -394,6 +410,16 @@ def report_sign(*, report: Report, user: User, acknowledged: Iterable[str] = ())
         },
     )
     return locked
+
+
+def _preview_resign(report: Report, folder: Path, pdf: bytes) -> None:
+    """The preview shows the signed first page (signature block, no DRAFT mark), or none at all: a draft's
+    picture must not stand for a signed report."""
+    ReportArtifact.objects.filter(report=report, format=ArtifactFormat.PREVIEW).delete()
+    for fmt, path, digest, size in _preview_write(folder, pdf):
+        ReportArtifact.objects.create(
+            report=report, format=fmt, path=str(path.relative_to(settings.MEDIA_ROOT)), sha256=digest, size=size
+        )
 
 
 class ArtifactTampered(RuntimeError):

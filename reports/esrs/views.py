@@ -29,6 +29,7 @@ from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, display_name
 from ingestion.storage import UploadTooLarge
 from reports.esrs import forms as report_forms
+from reports.esrs import preview as report_preview
 from reports.esrs import selectors as report_selectors
 from reports.esrs import services as report_services
 from reports.models import (
@@ -87,7 +88,10 @@ def report_list(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
     access = _get_reports_access(
         request, org_slug, manage=Capability.MANAGE_REPORTS if request.method == "POST" else None
     )
-    form = report_forms.ReportCreateForm(request.POST or None)
+    picker = report_selectors.report_period_choices(organisation=access.organisation)
+    form = report_forms.ReportCreateForm(
+        request.POST or None, period_choices=picker["choices"], initial={"period": picker["initial"]}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -103,7 +107,7 @@ def report_list(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
             else:
                 return redirect("esrs-report-detail", org_slug=org_slug, pk=report.pk)
         status = 400
-    reports = _visible_reports(access).select_related("signed_by")
+    reports = _visible_reports(access).select_related("signed_by", "restates")
     context = {"access": access, "form": form, "reports": reports[:200], "breadcrumbs": _crumbs(access)}
     return render(request, "reports/esrs/reports.html", context, status=status)
 
@@ -112,10 +116,15 @@ def report_list(request: AuthedHttpRequest, org_slug: str) -> HttpResponse:
 def report_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     access = _get_reports_access(request, org_slug)
     report = _get_report_for_user(access, pk)
+    artifacts = {a.format: a for a in report.artifacts.all()}
     context = {
         "access": access,
         "report": report,
-        "artifacts": report.artifacts.all(),
+        "pdf": artifacts.pop(ArtifactFormat.PDF, None),
+        "preview": artifacts.pop(ArtifactFormat.PREVIEW, None),
+        "preview_available": report_preview.preview_available(),
+        "artifacts": list(artifacts.values()),
+        "headline": report_selectors.report_headline(report=report),
         "working": report.status in (ReportStatus.DRAFT, ReportStatus.GENERATING),
         "breadcrumbs": _crumbs(access, (f"{report.period} v{report.version}", None)),
     }

@@ -16,6 +16,7 @@ EXPECTED = {
     "ixbrl": ("acme-2026-Q2-v1-report.xhtml", "application/xhtml+xml"),
     "lineage": ("acme-2026-Q2-v1-lineage.csv", "text/csv; charset=utf-8"),
     "inputs": ("acme-2026-Q2-v1-inputs.json", "application/json"),
+    "preview": ("acme-2026-Q2-v1-preview.png", "image/png"),  # needs poppler-utils, installed in CI and Docker
 }
 
 
