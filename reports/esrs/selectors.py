@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from greenesg.accounts.models import Organisation
@@ -435,3 +435,12 @@ def report_open_items(*, report: Report) -> list[signoff.OpenItem]:
         return []
     limit = settings.REPORT_SIGN_UNESTIMATED_COST_LIMIT_PERCENT
     return signoff.open_items(report.inputs, facts.compute(report.inputs), unestimated_cost_limit_percent=limit)
+
+
+def reports_awaiting_signoff(*, organisation: Organisation) -> QuerySet[Report]:
+    """Reports generated and ready, not yet signed: the officers' sign-off queue (signing stays on its page)."""
+    return (
+        Report.objects.filter(organisation=organisation, status=ReportStatus.READY)
+        .select_related("created_by")
+        .order_by("period", "version")
+    )
