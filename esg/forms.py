@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from esg.catalogue import Metric
+from esg.services import MIN_REASON
 
 
 class MetricValuesForm(forms.Form):
@@ -68,3 +69,21 @@ class ReviewForm(forms.Form):
         if data.get("reviewed") and not data.get("reviewed_on"):
             self.add_error("reviewed_on", "A completed review needs its date.")
         return data
+
+
+class RejectForm(forms.Form):
+    """A rejection always carries its reason, as long as the services ask for."""
+
+    reason = forms.CharField(min_length=MIN_REASON, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BulkApproveForm(forms.Form):
+    """The submitted values ticked on the inbox page; ids of other organisations or decided values are invalid."""
+
+    value: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        queryset=None, error_messages={"required": "Tick at least one value."}
+    )
+
+    def __init__(self, *args: Any, queryset: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["value"].queryset = queryset  # type: ignore[attr-defined]

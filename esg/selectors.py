@@ -406,3 +406,25 @@ def factor_change_requests(organisation: Organisation) -> QuerySet[Any]:
     return FactorSetChangeRequest.objects.filter(organisation=organisation).select_related(
         "factor_set", "requested_by", "decided_by"
     )
+
+
+# ------------------------------------------------------------------------------------- approvals inbox
+
+
+def values_awaiting_approval(*, organisation: Organisation) -> QuerySet[MetricValue]:
+    """Submitted values of the organisation, oldest period first: what an approver works through."""
+    return (
+        MetricValue.objects.filter(organisation=organisation, status=ValueStatus.SUBMITTED)
+        .select_related("submitted_by")
+        .order_by("period", "metric_code")
+    )
+
+
+def factor_changes_pending(*, organisation: Organisation) -> QuerySet[Any]:
+    from esg.models import ChangeStatus, FactorSetChangeRequest
+
+    return (
+        FactorSetChangeRequest.objects.filter(organisation=organisation, status=ChangeStatus.PENDING)
+        .select_related("factor_set", "requested_by")
+        .order_by("requested_at", "id")
+    )

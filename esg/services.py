@@ -256,6 +256,34 @@ def metric_value_reject(*, value: MetricValue, actor: User, reason: str) -> Metr
     return _decide(value, actor, ValueStatus.REJECTED, reason)
 
 
+@dataclass
+class BulkApproval:
+    """What a bulk approval did with each selected value, so the page can say it rather than fail on one."""
+
+    approved: list[MetricValue] = field(default_factory=list)
+    skipped_own: list[MetricValue] = field(default_factory=list)  # four-eyes: the actor submitted these
+    conflicts: list[tuple[MetricValue, str]] = field(default_factory=list)  # decided or changed meanwhile, closed
+
+
+@transaction.atomic
+def metric_values_approve_bulk(*, values: Iterable[MetricValue], actor: User) -> BulkApproval:
+    """Approve several submitted values; the actor's own submissions are skipped, not an error.
+
+    Each approval runs in a savepoint of its own (metric_value_approve is atomic), so a value that was decided
+    or resubmitted meanwhile, or whose period was closed, is reported and leaves the others approved.
+    """
+    outcome = BulkApproval()
+    for value in values:
+        if value.submitted_by_id == actor.pk:
+            outcome.skipped_own.append(value)
+            continue
+        try:
+            outcome.approved.append(metric_value_approve(value=value, actor=actor))
+        except EsgConflict as exc:
+            outcome.conflicts.append((value, str(exc)))
+    return outcome
+
+
 @transaction.atomic
 def metric_value_delete(*, value: MetricValue, actor: User, reason: str) -> None:
     _require(value.organisation, actor, Capability.MANAGE_ESG, "delete ESG values")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from esg import views
+from esg import inbox, views
 
 # Periods are 2026 or 2026-Q3; the pattern keeps "import", "settings" … from reading as periods.
 P = r"(?P<period>\d{4}(?:-Q[1-4])?)"
@@ -13,6 +13,20 @@ urlpatterns = [
     path("o/<slug:org_slug>/esg/import/", views.esg_import, name="esg-import"),
     path("o/<slug:org_slug>/esg/template.csv", views.esg_template, name="esg-template"),
     path("o/<slug:org_slug>/esg/settings/", views.esg_settings, name="esg-settings"),
+    path("o/<slug:org_slug>/esg/inbox/", inbox.esg_inbox, name="esg-inbox"),
+    path(
+        "o/<slug:org_slug>/esg/inbox/values/approve/", inbox.esg_inbox_values_approve, name="esg-inbox-values-approve"
+    ),
+    re_path(
+        ORG + r"inbox/values/(?P<pk>\d+)/(?P<action>approve|reject)/$",
+        inbox.esg_inbox_value_decide,
+        name="esg-inbox-value-decide",
+    ),
+    re_path(
+        ORG + r"inbox/factor-sets/(?P<pk>\d+)/(?P<action>approve|reject)/$",
+        inbox.esg_inbox_factor_decide,
+        name="esg-inbox-factor-decide",
+    ),
     path("o/<slug:org_slug>/esg/factor-sets/", views.esg_factor_requests, name="esg-factor-requests"),
     re_path(
         ORG + r"factor-sets/(?P<pk>\d+)/(?P<action>approve|reject)/$",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
@@ -16,6 +18,7 @@ ORG_LINKS: tuple[tuple[str, str, Capability | None], ...] = (
     ("org-overview", "Overview", None),
     ("my-projects", "My projects", None),
     ("esg-overview", "ESG", Capability.VIEW_ESG),  # S1/G1 data: pay, incidents
+    ("esg-inbox", "Approvals", Capability.APPROVE_VALUES),  # values, factor changes and reports awaiting me
     ("steering-org-budgets", "Budgets", None),
     ("steering-org-recommendations", "Savings", None),  # each member sees the projects they can see
     ("billing-home", "Cloud billing", Capability.VIEW_WHOLE_ORG),
@@ -25,13 +28,26 @@ ORG_LINKS: tuple[tuple[str, str, Capability | None], ...] = (
     ("org-audit", "Audit log", Capability.VIEW_AUDIT_LOG),
 )
 
+# url name → counter of the items waiting behind that link (a badge). Feature apps register theirs in their
+# AppConfig.ready(), because the core never imports them (docs/architecture: features depend on the core).
+# A counter returns 0 for a member it does not concern; it runs on every organisation page, so keep it to a
+# COUNT query or two.
+BadgeCounter = Callable[[Membership, User], int]
+NAV_BADGES: dict[str, BadgeCounter] = {}
+
+
+def nav_badge_register(url_name: str, counter: BadgeCounter) -> None:
+    NAV_BADGES[url_name] = counter
+
 
 def org_navigation(request: HttpRequest) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     org_slug = match.kwargs.get("org_slug") if match else None
     if not org_slug or not request.user.is_authenticated:
         return {}
-    membership = Membership.objects.filter(user=request.user, organisation__slug=org_slug).first()
+    membership = (
+        Membership.objects.select_related("organisation").filter(user=request.user, organisation__slug=org_slug).first()
+    )
     if membership is None:
         return {}
     links = []
@@ -42,5 +58,7 @@ def org_navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(name, args=[org_slug])
         except NoReverseMatch:
             continue
-        links.append({"url": url, "label": label, "current": request.path == url})
+        counter = NAV_BADGES.get(name)
+        badge = counter(membership, request.user) if counter is not None and isinstance(request.user, User) else 0
+        links.append({"url": url, "label": label, "current": request.path == url, "badge": badge})
     return {"org_nav": links}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from greenesg.accounts.models import Organisation
@@ -470,3 +470,12 @@ def report_headline(*, report: Report) -> list[dict[str, Any]]:
                 {"label": label, "value": fact["value"], "unit": fact["unit"], "format": f"{fact['decimals']}g"}
             )
     return headline
+
+
+def reports_awaiting_signoff(*, organisation: Organisation) -> QuerySet[Report]:
+    """Reports generated and ready, not yet signed: the officers' sign-off queue (signing stays on its page)."""
+    return (
+        Report.objects.filter(organisation=organisation, status=ReportStatus.READY)
+        .select_related("created_by")
+        .order_by("period", "version")
+    )
