@@ -231,8 +231,8 @@ def _through_gzip(response: HttpResponse | StreamingHttpResponse) -> HttpRespons
     return TextGZipMiddleware(lambda r: response).process_response(request, response)  # type: ignore[return-value]
 
 
-def test_compressed_downloads_are_not_compressed_again() -> None:
-    for content_type in ("application/pdf", "application/octet-stream", "application/zip"):
+def test_compressed_downloads_and_api_json_are_not_compressed() -> None:
+    for content_type in ("application/pdf", "application/octet-stream", "application/zip", "application/json"):
         response = _through_gzip(HttpResponse(b"x" * 5000, content_type=content_type))
         assert not response.has_header("Content-Encoding"), content_type
         assert response.content == b"x" * 5000
