@@ -26,9 +26,9 @@ from greenesg.accounts.access import (
     ProjectAccess,
     org_access_for_user,
     project_access_for_user,
-    role_capabilities,
+    roles_with,
 )
-from greenesg.accounts.models import Membership, Organisation, Role
+from greenesg.accounts.models import Membership, Organisation
 from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import LedgerEntry, Source
@@ -222,10 +222,9 @@ def overview_body_warm(*, organisation_id: int) -> int:
     if organisation is None:
         return 0
     warmed = 0
-    for role in Role:
-        if Capability.VIEW_WHOLE_ORG not in role_capabilities(role):
-            continue
-        access = OrgAccess(organisation=organisation, membership=Membership(organisation=organisation, role=role))
+    for whole_org_role in sorted(roles_with(Capability.VIEW_WHOLE_ORG)):
+        membership = Membership(organisation=organisation, role=whole_org_role)
+        access = OrgAccess(organisation=organisation, membership=membership)
         context = _overview_context(access, DashboardFilter())
         with cache_filling(_body_cache_key(context)):
             render_to_string("reports/org_overview.html", context)
