@@ -1,6 +1,7 @@
 """Benchmark: dashboard latency under 20 concurrent users against gunicorn on loopback, at 1M and 10M ledger rows.
 
     python bench/dashboard_load.py [--rows 1000000,10000000] [--projects 1000] [--users 20] [--requests 40]
+    python bench/dashboard_load.py --rows 200000 --workers 2   # a few minutes on a small machine
 
 For each size: (re)creates the PostgreSQL database `--db` (default greenesg_dashbench on 127.0.0.1:5432, user
 postgres), migrates it, seeds one organisation with `--projects` projects and N ledger rows over 3 years
@@ -10,7 +11,13 @@ production mode on 127.0.0.1, and runs `--users` threads that each request the o
 filtered overview and a drill-down (records list) `--requests` times in a random order (bounded count and a
 time cap) after a sequential warm-up that requests each distinct URL once. Prints p50/p95/max per page under
 load (steady state between two imports), and separately the warm-up's cold (uncached) request of each URL.
-Traffic goes to 127.0.0.1 only.
+
+Also, in the same run: a baseline of the login page and a static file (the floor of this machine and server:
+every page figure is given as a ratio to the login page, since a shared machine makes absolute times drift);
+the cached overview requested one at a time; the after-import stampede (`--users` viewers open the overview
+at once right after an import bumped the dashboard generation, once without and once after the after-import
+warm-up hook); gunicorn's CPU seconds per request in each phase (from /proc, so Linux only); and the
+overview's HTML size with and without gzip. Traffic goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ DAYS = 3 * 365
 PROVIDERS = [("aws", ["us-east-1", "eu-west-1", "eu-north-1"]), ("gcp", ["europe-west1", "us-central1"])]
 
 
-def _env(db: str, var: Path, redis_port: int) -> dict[str, str]:
+def _env(db: str, var: Path, cache_url: str, static_root: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=PG + db,
@@ -48,9 +55,11 @@ def _env(db: str, var: Path, redis_port: int) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         GREENESG_VAR_DIR=str(var),
-        CACHE_URL=f"redis://127.0.0.1:{redis_port}/0",
+        CACHE_URL=cache_url,
         DJANGO_SETTINGS_MODULE="greenesg.settings",
     )
+    if static_root:
+        env["STATIC_ROOT"] = static_root
     return env
 
 
@@ -240,22 +249,186 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's master and workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of proc(5))
+    return total
+
+
+def _get(
+    port: int, url: str, headers: dict[str, str], extra: dict[str, str] | None = None
+) -> tuple[int, bytes, dict[str, str], float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    started = time.perf_counter()
+    conn.request("GET", url, headers={**headers, **(extra or {})})
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    conn.close()
+    return response.status, body, {k.lower(): v for k, v in response.getheaders()}, elapsed
+
+
+def sequential(port: int, url: str, headers: dict[str, str], count: int, pid: int) -> dict[str, float]:
+    """`count` requests of one URL, one at a time on one connection: p50/p95 ms and server CPU ms per request."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    times = []
+    cpu = _cpu_seconds(pid)
+    for _ in range(count):
+        started = time.perf_counter()
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            raise RuntimeError(f"{response.status} {url}")
+    conn.close()
+    return {"p50": _pct(times, 0.5), "p95": _pct(times, 0.95), "cpu": (_cpu_seconds(pid) - cpu) * 1000 / count}
+
+
+def _after_import(env: dict[str, str], warm: bool) -> float:
+    """What an import's commit does to the dashboards: bump the generation, then (warm) run the reports
+    after-import hook, which re-renders the default overview. Returns the hook's seconds (0 without it)."""
+    code = f"""
+import time
+from greenesg.accounts.models import Organisation
+from greenesg.footprint.ledger import dashboard_generation_bump
+from ingestion.hooks import ImportPublished
+try:
+    from reports.apps import overview_warm_after_import_hook as hook
+except ImportError:  # a tree from before the warm-up (a "before" run)
+    hook = None
+org = Organisation.objects.get(slug="bench")
+dashboard_generation_bump(org.id)  # outside a transaction: runs at once
+started = time.perf_counter()
+if {warm!r} and hook is not None:
+    hook(ImportPublished(organisation_id=org.id, project_id=0, kind="bench"))
+print(f"{{time.perf_counter() - started:.3f}}")
+"""
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.split()[-1])
+
+
+def stampede(port: int, url: str, headers: dict[str, str], users: int, pid: int) -> dict[str, float]:
+    """`users` viewers open `url` at the same moment (a barrier), each on its own connection."""
+    times: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(users)
+
+    def viewer() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.connect()
+        barrier.wait()
+        started = time.perf_counter()
+        conn.request("GET", url, headers=headers)
+        conn.getresponse().read()
+        with lock:
+            times.append((time.perf_counter() - started) * 1000)
+        conn.close()
+
+    cpu = _cpu_seconds(pid)
+    threads = [threading.Thread(target=viewer) for _ in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu_ms = (_cpu_seconds(pid) - cpu) * 1000
+    return {"p50": _pct(times, 0.5), "p95": _pct(times, 0.95), "max": max(times), "cpu": cpu_ms / users}
+
+
+def floor_and_stampede(
+    port: int, cookie: tuple[str, str], env: dict[str, str], args: argparse.Namespace, pid: int
+) -> dict[str, object]:
+    """Baselines, the cached overview alone, its size, and the after-import stampede with and without warm-up."""
+    headers = {"Cookie": f"{cookie[0]}={cookie[1]}", "X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+    anonymous = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+    overview = "/o/bench/"
+    out: dict[str, object] = {}
+    out["login"] = sequential(port, "/login/", anonymous, args.baseline, pid)
+    out["static"] = sequential(port, "/static/css/app.css", anonymous, args.baseline, pid)
+    _get(port, overview, headers)  # make sure it is cached
+    out["overview (cached)"] = sequential(port, overview, headers, args.baseline, pid)
+    _, plain, _, _ = _get(port, overview, headers)
+    _, packed, got, _ = _get(port, overview, headers, {"Accept-Encoding": "gzip"})
+    out["size"] = {"html": len(plain), "gzip": len(packed), "encoding": got.get("content-encoding", "none")}
+    _after_import(env, warm=False)
+    out["stampede, no warm-up"] = stampede(port, overview, headers, args.users, pid)
+    out["warm-up s"] = _after_import(env, warm=True)
+    out["stampede, warmed"] = stampede(port, overview, headers, args.users, pid)
+    return out
+
+
+def _print_floor(floor: dict[str, object]) -> None:
+    login = floor["login"]
+    assert isinstance(login, dict)
+    base = login["p50"] or float("nan")
+    print(f"\n{'one at a time':<26} {'p50 ms':>8} {'p95 ms':>8} {'× login':>8} {'CPU ms/req':>10}")
+    for name in ("login", "static", "overview (cached)"):
+        row = floor[name]
+        assert isinstance(row, dict)
+        print(f"{name:<26} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p50'] / base:>8.2f} {row['cpu']:>10.1f}")
+    print(
+        f"\n{'after-import stampede':<26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'× login':>8} {'CPU ms/req':>10}"
+    )
+    for name in ("stampede, no warm-up", "stampede, warmed"):
+        row = floor[name]
+        assert isinstance(row, dict)
+        print(
+            f"{name:<26} {row['p50']:>8.0f} {row['p95']:>8.0f} {row['max']:>8.0f} {row['p50'] / base:>8.1f}"
+            f" {row['cpu']:>10.1f}"
+        )
+    print(f"(the after-import hook's warm-up took {floor['warm-up s']:.2f} s in the importing process)")
+    size = floor["size"]
+    assert isinstance(size, dict)
+    print(
+        f"\noverview HTML: {size['html']:,} bytes, {size['gzip']:,} bytes with Content-Encoding: {size['encoding']}"
+        f" ({size['html'] / max(size['gzip'], 1):.1f}× smaller)"
+    )
+
+
 def run_size(rows: int, args: argparse.Namespace) -> list[tuple]:
     var = Path(tempfile.mkdtemp(prefix="dashbench-"))
     redis_port, web_port = _free_port(), _free_port()
-    env = _env(args.db, var, redis_port)
+    cache_url = args.redis or f"redis://127.0.0.1:{redis_port}/0"
+    env = _env(args.db, var, cache_url, args.static_root)
     print(f"\n== {rows:,} ledger rows, {args.projects} projects", flush=True)
     started = time.perf_counter()
     seed(args.db, rows, args.projects, env)
     print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    redis = None
+    if not args.redis:
+        redis = subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+    # Collecting compresses every static file (gzip and brotli): minutes on a busy small machine, so a kept
+    # --static-root is collected once.
+    if not (args.static_root and (Path(args.static_root) / "staticfiles.json").exists()):
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+        )
     web = subprocess.Popen(
         [
-            shutil.which("gunicorn") or "gunicorn",
+            shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn")),
             "greenesg.wsgi",
             "-b",
             f"127.0.0.1:{web_port}",
@@ -270,19 +443,30 @@ def run_size(rows: int, args: argparse.Namespace) -> list[tuple]:
         env=env,
     )
     try:
-        _wait(redis_port)
+        if redis is not None:
+            _wait(redis_port)
         _wait(web_port)
         cookie = session_cookie(env)
         pages = urls(args.projects, random.Random(4))
+        cpu = _cpu_seconds(web.pid)
         result = load(web_port, cookie, pages, args.users, args.requests)
+        served = sum(len(v) for v in result["warm"].values()) + sum(len(v) for v in result["cold"].values())
+        result["cpu_ms"] = (_cpu_seconds(web.pid) - cpu) * 1000 / max(served, 1)
+        floor = floor_and_stampede(web_port, cookie, env, args, web.pid)
+        if redis is not None and redis.poll() is not None:
+            # A dead cache turns every request into a miss (greenesg/cache.py): the figures would mislead.
+            raise RuntimeError("the private redis-server exited during the run; its figures are not valid")
     finally:
         web.terminate()
-        redis.terminate()
         web.wait(timeout=30)
-        redis.wait(timeout=30)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=30)
         shutil.rmtree(var, ignore_errors=True)
     if result["errors"]:
         print(f"{len(result['errors'])} failed requests, e.g. {result['errors'][:3]}")
+    _print_floor(floor)
+    print(f"mixed load below: {result['cpu_ms']:.1f} ms of server CPU per request (warm and cold together)")
     table = []
     for kind in pages:
         warm, cold = result["warm"][kind], result["cold"][kind]
@@ -310,6 +494,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="requests per user (bounded)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--db", default="greenesg_dashbench")
+    parser.add_argument("--baseline", type=int, default=100, help="sequential requests per baseline figure")
+    parser.add_argument("--redis", default="", help="cache URL of a running Redis (default: start a private one)")
+    parser.add_argument("--static-root", default="", help="keep collected static files here between runs")
     args = parser.parse_args()
     if args.db == "greenesg_dev":
         parser.error("never the development database")

@@ -7,6 +7,8 @@ from reports.dashboards import quality_views, views
 urlpatterns = [
     path("o/<slug:org_slug>/", views.org_overview, name="org-overview"),
     path("o/<slug:org_slug>/mine/", views.my_projects, name="my-projects"),
+    # The filter form's project search box (JSON, at most 20 of the reader's projects).
+    path("o/<slug:org_slug>/projects/search/", views.project_search, name="project-search"),
     # The ledger rows behind any figure, for the same filter (drill-down), and one row by id.
     path("o/<slug:org_slug>/records/", views.org_records, name="org-records"),
     path("o/<slug:org_slug>/data-quality/", quality_views.data_quality, name="data-quality"),

@@ -12,19 +12,31 @@ from collections.abc import Hashable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache.utils import make_template_fragment_key
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import (
+    Capability,
+    OrgAccess,
+    ProjectAccess,
+    org_access_for_user,
+    project_access_for_user,
+    roles_with,
+)
+from greenesg.accounts.models import Membership, Organisation
 from greenesg.footprint.flags import GLOSSARY, flag_explain
 from greenesg.footprint.ledger import dashboard_generation
 from greenesg.footprint.models import EmissionFactorSet, LedgerEntry, Source
+from greenesg.http import AuthedHttpRequest
 from greenesg.lib.periods import add_months, month_start
 from reports.dashboards import aggregation, charts, compare, engineer, exports
+from reports.dashboards.cache import cache_filling
 from reports.dashboards.filters import (
     PRESETS,
     UNALLOCATED,
@@ -36,7 +48,7 @@ from reports.dashboards.filters import (
 from reports.dashboards.selectors import footprint as selectors
 from reports.dashboards.selectors import rollups as rollup_selectors
 from reports.dashboards.selectors.quality import flag_filtered
-from reports.dashboards.selectors.rollups import ProjectScope
+from reports.dashboards.selectors.rollups import ProjectRef, ProjectScope
 
 RUNS_PER_PAGE = 50
 RECORDS_PER_PAGE = 50
@@ -187,10 +199,15 @@ def org_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     access = org_access_for_user(request.user, org_slug)
     try:
         flt = dashboard_filter_parse(request.GET)
-        scope, overview = rollup_selectors.org_overview_data(access=access, flt=flt)
+        context = _overview_context(access, flt)
     except InvalidFilter as error:
         return _bad_request(request, error)
-    context = {
+    return _render_body(request, "reports/org_overview.html", context)
+
+
+def _overview_context(access: OrgAccess, flt: DashboardFilter) -> dict[str, Any]:
+    scope, overview = rollup_selectors.org_overview_data(access=access, flt=flt)
+    return {
         "access": access,
         "org": access.organisation,
         "overview": overview,
@@ -201,7 +218,39 @@ def org_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
             lambda: {**_filter_context(access, flt), **_overview_parts(access, flt, scope, overview)},
         ),
     }
-    return render(request, "reports/org_overview.html", context)
+
+
+def overview_body_warm(*, organisation_id: int) -> int:
+    """Render the default overview body of every whole-organisation role into the cache; returns how many.
+
+    Called after an import (reports/apps.py): the import bumped the generation, so without this the first
+    viewers all find the body missing. Engineers' bodies depend on their project sets and are left to demand.
+    The body holds no per-user data, so an unsaved membership of the role renders the same HTML.
+    """
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        return 0
+    warmed = 0
+    for whole_org_role in sorted(roles_with(Capability.VIEW_WHOLE_ORG)):
+        membership = Membership(organisation=organisation, role=whole_org_role)
+        access = OrgAccess(organisation=organisation, membership=membership)
+        context = _overview_context(access, DashboardFilter())
+        with cache_filling(_body_cache_key(context)):
+            render_to_string("reports/org_overview.html", context)
+        warmed += 1
+    return warmed
+
+
+def _body_cache_key(context: dict[str, Any]) -> str:
+    # The key `{% cache 86400 dashboard-body body_key %}` writes under (the templates' body fragments).
+    return make_template_fragment_key("dashboard-body", [context["body_key"]])
+
+
+def _render_body(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """Render a page with a deferred body, one request at a time per missing body (reports/dashboards/cache.py):
+    after an import, the first viewers of a page wait for one render instead of each building the figures."""
+    with cache_filling(_body_cache_key(context)):
+        return render(request, template, context)
 
 
 def _deferred_body(access: OrgAccess, key: str, parts: Any) -> dict[str, Any]:
@@ -373,7 +422,7 @@ def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
     except InvalidFilter as error:
         return _bad_request(request, error)
     project = access.project
-    scope = ProjectScope(ids=(project.id,), unallocated=False, projects=(project,))
+    scope = ProjectScope(ids=(project.id,), unallocated=False, projects=(ProjectRef.of(project),))
     organisation_id = access.org.organisation.id
 
     def parts() -> dict[str, Any]:
@@ -396,7 +445,7 @@ def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
         "breadcrumbs": _crumbs(access, flt),
         **_deferred_body(access.org, f"project:{project.id}:{_digest(query)}", parts),
     }
-    return render(request, "reports/project_detail.html", context)
+    return _render_body(request, "reports/project_detail.html", context)
 
 
 def _digest(text: str) -> str:
@@ -638,7 +687,7 @@ def org_records(request: HttpRequest, org_slug: str) -> HttpResponseBase:
         "breadcrumbs": _records_crumbs(access, flt, scope),
         **_deferred_body(access, f"records:{access.role}:{scope.key}:{flt.cache_part}:{sort}:{number}:{flag}", parts),
     }
-    return render(request, "reports/records.html", context)
+    return _render_body(request, "reports/records.html", context)
 
 
 RECORD_HEADERS = (("end", "End (UTC)"), ("kwh", "Energy facility (kWh)"), ("kg", "kgCO2e location"), ("cost", "Cost"))
@@ -735,3 +784,23 @@ def experiment_compare(request: HttpRequest, org_slug: str, project_slug: str) -
         "breadcrumbs": _crumbs(access, flt, {"label": "Compare experiments", "url": ""}),
     }
     return render(request, "reports/experiment_compare.html", context)
+
+
+SEARCH_MAX_LENGTH = 100
+
+
+@login_required
+@require_GET
+def project_search(request: AuthedHttpRequest, org_slug: str) -> JsonResponse:
+    """Up to 20 of the reader's projects matching `q` (name, slug or team), for the filter form's search box.
+
+    Engineers find only their own projects; an outsider gets 404 like every page of the organisation.
+    """
+    access = org_access_for_user(request.user, org_slug)
+    text = request.GET.get("q", "")
+    if len(text) > SEARCH_MAX_LENGTH or "\x00" in text:
+        return JsonResponse(
+            {"error": f"q must be at most {SEARCH_MAX_LENGTH} characters of text, without NUL."}, status=400
+        )
+    matches = rollup_selectors.project_search(access=access, text=text)
+    return JsonResponse({"results": [{"slug": p.slug, "name": p.name, "team": p.team} for p in matches]})

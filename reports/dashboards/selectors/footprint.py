@@ -113,14 +113,14 @@ def footprint_summary(
     and the report.
     Raises InvalidFilter when start is after end.
     """
-    from reports.dashboards.selectors.rollups import ProjectScope
+    from reports.dashboards.selectors.rollups import ProjectRef, ProjectScope
     from reports.dashboards.selectors.totals import footprint_totals
 
     flt = dashboard_filter_build(start=start, end=end)
     if project is None:
         scope = ProjectScope(ids=None, unallocated=True)
     else:
-        scope = ProjectScope(ids=(project.id,), unallocated=False, projects=(project,))
+        scope = ProjectScope(ids=(project.id,), unallocated=False, projects=(ProjectRef.of(project),))
     return {
         "organisation": organisation.slug,
         "project": project.slug if project is not None else None,

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -44,13 +44,26 @@ _DIMENSIONS = {
 }
 
 
+class ProjectRef(NamedTuple):
+    """What the dashboards need of a project: cheap to cache and to unpickle, unlike 1,000 model instances."""
+
+    id: int
+    slug: str
+    name: str
+    team: str
+
+    @classmethod
+    def of(cls, project: Project) -> ProjectRef:
+        return cls(project.id, project.slug, project.name, project.team)
+
+
 @dataclass(frozen=True)
 class ProjectScope:
     """Which ledger projects a read covers: `ids=None` is the whole organisation (unallocated included)."""
 
     ids: tuple[int, ...] | None
     unallocated: bool
-    projects: tuple[Project, ...] = field(default=(), compare=False)
+    projects: tuple[ProjectRef, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:
@@ -66,18 +79,63 @@ class ProjectScope:
         return condition | Q(project_id__isnull=True) if self.unallocated else condition
 
 
+def _project_refs_read(organisation_id: int) -> list[ProjectRef]:
+    rows = Project.objects.filter(organisation_id=organisation_id).order_by("name", "slug")
+    return [ProjectRef(*row) for row in rows.values_list("id", "slug", "name", "team")]
+
+
+def org_project_refs(organisation_id: int, *, fresh: bool = False) -> list[ProjectRef]:
+    """The organisation's projects by name, cached under the dashboard generation.
+
+    Saving or deleting a project bumps the generation (reports/apps.py), so a rename shows at once; `fresh`
+    reads past the cache for the rare miss (a project created in a transaction that has not bumped yet).
+    """
+    if fresh:
+        return _project_refs_read(organisation_id)
+    return dashboard_cached(organisation_id, "project-refs", lambda: _project_refs_read(organisation_id))
+
+
+def visible_project_refs(access: OrgAccess) -> list[ProjectRef]:
+    """The projects the reader may see, by name: all for whole-organisation readers, else their own.
+
+    Membership is read live (one query of ids), never from the cache: a removed engineer loses access at once.
+    """
+    organisation_id = access.organisation.id
+    refs = org_project_refs(organisation_id)
+    if access.can(Capability.VIEW_WHOLE_ORG):
+        return refs
+    own = set(access.visible_projects().values_list("id", flat=True))
+    if not own <= {p.id for p in refs}:
+        refs = org_project_refs(organisation_id, fresh=True)
+    return [p for p in refs if p.id in own]
+
+
 def project_scope(*, access: OrgAccess, flt: DashboardFilter) -> ProjectScope:
     """Resolve the `project` and `team` filters against the projects the reader may see.
 
     Raises InvalidFilter for a slug or team the reader cannot see (the same message whether it exists or not,
     so a 400 never reveals another team's project).
     """
-    visible = list(access.visible_projects().order_by("name", "slug"))
-    chosen = visible
+    visible = visible_project_refs(access)
     whole_org = access.can(Capability.VIEW_WHOLE_ORG)
+    by_slug = {p.slug: p for p in visible} if flt.projects else {}
+    if any(s not in by_slug and s != UNALLOCATED for s in flt.projects):
+        # Perhaps a project newer than the cached list: look once more in the database before refusing.
+        fresh = org_project_refs(access.organisation.id, fresh=True)
+        ids = {p.id for p in visible} if not whole_org else {p.id for p in fresh}
+        visible = [p for p in fresh if p.id in ids]
+        by_slug = {p.slug: p for p in visible}
+    return scope_resolve(visible=visible, whole_org=whole_org, flt=flt, by_slug=by_slug)
+
+
+def scope_resolve(
+    *, visible: list[ProjectRef], whole_org: bool, flt: DashboardFilter, by_slug: dict[str, ProjectRef] | None = None
+) -> ProjectScope:
+    """The scope from the visible projects alone (no database): the permission rules of `project_scope`."""
+    chosen = visible
     unallocated = whole_org
     if flt.projects:
-        by_slug = {p.slug: p for p in visible}
+        by_slug = by_slug if by_slug is not None else {p.slug: p for p in visible}
         unknown = [s for s in flt.projects if s not in by_slug and not (s == UNALLOCATED and whole_org)]
         if unknown:
             raise InvalidFilter(f"project {unknown[0]!r} is not a project you can see.")
@@ -302,7 +360,7 @@ def filtered_totals(*, organisation_id: int, scope: ProjectScope, flt: Dashboard
 
 def filter_options(*, access: OrgAccess) -> dict[str, Any]:
     """Choices for the filter form: the reader's projects and teams, and providers/regions with data."""
-    projects = list(access.visible_projects().order_by("name", "slug"))
+    projects = visible_project_refs(access)
     organisation_id = access.organisation.id
 
     ids = None if access.can(Capability.VIEW_WHOLE_ORG) else [p.id for p in projects]
@@ -318,4 +376,23 @@ def filter_options(*, access: OrgAccess) -> dict[str, Any]:
     key = "filter-options:" + ("org" if ids is None else ProjectScope(ids=tuple(ids), unallocated=False).key)
     values = dashboard_cached(organisation_id, key, compute)
     teams = sorted({p.team for p in projects if p.team}, key=str.casefold)
-    return {"projects": projects, "teams": teams, **values, "unallocated": access.can(Capability.VIEW_WHOLE_ORG)}
+    return {
+        "projects": projects,
+        # Small lists go into the form's datalist; larger ones are searched (project_search) as the reader types.
+        "project_list": projects if len(projects) <= PROJECT_LIST_INLINE else [],
+        "teams": teams,
+        **values,
+        "unallocated": access.can(Capability.VIEW_WHOLE_ORG),
+    }
+
+
+PROJECT_LIST_INLINE = 50
+PROJECT_SEARCH_LIMIT = 20
+
+
+def project_search(*, access: OrgAccess, text: str) -> list[ProjectRef]:
+    """Up to 20 of the reader's projects whose name, slug or team contains `text` (case-insensitive), by name."""
+    needle = text.strip().casefold()
+    fields = ("name", "slug", "team")
+    matches = [p for p in visible_project_refs(access) if any(needle in getattr(p, f).casefold() for f in fields)]
+    return matches[:PROJECT_SEARCH_LIMIT]
