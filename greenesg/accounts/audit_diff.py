@@ -56,17 +56,18 @@ def compact(value: Any, *, limit: int | None = None) -> str:
 
 def _walk(path: str, old: Any, new: Any, out: list[tuple[str, Any, Any]]) -> None:
     if isinstance(old, dict) and isinstance(new, dict):
-        # Keys in the order the newer snapshot has them, then those only the older one had.
-        keys = list(new) + [key for key in old if key not in new]
+        # Alphabetical: PostgreSQL's jsonb does not keep the order a snapshot was written in, SQLite does, and the
+        # same entry must read the same on both.
+        keys = sorted({*old, *new}, key=str)
         for key in keys:
             _walk(f"{path}.{key}" if path else str(key), old.get(key, _MISSING), new.get(key, _MISSING), out)
         return
     if isinstance(old, dict) and isinstance(new, _Missing) and path:
-        for key, value in old.items():
+        for key, value in sorted(old.items(), key=lambda item: str(item[0])):
             _walk(f"{path}.{key}", value, _MISSING, out)
         return
     if isinstance(new, dict) and isinstance(old, _Missing) and path:
-        for key, value in new.items():
+        for key, value in sorted(new.items(), key=lambda item: str(item[0])):
             _walk(f"{path}.{key}", _MISSING, value, out)
         return
     # 1 == 1.0 == True in Python; an audit trail must still show a bool that became a number.

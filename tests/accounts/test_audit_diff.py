@@ -16,7 +16,7 @@ def test_it_lists_only_the_fields_that_changed() -> None:
 
 
 def test_a_create_lists_every_field_against_a_dash() -> None:
-    assert lines(None, {"slug": "ml", "archived": False}) == ["slug: – → ml", "archived: – → false"]
+    assert lines(None, {"slug": "ml", "archived": False}) == ["archived: – → false", "slug: – → ml"]  # alphabetical
 
 
 def test_a_delete_lists_every_field_going_to_a_dash() -> None:
@@ -24,7 +24,7 @@ def test_a_delete_lists_every_field_going_to_a_dash() -> None:
 
 
 def test_added_and_removed_keys_are_shown() -> None:
-    assert lines({"a": 1, "gone": "x"}, {"a": 1, "new": "y"}) == ["new: – → y", "gone: x → –"]
+    assert lines({"a": 1, "gone": "x"}, {"a": 1, "new": "y"}) == ["gone: x → –", "new: – → y"]
 
 
 def test_null_empty_text_and_absent_are_told_apart() -> None:
@@ -43,7 +43,7 @@ def test_a_bool_that_becomes_a_number_is_a_change() -> None:
 def test_nested_objects_are_compared_key_by_key_under_a_dotted_path() -> None:
     before = {"scopes": {"ingest": True, "read": False}, "limits": {"rate": 10}}
     after = {"scopes": {"ingest": True, "read": True}, "limits": None}
-    assert lines(before, after) == ["scopes.read: false → true", 'limits: {"rate": 10} → null']
+    assert lines(before, after) == ['limits: {"rate": 10} → null', "scopes.read: false → true"]
 
 
 def test_a_nested_object_that_appears_is_listed_per_key() -> None:
@@ -52,7 +52,7 @@ def test_a_nested_object_that_appears_is_listed_per_key() -> None:
 
 def test_lists_are_rendered_compactly_as_json_never_as_python_reprs() -> None:
     result = lines({"projects": ["ml"]}, {"projects": ["ml", "web"], "opts": [{"k": "v"}]})
-    assert result == ['projects: ["ml"] → ["ml", "web"]', 'opts: – → [{"k": "v"}]']
+    assert result == ['opts: – → [{"k": "v"}]', 'projects: ["ml"] → ["ml", "web"]']
     assert not any("'" in line for line in result)
 
 
