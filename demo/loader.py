@@ -7,7 +7,7 @@ data would look like. Idempotent: a second load finds the same files already imp
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -287,9 +287,7 @@ def _profiles(spec: DemoProject, start: dt.datetime) -> dict[str, RunProfile]:
     """The project's run profiles; the batching change of lora-r8 happens eight months into the demo year."""
     changed_on = _batching_day(start)
     return {
-        name: RunProfile(**{**profile.__dict__, "changed_on": changed_on})
-        if profile.duration_scale_after != 1.0
-        else profile
+        name: replace(profile, changed_on=changed_on) if profile.duration_scale_after != 1.0 else profile
         for name, profile in spec.profiles
     }
 

@@ -23,7 +23,7 @@ from greenesg.accounts.models import Project
 from greenesg.accounts.services import audit_log_write
 from greenesg.footprint.models import LedgerEntry, Source
 from steering.advisor import gpu, idle, memory, model_choice, region
-from steering.advisor.evidence import ComputeDay, Finding, Run
+from steering.advisor.evidence import DAYS_PER_MONTH, ComputeDay, Finding, Run, per_month
 from steering.advisor.proof import Realised, realised_reduction
 from steering.models import (
     ACTIVE_RECOMMENDATION,
@@ -396,11 +396,11 @@ def recommendation_realised(*, recommendation: Recommendation) -> Realised | Non
 def realised_per_month(*, recommendation: Recommendation, realised: Realised) -> float:
     """The per-unit reduction × units per month after the change (runs or days observed after it)."""
     if realised.unit == "day":
-        return realised.reduction * 365.25 / 12
+        return realised.reduction * DAYS_PER_MONTH
     done_day = recommendation.done_at.astimezone(dt.UTC).date()  # type: ignore[union-attr]
     latest = _scope(recommendation).filter(day__gt=done_day).aggregate(day=Max("day"))["day"]
     observed = max(1, min(PROOF_WINDOW_DAYS, (latest - done_day).days if latest else 1))
-    return realised.reduction * realised.n_after * (365.25 / 12) / observed
+    return per_month(realised.reduction * realised.n_after, observed)
 
 
 def recommendation_payload(item: Recommendation) -> dict[str, Any]:

@@ -74,11 +74,6 @@ def per_month(value: float, window_days: float) -> float:
     return value * DAYS_PER_MONTH / window_days if window_days > 0 else 0.0
 
 
-def window_days(days: list[dt.date]) -> int:
-    """Days from the first to the last observation, inclusive; the window a saving is scaled from."""
-    return (max(days) - min(days)).days + 1 if days else 0
-
-
 def scaled_saving(runs: list[Run], share: float, days: int) -> Saving:
     """`share` of the runs' energy and emissions, per month; market-based follows each run's own factor."""
     return Saving(
