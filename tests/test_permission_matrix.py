@@ -8,12 +8,9 @@ projects get 404, and no persona ever causes a server error.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from greenesg.accounts.models import Membership
 from greenesg.footprint.models import LedgerEntry
@@ -22,6 +19,7 @@ from ingestion.codecarbon.synthetic import generate_csv
 from ingestion.jobs import import_job_submit
 from ingestion.models import ImportJob
 from ingestion.process import import_job_process
+from tests.site_map import url_fill, url_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -36,14 +34,6 @@ OPERATOR_ENDPOINTS = {"metrics"}
 PROBES = {"healthz", "readyz"}
 
 
-def _patterns(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _patterns(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield prefix + str(pattern.pattern), pattern.name
-
-
 def _values(project_slug: str, objects: dict[str, str]) -> dict[str, str]:
     return {
         "org_slug": "acme",
@@ -56,27 +46,6 @@ def _values(project_slug: str, objects: dict[str, str]) -> dict[str, str]:
         "section": "targets",
         **objects,
     }
-
-
-def _group_value(match: re.Match[str], values: dict[str, str]) -> str:
-    """The fixture value if it fits the group's regex, else the group's first literal alternative."""
-    name, regex = match.group(1), match.group(2)
-    value = values[name]
-    if re.fullmatch(regex, value):
-        return value
-    return regex.split("|")[0]
-
-
-def _fill(route: str, values: dict[str, str]) -> str | None:
-    """Turn a route (path() or re_path()) into a concrete URL, or None if a parameter is unknown."""
-    route = route.replace("^", "").replace("$", "").replace("\\.", ".")
-    names = re.findall(r"<(?:\w+:)?(\w+)>", route)
-    if any(name not in values for name in names):
-        return None
-    # Regex groups first: their "(?P<name>…)" also contains "<name>".
-    url = re.sub(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)", lambda m: _group_value(m, values), route)
-    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], url)
-    return "/" + url
 
 
 @pytest.fixture
@@ -106,12 +75,12 @@ def objects(project, officer, engineer, auditor, outsider, project_token) -> dic
 
 def _urls(project_slug: str, objects: dict[str, str]) -> list[tuple[str, str]]:
     found = []
-    for route, name in _patterns(get_resolver().url_patterns):
+    for route, name in url_patterns():
         if route.startswith("admin/") or name in PUBLIC | TOKEN_IN_PATH | OPERATOR_ENDPOINTS | PROBES or name == "home":
             continue
         if "project_slug" not in route and project_slug != "ml":
             continue
-        url = _fill(route, _values(project_slug, objects))
+        url = url_fill(route, _values(project_slug, objects))
         if url is not None:
             found.append((name, url))
     return found
@@ -120,8 +89,8 @@ def _urls(project_slug: str, objects: dict[str, str]) -> list[tuple[str, str]]:
 def test_every_pattern_is_covered(objects) -> None:
     skipped = [
         name
-        for route, name in _patterns(get_resolver().url_patterns)
-        if not route.startswith("admin/") and _fill(route, _values("ml", objects)) is None
+        for route, name in url_patterns()
+        if not route.startswith("admin/") and url_fill(route, _values("ml", objects)) is None
     ]
     assert skipped == [], f"add values for these patterns' parameters: {skipped}"
 
