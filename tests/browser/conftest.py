@@ -7,13 +7,14 @@ Skips with the reason when Chromium or the playwright package is missing, except
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.reports.conftest import _fresh_cache, ledger, make_entry  # noqa: F401  (fixtures reused)
+from tests.site_map import SitePage, demo_url_values, html_pages
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -23,6 +24,9 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+DEMO_LOGINS = ("officer", "engineer", "auditor")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -91,23 +95,63 @@ class PageWatch:
         assert self.outside == [], self.outside
 
 
+def _logged_in(browser: Any, origin: str, username: str, password: str, viewport: dict[str, int]) -> PageWatch:
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    watch = PageWatch(page, origin)
+    page.goto(origin + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state()
+    return watch
+
+
 @pytest.fixture
 def open_as(browser: Any, live_server: Any) -> Iterator[Any]:
-    contexts = []
+    """A logged-in page for a test persona (tests/conftest.py: password "pw-<username>")."""
+    watches: list[PageWatch] = []
 
     def login(username: str) -> PageWatch:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        watch = PageWatch(page, live_server.url)
-        page.goto(live_server.url + "/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", "pw-" + username)
-        page.click("button[type=submit], input[type=submit]")
-        page.wait_for_load_state()
-        return watch
+        watches.append(_logged_in(browser, live_server.url, username, "pw-" + username, {"width": 1280, "height": 900}))
+        return watches[-1]
 
     yield login
-    for context in contexts:
-        context.close()
+    for watch in watches:
+        watch.page.context.close()
+
+
+@pytest.fixture
+def demo_site(transactional_db: None) -> Callable[[str], list[SitePage]]:
+    """The demo loaded into the live server's database; called with a demo login, the pages it can open."""
+    import datetime as dt
+
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from demo.loader import demo_load
+
+    demo_load(today=dt.date.today())  # noqa: DTZ011 - the demo is laid out by calendar day
+    values = demo_url_values()
+
+    def pages(username: str) -> list[SitePage]:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        return html_pages(client, values)
+
+    return pages
+
+
+@pytest.fixture
+def open_demo(browser: Any, live_server: Any) -> Iterator[Callable[..., PageWatch]]:
+    """A logged-in page for a demo login (password "demo") at a viewport size (DESKTOP or PHONE)."""
+    watches: list[PageWatch] = []
+
+    def login(username: str, viewport: dict[str, int] = DESKTOP) -> PageWatch:
+        watches.append(_logged_in(browser, live_server.url, username, "demo", viewport))
+        return watches[-1]
+
+    yield login
+    for watch in watches:
+        watch.page.context.close()
