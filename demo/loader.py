@@ -126,43 +126,86 @@ def _organisation_and_users() -> tuple[Organisation, list[Project]]:
 
 
 def demo_load(*, today: dt.date | None = None) -> list[str]:
+    """Load (or complete) the demo organisation; returns one short line per part, for the command's output.
+
+    Order matters: the attribution rules exist before the exports they map; the signed report is made before the
+    late FOCUS delivery that its restated draft then shows; the organisation target and the budgets are set
+    from the final inventory, and the advisor looks at it last.
+    """
     if settings.PRODUCTION:
         raise ImproperlyConfigured("the demo loader creates users with known passwords: refused in production mode")
+    today = today or dt.date.today()  # noqa: DTZ011 - the calendar day is what matters here
     org, projects = _organisation_and_users()
-    start = demo_start(today or dt.date.today())  # noqa: DTZ011 - the calendar day is what matters here
-    lines = []
-    for spec, project in zip(DEMO_PROJECTS, projects, strict=True):
-        content = generate_csv(
-            runs=spec.runs,
-            start=start,
-            days=365,
-            project=spec.slug,
-            sites=spec.sites,
-            experiments=spec.experiments,
-            seed=len(spec.slug) * 101,
-            profiles=_profiles(spec, start),
-        )
-        stored = storage.store_chunks([content])
-        submission = import_job_submit(
-            project=project,
-            kind=JobKind.CODECARBON,
-            origin=JobOrigin.DEMO,
-            stored=stored,
-            original_name=f"{spec.slug}-emissions.csv",
-            enqueue=False,
-        )
-        if submission.created:
-            import_job_process(job_id=str(submission.job.pk))
-        submission.job.refresh_from_db()
-        lines.append(
-            f"{project}: {submission.job.status}, {submission.job.records_accepted} runs"
-            + ("" if submission.created else " (already loaded)")
-        )
+    start = demo_start(today)
+    lines = [_demo_codecarbon(spec, project, start) for spec, project in zip(DEMO_PROJECTS, projects, strict=True)]
     lines.append(_demo_market_inputs(org, start.date()))
     lines.append(_demo_staging_billing(org, start))
-    lines.append(_demo_advisor([*projects, Project.objects.get(organisation=org, slug=STAGING_SLUG)], start))
+    lines.extend(_demo_cloud_billing(org, start.date()))
     lines.extend(_optional_demo_data(org))
+    lines.extend(_demo_reporting(org, start.date(), today))
+    # Last, on the final data: a second load then finds the same recommendations (nothing new to open or close).
+    lines.append(_demo_advisor([*projects, Project.objects.get(organisation=org, slug=STAGING_SLUG)], start))
     return lines
+
+
+def _demo_codecarbon(spec: DemoProject, project: Project, start: dt.datetime) -> str:
+    content = generate_csv(
+        runs=spec.runs,
+        start=start,
+        days=365,
+        project=spec.slug,
+        sites=spec.sites,
+        experiments=spec.experiments,
+        seed=len(spec.slug) * 101,
+        profiles=_profiles(spec, start),
+    )
+    submission = import_job_submit(
+        project=project,
+        kind=JobKind.CODECARBON,
+        origin=JobOrigin.DEMO,
+        stored=storage.store_chunks([content]),
+        original_name=f"{spec.slug}-emissions.csv",
+        enqueue=False,
+    )
+    if submission.created:
+        import_job_process(job_id=str(submission.job.pk))
+    submission.job.refresh_from_db()
+    return f"{project}: {submission.job.status}, {submission.job.records_accepted} runs" + (
+        "" if submission.created else " (already loaded)"
+    )
+
+
+def _demo_cloud_billing(org: Organisation, first: dt.date) -> list[str]:
+    """GCP and Azure exports of the whole demo year, after the rules that attribute them (demo/billing.py)."""
+    from demo import billing
+
+    rules = billing.demo_rules_create(org)
+    days = (add_months(first, 12) - first).days
+    return [
+        f"Attribution rules: {rules} added" + ("" if rules else " (already there)"),
+        billing.billing_import(org, billing.gcp_export(first, days), "gcp-billing-export.csv"),
+        billing.billing_import(org, billing.azure_export(first, days), "azure-cost-export.csv"),
+    ]
+
+
+def _demo_reporting(org: Organisation, first: dt.date, today: dt.date) -> list[str]:
+    """Reporting settings and targets, a signed report and its restated draft, pending approvals, budgets."""
+    from demo import approvals, billing, targets
+
+    officer, controller = (User.objects.get(username=name) for name in ("officer", "controller"))
+    period = approvals.report_period(org, today)
+    late_first = add_months(first, 6)  # the demo's last six months: always the whole last closed quarter
+    late = billing.focus_export(late_first, (add_months(first, 12) - late_first).days)
+    lines = [
+        targets.reporting_settings_load(org, first),
+        approvals.signed_report_load(org, period, officer, controller),
+        billing.billing_import(org, late, "focus-aws-late-delivery.csv"),
+        approvals.restated_draft_load(org, period, officer),
+        approvals.factor_change_load(org, controller, today.year),
+        targets.org_target_load(org, first),
+        targets.budgets_load(org, first),
+    ]
+    return [line for line in lines if line]
 
 
 # Contractual instruments and a residual mix, so the market-based figures differ from the location-based ones
