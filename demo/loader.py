@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from demo.logins import DEMO_PASSWORD
 from greenesg.accounts.models import Infrastructure, Membership, Organisation, Project, Role
 from greenesg.accounts.services import organisation_get_or_create, project_get_or_create
 from greenesg.lib.periods import add_months, month_start
@@ -22,8 +23,6 @@ from ingestion.codecarbon.synthetic import RunProfile, generate_csv
 from ingestion.jobs import import_job_submit
 from ingestion.models import JobKind, JobOrigin
 from ingestion.process import import_job_process
-
-DEMO_PASSWORD = "demo"  # noqa: S105 - demo-only accounts, refused in production mode
 
 
 @dataclass(frozen=True)

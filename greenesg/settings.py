@@ -41,6 +41,12 @@ if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required in production mode")
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production mode")
+# Demo mode (`make run` sets GREENESG_DEMO=1): the login page lists the demo logins and their password.
+DEMO_MODE = env_bool("GREENESG_DEMO", default=False)
+if PRODUCTION and DEMO_MODE:
+    raise ImproperlyConfigured(
+        "GREENESG_DEMO prints the demo logins and their password on the login page: not in production mode"
+    )
 SECRET_KEY = _secret or "dev-only-greenesg-key-not-for-production-0123456789abcdefghijklmnop"
 # Tokens are peppered with their own secret so that rotating SECRET_KEY does not revoke every CI token.
 TOKEN_PEPPER = env_secret("TOKEN_PEPPER") or SECRET_KEY
@@ -426,6 +432,9 @@ LOGGING = {
     "loggers": {
         # WeasyPrint and fontTools narrate every layout step at INFO.
         **{name: {"level": "WARNING"} for name in ("django.db.backends", "weasyprint", "fontTools")},
+        # django-axes announces its version and lock-out mode at INFO on every start of every process (banner
+        # noise in `make run` and each management command); its lock-out warnings come from other loggers.
+        "axes.apps": {"level": "WARNING"},
         # 403/404 are answers, not crashes: one line each, no traceback (greenesg/logging.py).
         "django.request": {"filters": ["client_errors_one_line"]},
         "django.server": {

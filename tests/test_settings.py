@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 # Variables of the test process that must not reach a fresh production-mode process.
-_NOT_INHERITED = {"SECRET_KEY", "DEBUG", "GREENESG_MODE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+_NOT_INHERITED = {"SECRET_KEY", "DEBUG", "GREENESG_MODE", "GREENESG_DEMO", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -38,6 +38,21 @@ def test_production_refuses_to_start_with_debug_on(tmp_path: Path) -> None:
     result = _run(SETUP, GREENESG_MODE="production", SECRET_KEY=STRONG_KEY, DEBUG="1", GREENESG_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "DEBUG must be off" in result.stderr
+
+
+def test_production_refuses_to_start_in_demo_mode(tmp_path: Path) -> None:
+    # Demo mode prints the demo logins and their password on the login page (tests/accounts/test_login_page.py).
+    env = dict(GREENESG_MODE="production", SECRET_KEY=STRONG_KEY, GREENESG_DEMO="1", GREENESG_VAR_DIR=str(tmp_path))
+    result = _run(SETUP, **env)
+    assert result.returncode != 0
+    assert "GREENESG_DEMO" in result.stderr
+
+
+def test_no_banner_is_logged_at_start(tmp_path: Path) -> None:
+    # django-axes logs "AXES: BEGIN …" at INFO when it starts: noise in `make run` and every management command.
+    result = _run(SETUP + "; import logging; logging.getLogger('x').info('started')", GREENESG_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stderr and "AXES" not in result.stderr + result.stdout
 
 
 def test_a_malformed_boolean_is_rejected(tmp_path: Path) -> None:

@@ -199,3 +199,28 @@ def audit_rows(*, organisation: Organisation, entries: Sequence[AuditLog]) -> li
     """
     links = audit_object_links(organisation=organisation, entries=entries)
     return [AuditRow(e, links.get(e.pk, ""), field_changes(e.before, e.after, limit=120)) for e in entries]
+
+
+# --------------------------------------------------------------------------------------------- demo logins
+
+
+@dataclass(frozen=True)
+class DemoLogins:
+    password: str
+    logins: list[tuple[str, str]]  # (user name, what the login is for)
+
+
+def demo_logins_shown() -> DemoLogins | None:
+    """The demo logins for the login page: only in demo mode (GREENESG_DEMO=1, which production refuses, checked
+    here again) and only those that exist, so a demo mode without a loaded demo lists nobody."""
+    from django.conf import settings
+    from django.contrib.auth.models import User
+
+    if not settings.DEMO_MODE or settings.PRODUCTION:
+        return None
+    from demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+
+    names = [name for name, _ in DEMO_LOGINS]
+    existing = set(User.objects.filter(username__in=names, is_active=True).values_list("username", flat=True))
+    logins = [(name, role) for name, role in DEMO_LOGINS if name in existing]
+    return DemoLogins(DEMO_PASSWORD, logins) if logins else None

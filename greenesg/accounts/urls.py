@@ -7,7 +7,7 @@ from greenesg.accounts import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/<slug:org_slug>/p/<slug:project_slug>/tokens/", views.project_tokens, name="project-tokens"),
     path(

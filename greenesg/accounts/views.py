@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -13,9 +14,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from greenesg.accounts.access import Capability, ProjectAccess, memberships_for_user, project_access_for_user
 from greenesg.accounts.forms import TokenCreateForm
 from greenesg.accounts.models import ApiToken
+from greenesg.accounts.selectors import demo_logins_shown
 from greenesg.accounts.services import api_token_create, api_token_revoke
 from greenesg.accounts.tokens import NewToken
 from greenesg.http import AuthedHttpRequest
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login form; in demo mode the page also lists the demo logins (accounts/selectors.py)."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "demo": demo_logins_shown()}
 
 
 @login_required
