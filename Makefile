@@ -22,7 +22,8 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py demo
 
-# The web server and one Celery worker (embedded filesystem broker unless CELERY_BROKER_URL is set).
+# The web server and one Celery worker (embedded filesystem broker unless CELERY_BROKER_URL is set), in demo mode.
+# Another port or address: make run PORT=8080 (HOST=0.0.0.0 to listen beyond this machine).
 run: demo
 	@bash tools/run.sh "$(BIN)" "$(HOST)" "$(PORT)"
 

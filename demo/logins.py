@@ -9,8 +9,8 @@ DEMO_PASSWORD = "demo"  # noqa: S105 - demo-only accounts, refused in production
 
 # (user name, what the login is for), in the order the login page lists them.
 DEMO_LOGINS = (
-    ("officer", "sustainability officer: every page, approvals, settings, reports"),
+    ("officer", "sustainability officer (every page, approvals, settings, reports)"),
     ("controller", "a second officer, for four-eyes approvals and report sign-off"),
-    ("engineer", "engineer of two projects: uploads, runs, budgets"),
-    ("auditor", "read-only auditor: figures, evidence and the audit log"),
+    ("engineer", "engineer of two projects (uploads, runs, budgets)"),
+    ("auditor", "read-only auditor (figures, evidence, the audit log)"),
 )

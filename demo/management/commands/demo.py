@@ -5,10 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Load the demo organisation 'demo' with projects, users (officer, engineer, auditor) and a year of runs."
+    help = (
+        "Load the demo organisation 'demo': users for each role, a year of codecarbon runs and cloud billing, "
+        "targets, budgets, ESG values, a signed ESRS report and its restated draft, approvals waiting. "
+        "A second run adds nothing."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         from demo.loader import demo_load
+        from demo.logins import DEMO_LOGINS, DEMO_PASSWORD
 
         try:
             lines = demo_load()
@@ -16,7 +21,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for line in lines:
             self.stdout.write(line)
-        self.stdout.write(
-            "Demo logins (password 'demo'): officer, controller (a second officer, for four-eyes approvals), "
-            "engineer, auditor"
-        )
+        names = ", ".join(name for name, _ in DEMO_LOGINS)
+        self.stdout.write(f"Demo logins (password '{DEMO_PASSWORD}'): {names}")
