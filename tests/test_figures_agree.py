@@ -17,17 +17,16 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db.models import Sum
 from django.test import Client
 
-from demo.loader import demo_load
 from greenesg.accounts.models import Organisation
 from greenesg.footprint.models import LedgerEntry
 from reports.esrs import facts
 from reports.esrs.selectors import report_inputs, report_period_parse
 from reports.models import ContractualInstrument, ResidualMixFactor
+from tests.demo_db import demo_loaded_once
 from tests.esrs.helpers import pdf_text, row_numbers
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +40,13 @@ PERIODS = [
 KPI = re.compile(r'<data id="kpi-(kgco2e_location|kgco2e_market)" value="([^"]*)"')
 
 
-@pytest.fixture
-def demo() -> Iterator[Organisation]:
-    # The cache outlives each test's rollback and ids are reused: start and end with an empty one.
-    cache.clear()
-    demo_load(today=TODAY)
-    yield Organisation.objects.get(slug="demo")
-    cache.clear()
+@pytest.fixture(scope="module")
+def demo(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Organisation]:
+    # One load for the module (tests/demo_db.py); each test starts with an empty cache (tests/conftest.py).
+    with demo_loaded_once(django_db_blocker, tmp_path_factory.mktemp("media"), TODAY) as organisation:
+        yield organisation
 
 
 def _cli(start: dt.date, end: dt.date) -> dict[str, Any]:

@@ -2,8 +2,7 @@
 unallocated remainder, budgets (one near its limit), targets with a base year, revenue, pending approvals, one
 signed report and its restated draft; and a second load adds nothing.
 
-The demo is loaded once for the module (three WeasyPrint renders make a load the slowest fixture we have) in an
-outer transaction that is rolled back at the end; each test runs in its own savepoint inside it.
+The demo is loaded once for the module (tests/demo_db.py); the idempotence test loads it a second time.
 """
 
 from __future__ import annotations
@@ -15,9 +14,8 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.db.models import Sum
-from django.test import Client, override_settings
+from django.test import Client
 
 from demo.billing import DEMO_RULES
 from demo.loader import demo_load
@@ -39,6 +37,7 @@ from reports.models import (
 from steering.budget import Period
 from steering.models import Budget, OrgTarget
 from steering.selectors import budget_used_kg
+from tests.demo_db import demo_loaded_once
 
 pytestmark = pytest.mark.django_db
 
@@ -51,15 +50,8 @@ REPORT_PERIOD, BUDGET_PERIOD = "2026-Q3", "2026-Q4"
 def demo(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Organisation]:
-    quick = {
-        "MEDIA_ROOT": tmp_path_factory.mktemp("media"),
-        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
-        "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
-    }
-    with override_settings(**quick), django_db_blocker.unblock(), transaction.atomic():
-        demo_load(today=TODAY)
-        yield Organisation.objects.get(slug="demo")
-        transaction.set_rollback(True)
+    with demo_loaded_once(django_db_blocker, tmp_path_factory.mktemp("media"), TODAY) as organisation:
+        yield organisation
 
 
 def _user(name: str) -> User:
