@@ -222,5 +222,5 @@ def demo_logins_shown() -> DemoLogins | None:
 
     names = [name for name, _ in DEMO_LOGINS]
     existing = set(User.objects.filter(username__in=names, is_active=True).values_list("username", flat=True))
-    logins = [(name, role) for name, role in DEMO_LOGINS if name in existing]
+    logins = [(name, purpose) for name, purpose in DEMO_LOGINS if name in existing]
     return DemoLogins(DEMO_PASSWORD, logins) if logins else None
