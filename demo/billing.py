@@ -135,33 +135,62 @@ def _gcp_row(
     }
 
 
-def _gcp_day(day: dt.date, project: GcpProject, rng: random.Random) -> Iterator[dict[str, Any]]:
+GcpUsage = tuple[tuple[str, str], str, tuple[float, str], float]  # service, SKU, (amount, unit), cost
+
+
+def _gcp_usage(day: dt.date, project: GcpProject, rng: random.Random) -> list[GcpUsage]:
+    """One day of a project: cores and RAM for the hours its machines ran, disks, buckets, egress.
+
+    Prices are round list prices (EUR), illustrative only: the methodology estimates energy from usage, not cost.
+    """
     area = "EMEA" if project.region.startswith("europe") else "Americas"
+    usage: list[GcpUsage] = []
     if project.machine:
         hours = _running_hours(day, project.weekday_hours, project.weekend_hours, rng)
         family = project.machine.split("-")[0].upper()
-        core, ram = f"{family} Instance Core running in {area}", f"{family} Instance Ram running in {area}"
-        yield _gcp_row(day, project, COMPUTE_ENGINE, core, (project.vcpus * hours * 3600, "seconds"),
-                       project.vcpus * hours * 0.0331)  # fmt: skip
-        yield _gcp_row(day, project, COMPUTE_ENGINE, ram, (project.ram_gib * GIB * hours * 3600, "byte-seconds"),
-                       project.ram_gib * hours * 0.0044)  # fmt: skip
+        core_s, ram_byte_s = project.vcpus * hours * 3600, project.ram_gib * GIB * hours * 3600
+        usage.append(
+            (
+                COMPUTE_ENGINE,
+                f"{family} Instance Core running in {area}",
+                (core_s, "seconds"),
+                project.vcpus * hours * 0.0331,
+            )
+        )
+        usage.append(
+            (
+                COMPUTE_ENGINE,
+                f"{family} Instance Ram running in {area}",
+                (ram_byte_s, "byte-seconds"),
+                project.ram_gib * hours * 0.0044,
+            )
+        )
     if project.ssd_gib:
-        yield _gcp_row(day, project, COMPUTE_ENGINE, "SSD backed PD Capacity",
-                       (project.ssd_gib * GIB * DAY_S, "byte-seconds"), project.ssd_gib * 0.17 / 30)  # fmt: skip
+        ssd = (project.ssd_gib * GIB * DAY_S, "byte-seconds")
+        usage.append((COMPUTE_ENGINE, "SSD backed PD Capacity", ssd, project.ssd_gib * 0.17 / 30))
     if project.bucket_tib:
         gib = project.bucket_tib * 1024
-        yield _gcp_row(day, project, CLOUD_STORAGE, "Standard Storage US Multi-region",
-                       (gib * GIB * DAY_S, "byte-seconds"), gib * 0.026 / 30)  # fmt: skip
+        usage.append(
+            (CLOUD_STORAGE, "Standard Storage US Multi-region", (gib * GIB * DAY_S, "byte-seconds"), gib * 0.026 / 30)
+        )
     if project.egress_gib:
         gib = project.egress_gib * rng.uniform(0.5, 1.5)
-        yield _gcp_row(day, project, COMPUTE_ENGINE, "Network Internet Egress from Americas to EMEA",
-                       (gib * GIB, "bytes"), gib * 0.12)  # fmt: skip
+        usage.append(
+            (COMPUTE_ENGINE, "Network Internet Egress from Americas to EMEA", (gib * GIB, "bytes"), gib * 0.12)
+        )
+    return usage
 
 
 def gcp_export(first: dt.date, days: int) -> bytes:
     """A GCP billing export (BigQuery, flattened to CSV): one row per project, SKU and day."""
     rng = _rng("gcp")
-    return _csv(GCP_COLUMNS, (row for day in _days(first, days) for p in GCP_PROJECTS for row in _gcp_day(day, p, rng)))
+    rows = (
+        _gcp_row(day, p, *usage)
+        for day in _days(first, days)
+        for p in GCP_PROJECTS
+        for usage in _gcp_usage(day, p, rng)
+    )
+    return _csv(GCP_COLUMNS, rows)
 
 
 # ---------------------------------------------------------------------------------------------- Azure
@@ -214,8 +243,14 @@ AZURE_GROUPS = (
 )
 
 
-def _azure_row(day: dt.date, group: AzureGroup, meter: tuple[str, str, str, str, str], quantity: float,
-               price: float, info: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+def _azure_row(
+    day: dt.date,
+    group: AzureGroup,
+    meter: tuple[str, str, str, str, str],
+    quantity: float,
+    price: float,
+    info: dict[str, Any],
+) -> dict[str, Any]:
     product, category, subcategory, name, unit = meter
     return {
         "InvoiceSectionName": "Default",
@@ -311,13 +346,34 @@ class FocusLine:
 
 
 FOCUS_LINES = (
-    FocusLine(WEB_ACCOUNT, "platform", "USE1-BoxUsage:c5.2xlarge", "Hrs", 72.0, 0.34,
-              "$0.34 per On Demand Linux c5.2xlarge Instance Hour"),
-    FocusLine(WEB_ACCOUNT, "platform", "USE1-EBS:VolumeUsage.gp3", "GB-Mo", 1500 / 30, 0.08,
-              "$0.08 per GB-month of General Purpose (gp3) provisioned storage"),
-    FocusLine(SHARED_ACCOUNT, "shared", "USE1-BoxUsage:m5.xlarge", "Hrs", 48.0, 0.192,
-              "$0.192 per On Demand Linux m5.xlarge Instance Hour"),
-)  # fmt: skip
+    FocusLine(
+        WEB_ACCOUNT,
+        "platform",
+        "USE1-BoxUsage:c5.2xlarge",
+        "Hrs",
+        72.0,
+        0.34,
+        "$0.34 per On Demand Linux c5.2xlarge Instance Hour",
+    ),
+    FocusLine(
+        WEB_ACCOUNT,
+        "platform",
+        "USE1-EBS:VolumeUsage.gp3",
+        "GB-Mo",
+        1500 / 30,
+        0.08,
+        "$0.08 per GB-month of General Purpose (gp3) provisioned storage",
+    ),
+    FocusLine(
+        SHARED_ACCOUNT,
+        "shared",
+        "USE1-BoxUsage:m5.xlarge",
+        "Hrs",
+        48.0,
+        0.192,
+        "$0.192 per On Demand Linux m5.xlarge Instance Hour",
+    ),
+)
 
 
 def _focus_row(day: dt.date, line: FocusLine, quantity: float) -> dict[str, Any]:
