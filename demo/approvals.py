@@ -43,7 +43,7 @@ def _generated(org: Organisation, period: str, user: User, reason: str = "") -> 
     report_generate(report_id=report.pk)
     report.refresh_from_db()
     if report.status != ReportStatus.READY:
-        raise ReportError(f"demo report {period} v{report.version}: {report.status} {report.error_message}")
+        raise ReportError(f"The demo's ESRS report {period} v{report.version} {report.status}: {report.error_message}")
     return report
 
 

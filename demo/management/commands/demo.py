@@ -14,10 +14,13 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         from demo.loader import demo_load
         from demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+        from reports.esrs.services import ReportError
 
         try:
             lines = demo_load()
-        except ImproperlyConfigured as exc:
+        except (ImproperlyConfigured, ReportError) as exc:
+            # Production mode, or a report that failed to render (WeasyPrint without its Pango libraries, see the
+            # README): one line that says why, not a traceback. What was loaded before stays; a rerun goes on.
             raise CommandError(str(exc)) from exc
         for line in lines:
             self.stdout.write(line)
