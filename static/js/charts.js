@@ -54,7 +54,7 @@
     var margin = l.margin || {};
     l.margin = {
       // A second y-axis on the right (cost next to kgCO2e) keeps the room its ticks need.
-      l: Math.min(margin.l === undefined ? 60 : margin.l, 40), r: rightAxis(l) ? 44 : 12, b: margin.b === undefined ? 40 : margin.b,
+      l: Math.min(margin.l === undefined ? 60 : margin.l, 40), r: rightAxis(l) ? 44 : 20, b: margin.b === undefined ? 40 : margin.b,
       t: 16, pad: 0,
     };
     // Twelve monthly ticks would stand on end at this width; a tick every quarter stays level (bars stay monthly).
