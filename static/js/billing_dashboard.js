@@ -6,6 +6,6 @@
     var source = document.getElementById(el.getAttribute("data-figure"));
     if (!source || typeof Plotly === "undefined") return;
     var fig = JSON.parse(source.textContent);
-    if (fig) Plotly.newPlot(el, fig.data, fig.layout, config);
+    if (fig) GreenESGCharts.draw(el, fig, config);
   });
 })();

@@ -8,6 +8,6 @@
     var source = document.getElementById(el.getAttribute("data-figure"));
     if (!source) return;
     var fig = JSON.parse(source.textContent);
-    if (fig) Plotly.newPlot(el, fig.data, fig.layout, config);
+    if (fig) GreenESGCharts.draw(el, fig, config);
   });
 })();

@@ -6,7 +6,7 @@
   if (!el || !source || typeof Plotly === "undefined") return;
   var fig = JSON.parse(source.textContent);
   var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
-  Plotly.newPlot(el, fig.data, fig.layout, config).then(function () {
+  GreenESGCharts.draw(el, fig, config).then(function () {
     el.on("plotly_click", function (event) {
       var point = event.points && event.points[0];
       var url = point && point.customdata && point.customdata[0];

@@ -13,7 +13,7 @@
     var source = document.getElementById(el.getAttribute("data-figure"));
     if (!source) return;
     var fig = JSON.parse(source.textContent);
-    Plotly.newPlot(el, fig.data, fig.layout, config).then(function () {
+    GreenESGCharts.draw(el, fig, config).then(function () {
       el.on("plotly_click", function (event) {
         var point = event.points && event.points[0];
         var url = point && point.customdata && point.customdata[0];

@@ -5,5 +5,5 @@
   var source = document.getElementById("fig-sci");
   if (!el || !source || typeof Plotly === "undefined") return;
   var fig = JSON.parse(source.textContent);
-  Plotly.newPlot(el, fig.data, fig.layout, { responsive: true, displaylogo: false });
+  GreenESGCharts.draw(el, fig, { responsive: true, displaylogo: false });
 })();

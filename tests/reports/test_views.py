@@ -174,7 +174,13 @@ class TestOrgOverview:
         response = officer_client.get(_overview())
         soup = BeautifulSoup(response.content, "html.parser")
         sources = [script["src"] for script in soup.find_all("script", src=True)]
-        assert sources == ["/static/js/filters.js", "/static/js/plotly.min.js", "/static/js/org_overview.js"]
+        assert sources == [
+            "/static/js/layout.js",
+            "/static/js/filters.js",
+            "/static/js/plotly.min.js",
+            "/static/js/charts.js",
+            "/static/js/org_overview.js",
+        ]
 
     def test_it_escapes_hostile_project_names(self, officer_client, ledger, other_project):
         other_project.name = HOSTILE[0] + HOSTILE[1]
