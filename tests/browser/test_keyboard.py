@@ -132,3 +132,27 @@ def test_a_budget_form_is_filled_and_submitted_with_the_keyboard(open_as, live_s
     page.wait_for_url("**period=2026-Q4**")
     budget = Budget.objects.get(project=project)
     assert (budget.period, budget.kg, budget.basis) == ("2026-Q4", 120.5, "market")
+
+
+def test_the_project_checklist_is_filtered_and_ticked_with_the_keyboard(
+    open_as, live_server, project, other_project, officer
+):
+    page = open_as("olivia").page
+    page.goto(live_server.url + "/o/acme/members/")
+    _tab_to(page, "fieldset.checklist input[type=search]")
+    search = page.locator("fieldset.checklist input[type=search]")
+    assert search.get_attribute("aria-label") == "Filter Projects"
+    controlled = search.get_attribute("aria-controls")
+    assert controlled and page.locator(f"#{controlled} input[type=checkbox]").count() == 2
+    page.keyboard.type("web")
+    assert page.locator("fieldset.checklist [role=status]").inner_text() == "1 of 2 projects shown"
+    # Enter after typing a filter keeps the reader on the page: the member form is not submitted half-filled.
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert page.locator("[role=alert]").count() == 0 and page.locator(".message").count() == 0
+    # The next tab stop is the one option left, and Space ticks it.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('label').textContent").strip().startswith("Web shop")
+    page.keyboard.press("Space")
+    assert page.locator(f"input[type=checkbox][value='{other_project.pk}']").is_checked()
+    assert not page.locator(f"input[type=checkbox][value='{project.pk}']").is_visible()
