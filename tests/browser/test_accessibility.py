@@ -14,6 +14,7 @@ buttons stay focusable, axe's nested-interactive).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,10 @@ def _axe() -> Any:
     try:
         from axe_playwright_python.sync_playwright import Axe
     except ImportError:
-        pytest.skip("axe-playwright-python is not installed (pip install -r requirements-dev.txt)")
+        reason = "axe-playwright-python is not installed (pip install -r requirements-dev.txt)"
+        if os.environ.get("GREENESG_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"accessibility checks required on CI: {reason}")  # as the browser fixture does
+        pytest.skip(reason)
     return Axe()
 
 
