@@ -174,7 +174,12 @@ class TestOrgOverview:
         response = officer_client.get(_overview())
         soup = BeautifulSoup(response.content, "html.parser")
         sources = [script["src"] for script in soup.find_all("script", src=True)]
-        assert sources == ["/static/js/filters.js", "/static/js/plotly.min.js", "/static/js/org_overview.js"]
+        assert sources == [
+            "/static/js/table_scroll.js",  # every page (base.html): a table box that overflows becomes a tab stop
+            "/static/js/filters.js",
+            "/static/js/plotly.min.js",
+            "/static/js/org_overview.js",
+        ]
 
     def test_it_escapes_hostile_project_names(self, officer_client, ledger, other_project):
         other_project.name = HOSTILE[0] + HOSTILE[1]
