@@ -1,7 +1,8 @@
 """Every page of the demo, for each demo login, at desktop (1440 px) and phone (390 px) size (issue 14 item 15).
 
 Per page: no console error, no request outside the server, no sideways scroll of the page itself (a wide table
-scrolls inside its own box), every chart drawn, and a full-page screenshot
+scrolls inside its own box), every chart drawn, no serious or critical axe-core violation (issue 14 item 18;
+every finding goes to test-artifacts/accessibility/<login>-<size>.json), and a full-page screenshot
 `test-artifacts/screenshots/<login>-<page-name>-<desktop|phone>.png` for a person to look at. One test per
 login × size, so the demo loads once per test and every problem of a page walk is listed at once.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.axe import axe_load, axe_report, axe_violations
 from tests.browser.conftest import DEMO_LOGINS, DESKTOP, PHONE, PageWatch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,8 +74,10 @@ def _charts(watch: PageWatch) -> str | None:
     return None
 
 
-def _check(watch: PageWatch, url: str, name: str, *, expect_status: int = 200) -> list[str]:
-    """Open one page; the problems found on it, each prefixed with the page."""
+def _check(
+    watch: PageWatch, url: str, name: str, *, expect_status: int = 200, axe: Any = None, found: list | None = None
+) -> list[str]:
+    """Open one page; the problems found on it, each prefixed with the page (axe's findings go to `found`)."""
     watch.errors.clear()
     watch.outside.clear()
     response = watch.page.goto(url)
@@ -82,6 +86,8 @@ def _check(watch: PageWatch, url: str, name: str, *, expect_status: int = 200) -
     if response is None or response.status != expect_status:
         problems.append(f"answered {response.status if response else 'nothing'}, not {expect_status}")
     problems += [p for p in (_charts(watch), _sideways(watch)) if p]
+    if axe is not None and found is not None:
+        found += axe_violations(axe, watch.page, name)
     watch.shot(name)
     # The browser logs a non-200 answer of the page itself as a console error; that one is expected.
     errors = [e for e in watch.errors if not (expect_status != 200 and str(expect_status) in e)]
@@ -94,12 +100,16 @@ def _check(watch: PageWatch, url: str, name: str, *, expect_status: int = 200) -
 def test_every_page_opens_cleanly(demo_site: Any, open_demo: Any, live_server: Any, login: str, size: str) -> None:
     pages = demo_site(login)
     assert len(pages) > 10, pages  # the walk found the demo's pages, not only the home page
+    axe = axe_load()
     watch = open_demo(login, SIZES[size])
-    problems = []
+    problems: list[str] = []
+    found: list[dict[str, Any]] = []
     for page in pages:
-        problems += _check(watch, live_server.url + page.url, f"{login}-{page.name}-{size}")
+        problems += _check(watch, live_server.url + page.url, f"{login}-{page.name}-{size}", axe=axe, found=found)
     # A 404 inside the organisation: the error page keeps the layout (navigation, no sideways scroll).
-    problems += _check(watch, live_server.url + "/o/demo/no-such-page/", f"{login}-404-{size}", expect_status=404)
+    not_found = live_server.url + "/o/demo/no-such-page/"
+    problems += _check(watch, not_found, f"{login}-404-{size}", expect_status=404, axe=axe, found=found)
+    problems += axe_report(f"{login}-{size}", [p.url for p in pages] + [not_found], found)
     assert problems == [], "\n".join(problems)
 
 

@@ -175,6 +175,7 @@ class TestOrgOverview:
         soup = BeautifulSoup(response.content, "html.parser")
         sources = [script["src"] for script in soup.find_all("script", src=True)]
         assert sources == [
+            "/static/js/table_scroll.js",  # every page (base.html): a table box that overflows becomes a tab stop
             "/static/js/layout.js",
             "/static/js/filters.js",
             "/static/js/plotly.min.js",
