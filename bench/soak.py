@@ -500,6 +500,7 @@ def arguments() -> argparse.Namespace:
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # in order with the stack's output
     args = arguments()
     url = args.url or f"http://127.0.0.1:{os.environ.get('SOAK_PORT', '18100')}"
     print(f"== soak: {args.duration:.0f} s of load on {url}; {os.cpu_count()} CPUs, load average {os.getloadavg()}")
