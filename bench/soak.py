@@ -197,7 +197,7 @@ def _process_label(pid: int, parent_cmdline: str) -> str:
     if name.startswith("python") and len(words) > 1:
         name = Path(words[1]).name
     if name in ("-c", "runc", "sh", "pg_isready", "redis-cli"):
-        return "health checks and docker exec (short-lived)"
+        return "health check / docker exec"
     if name == "celery":
         name = "celery beat" if " beat" in cmdline else "celery worker"
     role = "child" if cmdline == parent_cmdline else "main"
@@ -215,6 +215,8 @@ def rss_sample(peaks: RssPeaks, ids: dict[str, str]) -> None:
             except (OSError, KeyError):
                 continue  # the process ended between listing and reading
             total += int(status.get("VmRSS", "0 kB").split()[0])
+            if label == "?":
+                continue  # a process exiting (empty command line): nothing to name its peak after
             key = (service, label)
             peaks.process[key] = max(peaks.process.get(key, 0), int(status.get("VmHWM", "0 kB").split()[0]))
         peaks.container[service] = max(peaks.container.get(service, 0), total)
