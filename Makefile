@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format migrate demo worker clean compose-check
+.PHONY: run test install lint format migrate demo worker clean compose-check soak
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=python3)"; exit 2; }
@@ -49,6 +49,13 @@ test: lint
 # (tools/compose_check.sh lists its variables; DEVELOPERS.md shows the offline invocation).
 compose-check:
 	@bash tools/compose_check.sh
+
+# bench/soak.py: ten minutes of mixed load with a worker kill and Redis/PostgreSQL restarts on a fresh compose
+# stack (docs/operations.md §3.4); locust lives in its own virtualenv, var/soak-venv.
+soak:
+	@test -x var/soak-venv/bin/python || { $(PYTHON) -m venv var/soak-venv && \
+	  var/soak-venv/bin/pip install --quiet -r bench/requirements.txt; }
+	var/soak-venv/bin/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) var

@@ -10,7 +10,18 @@ from celery import shared_task
 from ingestion.errors import RETRYABLE_ERRORS
 
 
-@shared_task(name="reports.tasks.report_generate", soft_time_limit=240, time_limit=300, ignore_result=True)
+@shared_task(
+    name="reports.tasks.report_generate",
+    # Transient errors only (a database restart while rendering): the service has handed its claim back, so
+    # the retry claims the report again; a duplicate delivery finds it claimed and does nothing.
+    autoretry_for=RETRYABLE_ERRORS,
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=240,
+    time_limit=300,
+    ignore_result=True,
+)
 def report_generate(report_id: int) -> None:
     from reports.esrs.services import report_generate as generate
 

@@ -7,93 +7,35 @@
 #   BASE_IMAGE       Debian base of the GreenESG image (default debian:bookworm-slim; local/debian:bookworm offline)
 #   POSTGRES_IMAGE, REDIS_IMAGE   default: the official images; "standin" builds tools/docker/*.Dockerfile on
 #                    BASE_IMAGE instead (no registry needed)
-#   PIP_CERT_FILE    CA bundle pip needs behind a TLS-inspecting proxy (passed as a BuildKit secret)
-#   PIP_INDEX        package index for pip inside the build (a mirror); default pip's own
-#   DOCKER, COMPOSE  the docker CLI (must build with BuildKit) and compose command (default "docker compose",
-#                    falling back to docker-compose)
+#   PIP_CERT_FILE, PIP_INDEX, DOCKER, COMPOSE   as described in tools/compose_lib.sh (shared with the soak)
 #   CHECK_PORT       host port for the web service (default 18000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DOCKER=${DOCKER:-docker}
-if [ -z "${COMPOSE:-}" ]; then
-  if $DOCKER compose version >/dev/null 2>&1; then COMPOSE="$DOCKER compose"; else COMPOSE=docker-compose; fi
-fi
-BASE_IMAGE=${BASE_IMAGE:-debian:bookworm-slim}
-POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15-bookworm}
-REDIS_IMAGE=${REDIS_IMAGE:-redis:7-bookworm}
-PORT=${CHECK_PORT:-18000}
 PROJECT=greenesg-check
-IMAGE=greenesg:compose-check
-URL=http://127.0.0.1:$PORT
-ORG=check
-mkdir -p var
+PORT=${CHECK_PORT:-18000}
 ENV_FILE=var/compose-check.env
-
-step() { printf '\n== %s\n' "$*"; }
-say() { printf '   %s\n' "$*"; }
-fail() {
-  printf '   FAILED: %s\n' "$*"
-  exit 1
-}
-
-# Throw-away secrets for this run only.
-random() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-cat > "$ENV_FILE" <<ENV
-SECRET_KEY=$(random)
-POSTGRES_PASSWORD=$(random)
-POSTGRES_USER=greenesg
-POSTGRES_DB=greenesg
-ALLOWED_HOSTS=localhost,127.0.0.1
-SECURE_SSL_REDIRECT=0
-WEB_PORT=$PORT
-LOG_LEVEL=WARNING
-ENV
-export GREENESG_ENV_FILE=$ENV_FILE GREENESG_IMAGE=$IMAGE BASE_IMAGE
-compose() { $COMPOSE -p "$PROJECT" --env-file "$ENV_FILE" -f compose.yaml "$@"; }
-in_web() { compose exec -T web "$@"; }
+GREENESG_IMAGE=greenesg:compose-check
+ORG=check
+# shellcheck source=tools/compose_lib.sh
+. tools/compose_lib.sh
+env_file_write
 
 cleanup() {
   step "down"
-  compose down --volumes --remove-orphans >/dev/null 2>&1 && say "stack and volumes removed" || say "down failed"
+  stack_down
 }
 
-step "build ($IMAGE on $BASE_IMAGE)"
-build_args=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
-[ -n "${PIP_INDEX:-}" ] && build_args+=(--build-arg "PIP_INDEX=$PIP_INDEX")
-[ -n "${PIP_CERT_FILE:-}" ] && build_args+=(--secret "id=pip_cert,src=$PIP_CERT_FILE")
-started=$SECONDS
-DOCKER_BUILDKIT=1 $DOCKER build -q "${build_args[@]}" -t "$IMAGE" . >/dev/null || fail "image build"
-say "image built in $((SECONDS - started)) s"
-if [ "$POSTGRES_IMAGE" = standin ]; then
-  POSTGRES_IMAGE=greenesg-standin/postgres:15
-  $DOCKER build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" -f tools/docker/postgres.Dockerfile -t "$POSTGRES_IMAGE" \
-    tools/docker >/dev/null || fail "postgres stand-in build"
-  say "PostgreSQL stand-in image built ($POSTGRES_IMAGE)"
-fi
-if [ "$REDIS_IMAGE" = standin ]; then
-  REDIS_IMAGE=greenesg-standin/redis:7
-  $DOCKER build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" -f tools/docker/redis.Dockerfile -t "$REDIS_IMAGE" \
-    tools/docker >/dev/null || fail "redis stand-in build"
-  say "Redis stand-in image built ($REDIS_IMAGE)"
-fi
-export POSTGRES_IMAGE REDIS_IMAGE
+step "build ($GREENESG_IMAGE on $BASE_IMAGE)"
+images_build
 
 trap cleanup EXIT
 step "up"
 started=$SECONDS
-compose up -d --no-build >/dev/null 2>&1 || { compose logs --tail 30; fail "compose up"; }
-compose ps
+stack_up
 
 step "wait for /readyz"
-ready=""
-for _ in $(seq 1 90); do
-  if ready=$(curl -fsS "$URL/readyz" 2>/dev/null); then break; fi
-  ready=""
-  sleep 2
-done
-[ -n "$ready" ] || { curl -sS "$URL/readyz" || true; compose logs --tail 30 web; fail "not ready after 180 s"; }
-say "$ready  ($((SECONDS - started)) s after up)"
+ready_wait 180
 say "healthz: $(curl -fsS "$URL/healthz")"
 
 step "organisation, officer, project and token (manage.py)"

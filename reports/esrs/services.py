@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,14 +266,42 @@ def report_generate(*, report_id: int) -> None:
     )
     if claimed != 1:
         return
-    report = Report.objects.select_related("organisation", "restates", "restates__signed_by").get(pk=report_id)
     try:
+        report = Report.objects.select_related("organisation", "restates", "restates__signed_by").get(pk=report_id)
         _generate(report)
+    except RETRYABLE_ERRORS:
+        # A database restart or a lost connection is no fault of the report (bench/soak.py restarts PostgreSQL
+        # under load): marking it failed would make the officer ask again. Hand the claim back and let the
+        # task's retry (or report_queue_reconcile) generate it.
+        _report_claim_return(report_id)
+        raise
     except Exception as exc:
         logger.exception("report %s failed", report_id)
         Report.objects.filter(pk=report_id).update(
             status=ReportStatus.FAILED, stage="failed", error_message=str(exc)[:2000]
         )
+
+
+def _report_claim_return(report_id: int, pauses_s: tuple[float, ...] = (1, 2, 4, 8, 16)) -> None:
+    """GENERATING → DRAFT/queued after a transient error, retried while the database is still coming back.
+
+    Only this run holds the claim, so nothing else would ever release it: a row left GENERATING is stuck.
+    """
+    from django.db import connection
+
+    for pause in (*pauses_s, None):
+        try:
+            if not connection.in_atomic_block:
+                connection.close()  # the failed connection may be unusable; the update opens a new one
+            Report.objects.filter(pk=report_id, status=ReportStatus.GENERATING).update(
+                status=ReportStatus.DRAFT, progress=0, stage="queued"
+            )
+            return
+        except RETRYABLE_ERRORS:
+            if pause is None:
+                logger.exception("report %s: could not hand its claim back", report_id)
+                return
+            time.sleep(pause)
 
 
 def _generate(report: Report) -> None:
