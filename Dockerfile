@@ -53,4 +53,7 @@ RUN GREENESG_MODE=production SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localho
 
 USER greenesg
 EXPOSE 8000
-CMD ["gunicorn", "greenesg.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# No gunicorn control socket: the unprivileged user cannot create ~/.gunicorn in the root-owned /app, and
+# restarts and scaling go through the orchestrator, not gunicornc.
+CMD ["gunicorn", "greenesg.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--no-control-socket"]
