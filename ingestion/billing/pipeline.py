@@ -46,7 +46,7 @@ from ingestion.billing.estimate import (
     factor_resolver,
     ledger_rows,
 )
-from ingestion.billing.readers import BillingFileError, ReadReport, detect_file_format, iter_billing_chunks
+from ingestion.billing.readers import BillingFileError, ReadReport, detect_file_format, iter_billing_batches
 from ingestion.billing.readers import read_provider_carbon as read_carbon
 from ingestion.billing.readers.formats import FORMATS, FORMATS_BY_KEY, header_key
 from ingestion.errors import DATA_ERRORS
@@ -151,8 +151,8 @@ def _billing_parse(job: ImportJob, path: Path) -> ParsedBilling:
     report = ReadReport(job.original_name)
     aggregator = LineAggregator()
     try:
-        for chunk in iter_billing_chunks(path, display_name=job.original_name, report=report):
-            aggregator.add(chunk)
+        for batch in iter_billing_batches(path, display_name=job.original_name, report=report):
+            aggregator.add_batch(batch)
             job_heartbeat(str(job.pk), rows=report.rows_read, stage="reading")
             job_test_barrier(report.rows_read)
     except BillingFileError as exc:

@@ -7,6 +7,7 @@ import io
 import json
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -368,13 +369,26 @@ def test_an_encrypted_zip_member_is_rejected(tmp_path: Path) -> None:
         read(path)
 
 
-def _zeros_member(header: str, megabytes: int) -> bytes:
-    """A CSV header followed by streamed zeros: compresses about 1000:1 (generated, never committed)."""
+def _bomb_rows(header: str, megabytes: int) -> Iterator[bytes]:
+    """A CSV header, then the same well-formed row repeated: compresses about 1000:1 (generated, never committed)."""
+    yield header.encode() + b"\n"
+    row = b",".join(b"0" for _ in header.split(",")) + b"\n"
+    block = row * (2**20 // len(row))
+    for _ in range(megabytes):
+        yield block
+
+
+def _one_line(header: str, megabytes: int) -> Iterator[bytes]:
+    """A CSV header followed by one endless line of zeros (issue 13: a 6 MB file of one line)."""
+    yield header.encode() + b"\n"
+    for _ in range(megabytes):
+        yield b"0" * 2**20
+
+
+def _zip_member(rows: Iterator[bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("cur.csv", "w") as member:
-        member.write(header.encode() + b"\n")
-        block = b"0" * 2**20
-        for _ in range(megabytes):
+        for block in rows:
             member.write(block)
     return buffer.getvalue()
 
@@ -382,21 +396,40 @@ def _zeros_member(header: str, megabytes: int) -> bytes:
 def test_a_zip_bomb_is_stopped_by_the_ratio_cap(tmp_path: Path) -> None:
     header = fixture_text("cur2.csv").split("\n", 1)[0]
     path = tmp_path / "bomb.zip"
-    path.write_bytes(_zeros_member(header, 64))
+    path.write_bytes(_zip_member(_bomb_rows(header, 64)))
     assert path.stat().st_size < 2**20
-    with pytest.raises(BillingFileError, match="compression ratio above 200:1"):
+    with pytest.raises(BillingFileError, match="compression ratio above 200:1") as caught:
         read(path)
+    assert "the setting BILLING_MAX_COMPRESSION_RATIO" in str(caught.value)
 
 
 def test_a_gzip_bomb_is_stopped_by_the_ratio_cap(tmp_path: Path) -> None:
     header = fixture_text("cur2.csv").split("\n", 1)[0]
     path = tmp_path / "bomb.csv.gz"
     with gzip.open(path, "wb") as gz:
-        gz.write(header.encode() + b"\n")
-        for _ in range(64):
-            gz.write(b"0" * 2**20)
+        for block in _bomb_rows(header, 64):
+            gz.write(block)
     with pytest.raises(BillingFileError, match="possible decompression bomb"):
         read(path)
+
+
+@pytest.mark.parametrize("archive", ["gz", "zip"])
+def test_a_one_line_bomb_is_stopped_after_one_block(tmp_path: Path, archive: str) -> None:
+    # Issue 13: one endless line reached 1.4 GB before the ratio cap; the row bound refuses it after one block,
+    # long before the ratio (200:1 of ~60 KB) or byte cap would, and without holding more than one block.
+    header = fixture_text("cur2.csv").split("\n", 1)[0]
+    if archive == "gz":
+        path = tmp_path / "line.csv.gz"
+        with gzip.open(path, "wb") as gz:
+            for block in _one_line(header, 64):
+                gz.write(block)
+    else:
+        path = tmp_path / "line.zip"
+        path.write_bytes(_zip_member(_one_line(header, 64)))
+    limits = Limits(max_row_bytes=2**20, max_ratio=10_000)
+    with pytest.raises(BillingFileError, match="a row is longer than 1,048,576 bytes") as caught:
+        read(path, options=ReaderOptions(limits=limits))
+    assert "the setting BILLING_MAX_ROW_BYTES" in str(caught.value)
 
 
 def test_the_byte_cap_counts_real_decompressed_bytes(tmp_path: Path) -> None:

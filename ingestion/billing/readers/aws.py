@@ -11,7 +11,7 @@ from greenesg.footprint.methodology.cloud import NormalisedBillingLine, instance
 from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
-    build_lines,
+    build_batch,
     numbers,
     per_distinct,
     split_parsed,
@@ -240,7 +240,7 @@ def parse_aws_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
         "bucket": bucket,
         "account_name": rows.text("account_name"),
     }
-    return FastResult(reasons, build_lines(positions, first_line, fields_, fmt), slow)
+    return FastResult(reasons, build_batch(positions, first_line, fields_, fmt), slow)
 
 
 def _unzip3(triples: list[tuple[str, float | None, str]], n: int) -> tuple[list[Any], list[Any], list[Any]]:

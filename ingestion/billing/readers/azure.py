@@ -15,7 +15,7 @@ from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_ca
 from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
-    build_lines,
+    build_batch,
     numbers,
     per_distinct,
     split_parsed,
@@ -203,4 +203,4 @@ def parse_azure_chunk(chunk: Chunk, first_line: int, fmt: str, *, quantity_in_pa
         "account_name": rows.text("account_name"),
         "resource_group": rows.text("resource_group"),
     }
-    return FastResult(reasons, build_lines(positions, first_line, fields_, fmt), slow)
+    return FastResult(reasons, build_batch(positions, first_line, fields_, fmt), slow)

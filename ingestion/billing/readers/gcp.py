@@ -11,7 +11,7 @@ from greenesg.footprint.methodology.cloud import NormalisedBillingLine, gpu_watt
 from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
-    build_lines,
+    build_batch,
     numbers,
     per_distinct,
     split_parsed,
@@ -192,4 +192,4 @@ def parse_gcp_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
         "account_name": rows.text("account_name"),
         "gpu_model": per_distinct(_gpu_model, sku),
     }
-    return FastResult(reasons_, build_lines(positions, first_line, fields_, fmt), slow)
+    return FastResult(reasons_, build_batch(positions, first_line, fields_, fmt), slow)
