@@ -193,6 +193,12 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 1024 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None
+# Billing archives are read as streams and refused as soon as they pass one of these (docs/security.md §5):
+# decompressed bytes in all, decompressed bytes per byte of the upload (after the first MiB), and the longest row
+# (one CSV block: an endless line is refused after one block instead of being held in memory).
+BILLING_MAX_DECOMPRESSED_BYTES = env_int("BILLING_MAX_DECOMPRESSED_BYTES", 4 * 2**30)
+BILLING_MAX_COMPRESSION_RATIO = env_int("BILLING_MAX_COMPRESSION_RATIO", 200)
+BILLING_MAX_ROW_BYTES = env_int("BILLING_MAX_ROW_BYTES", 4 * 2**20)
 
 # Import jobs: a claimed job holds a lease that the worker renews per chunk; an expired lease
 # means the worker died and the job may be claimed again (docs/operations.md §4.2).

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -46,7 +47,14 @@ from ingestion.billing.estimate import (
     factor_resolver,
     ledger_rows,
 )
-from ingestion.billing.readers import BillingFileError, ReadReport, detect_file_format, iter_billing_batches
+from ingestion.billing.readers import (
+    BillingFileError,
+    Limits,
+    ReaderOptions,
+    ReadReport,
+    detect_file_format,
+    iter_billing_batches,
+)
 from ingestion.billing.readers import read_provider_carbon as read_carbon
 from ingestion.billing.readers.formats import FORMATS, FORMATS_BY_KEY, header_key
 from ingestion.errors import DATA_ERRORS
@@ -124,7 +132,7 @@ def billing_job_run(job: ImportJob) -> None:
     """Process a claimed billing job (called by ingestion.codecarbon.pipeline.import_job_process)."""
     path = Path(storage.open_stored(job.stored_path))
     try:
-        fmt = detect_file_format(path, display_name=job.original_name)
+        fmt = detect_file_format(path, display_name=job.original_name, limits=reader_options().limits)
         carbon = FORMATS_BY_KEY[fmt].kind == "carbon"
         parsed = _carbon_parse(job, path) if carbon else _billing_parse(job, path)
     except BillingFileError as exc:
@@ -147,11 +155,23 @@ def billing_job_run(job: ImportJob) -> None:
         _billing_publish(job, parsed)
 
 
+def reader_options() -> ReaderOptions:
+    """The readers' limits from the settings (the readers themselves import no Django)."""
+    return ReaderOptions(
+        limits=Limits(
+            max_bytes=settings.BILLING_MAX_DECOMPRESSED_BYTES,
+            max_ratio=float(settings.BILLING_MAX_COMPRESSION_RATIO),
+            max_row_bytes=settings.BILLING_MAX_ROW_BYTES,
+        )
+    )
+
+
 def _billing_parse(job: ImportJob, path: Path) -> ParsedBilling:
     report = ReadReport(job.original_name)
     aggregator = LineAggregator()
     try:
-        for batch in iter_billing_batches(path, display_name=job.original_name, report=report):
+        batches = iter_billing_batches(path, display_name=job.original_name, report=report, options=reader_options())
+        for batch in batches:
             aggregator.add_batch(batch)
             job_heartbeat(str(job.pk), rows=report.rows_read, stage="reading")
             job_test_barrier(report.rows_read)
@@ -428,7 +448,7 @@ def _job_done(job: ImportJob, report: ReadReport, estimated: EstimatedFile, outc
 def _carbon_parse(job: ImportJob, path: Path) -> ParsedBilling:
     report = ReadReport(job.original_name)
     try:
-        records = list(read_carbon(path, display_name=job.original_name, report=report))
+        records = list(read_carbon(path, display_name=job.original_name, report=report, options=reader_options()))
     except BillingFileError as exc:
         raise ImportRefused(str(exc), rows_read=report.rows_read) from exc
     job_heartbeat(str(job.pk), rows=report.rows_read, stage="writing")
