@@ -488,6 +488,28 @@ def test_the_column_wise_path_matches_the_row_parsers(
         assert all(type(ln.source_line) is int for ln in fast[0])
 
 
+@pytest.mark.parametrize("name", ["focus.csv", "focus_azure.csv", "focus_azure_microsoft.csv"])
+def test_the_column_wise_focus_path_matches_the_row_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import csv
+
+    rows = list(csv.reader(io.StringIO(fixture_text(name))))
+    header = rows[0]
+    junk = [("ConsumedQuantity", "abc"), ("ConsumedQuantity", ""), ("BilledCost", "0,5"), ("ChargePeriodStart", "x")]
+    for line, (column, value) in enumerate(junk, start=1):
+        if line < len(rows):
+            rows[line][header.index(column)] = value
+    rows += rows[1:] * 3  # repeated resources: computed once per distinct combination
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path = write(tmp_path, name, out.getvalue())
+    for options in (ReaderOptions(), ReaderOptions(chunksize=2)):
+        fast, slow = _read_both(path, monkeypatch, options=options)
+        assert fast == slow
+        assert fast[2], "the junk cells must reach the row parser and come out as row problems"
+
+
 # ---- Parquet (CUR 2.0 / Data Exports, AWS carbon export) ---------------------------------------------------------
 
 

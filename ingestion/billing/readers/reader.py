@@ -22,7 +22,7 @@ from ingestion.billing.readers.carbon import CARBON_PARSERS, extra_columns
 from ingestion.billing.readers.columns import Chunk, FastResult, LineBatch, run_fast
 from ingestion.billing.readers.common import BillingFileError, ProviderCarbonRecord, ReadReport, RowSink
 from ingestion.billing.readers.csvstream import InvalidUtf8, first_invalid_utf8, iter_csv_frames
-from ingestion.billing.readers.focus import parse_focus_row
+from ingestion.billing.readers.focus import parse_focus_chunk, parse_focus_row
 from ingestion.billing.readers.formats import FORMATS_BY_KEY, FormatSpec, detect_billing_format, resolve, tag_columns
 from ingestion.billing.readers.gcp import parse_gcp_chunk, parse_gcp_row
 from ingestion.billing.readers.grammar import keep_valid_batch, keep_valid_lines
@@ -77,6 +77,7 @@ def _chunk_parser(fmt: str, options: ReaderOptions) -> ChunkParser | None:
         "aws_cur2": parse_aws_chunk,
         "gcp_billing": parse_gcp_chunk,
         "azure_cost": partial(parse_azure_chunk, quantity_in_packs=options.azure_quantity_in_packs),
+        "focus": parse_focus_chunk,
     }
     return parsers.get(fmt)
 
