@@ -288,3 +288,19 @@ def test_the_decompression_limits_come_from_the_settings(org, write_cur, tmp_pat
     assert "compression ratio above 20:1" in job.error_message
     assert "the setting BILLING_MAX_COMPRESSION_RATIO" in job.error_message
     assert not LedgerEntry.objects.exists() and not BillingDelivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["cur_legacy.csv", "cur2.csv", "gcp_billing.csv", "azure_ea.csv", "azure_mca.csv", "focus.csv"]
+)
+def test_column_batches_sum_to_the_same_groups_as_lines(name):
+    from ingestion.billing.estimate import LineAggregator
+    from ingestion.billing.readers import ReaderOptions, iter_billing_batches
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "billing"
+    by_batch, by_line = LineAggregator(), LineAggregator()
+    for batch in iter_billing_batches(fixtures / name, options=ReaderOptions(chunksize=2)):
+        by_batch.add_batch(batch)
+        by_line.add(batch.lines())
+    assert by_batch.groups and list(by_batch.groups.items()) == list(by_line.groups.items())
+    assert by_batch.source_format == by_line.source_format
