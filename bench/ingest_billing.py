@@ -300,6 +300,14 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process (not the database server's): robust to a busy shared CPU."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _import(org: object, path: Path) -> object:
     from ingestion import storage
     from ingestion.billing.pipeline import billing_job_submit
@@ -319,11 +327,12 @@ def child_import(path: str, seed: str) -> dict[str, object]:
     org = Organisation.objects.create(slug=f"bench-{uuid.uuid4().hex[:10]}", name="Billing benchmark")
     if seed:
         _import(org, Path(seed))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     job = _import(org, Path(path))
     elapsed = time.perf_counter() - started
     return {
         "elapsed": elapsed,
+        "cpu": _cpu_s() - cpu,
         "status": job.status,  # type: ignore[attr-defined]
         "rows": job.rows_read,  # type: ignore[attr-defined]
         "ledger_rows": job.records_new,  # type: ignore[attr-defined]
@@ -337,7 +346,7 @@ def child_raw(path: str) -> dict[str, object]:
     from django.db import connection, transaction
 
     table = f"bench_raw_{uuid.uuid4().hex[:8]}"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     with transaction.atomic(), connection.cursor() as cursor:
         first = True
         for frame in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=50_000):
@@ -353,10 +362,10 @@ def child_raw(path: str) -> dict[str, object]:
             else:
                 marks = ", ".join(["%s"] * len(columns))
                 cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", list(rows))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _cpu_s() - cpu
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {table}")
-    return {"elapsed": elapsed}
+    return {"elapsed": elapsed, "cpu": cpu}
 
 
 def child_floor(path: str) -> dict[str, object]:
@@ -406,6 +415,7 @@ def report(label: str, rows: int, path: Path, seed: Path | None) -> None:
     result = run_child("import", str(path), str(seed or ""))
     elapsed = float(result["elapsed"])  # type: ignore[arg-type]
     raw_s = float(raw["elapsed"])  # type: ignore[arg-type]
+    cpu_ratio = float(raw["cpu"]) / float(result["cpu"])  # type: ignore[arg-type]
     floor_s = floor["elapsed"]
     floor_text = (
         f"floor {float(floor_s):5.2f} s ratio {float(floor_s) / elapsed:.2f} RSS {floor['peak_mb']:4.0f} MB"
@@ -416,7 +426,7 @@ def report(label: str, rows: int, path: Path, seed: Path | None) -> None:
         f"{label:<21} {rows:>9,} rows {path.stat().st_size / 1e6:6.1f} MB | import {elapsed:6.2f} s "
         f"{rows / elapsed:8,.0f} rows/s RSS {result['peak_mb']:4.0f} MB {result['status']} "
         f"{result['ledger_rows']:,} ledger rows | raw {raw_s:6.2f} s ratio {raw_s / elapsed:.2f} "
-        f"RSS {raw['peak_mb']:4.0f} MB | {floor_text}",
+        f"(client CPU {cpu_ratio:.2f}) RSS {raw['peak_mb']:4.0f} MB | {floor_text} | load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
 
