@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -547,6 +548,31 @@ def test_it_reads_cur_2_0_parquet_with_map_columns(tmp_path: Path) -> None:
     assert (m5.vcpus, m5.tags, m5.account_name, m5.source_line) == (4.0, {"team": "platform"}, "prod-account", 1)
     assert m5.usage_start == datetime(2024, 1, 1, tzinfo=UTC)
     assert [ln.source_line for ln in lines] == [1, 2, 3, 5]  # Parquet rows are numbered from 1 (no header)
+
+
+def test_a_parquet_dictionary_bomb_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
+    # One 1 MiB string repeated on 300 rows: a few KB on disk, 300 MiB as text. The decoded size is counted on the
+    # dictionary-encoded batch, so pyarrow never holds the decoded text (checked in a fresh interpreter, whose
+    # Arrow memory pool has seen nothing else).
+    pa = pytest.importorskip("pyarrow")
+    table = _cur2_table().take([0] * 300)  # type: ignore[attr-defined]
+    index = table.schema.get_field_index("line_item_usage_type")
+    table = table.set_column(index, "line_item_usage_type", pa.array(["x" * 2**20] * 300, pa.string()))
+    path = tmp_path / "bomb.parquet"
+    pytest.importorskip("pyarrow.parquet").write_table(table, path, compression="zstd", row_group_size=300)
+    assert path.stat().st_size < 2**20
+    script = (
+        "import sys, pyarrow as pa\n"
+        "from ingestion.billing.readers import BillingFileError, read_billing_lines\n"
+        "try:\n    list(read_billing_lines(sys.argv[1]))\n"
+        "except BillingFileError as exc:\n    print(exc)\n"
+        "print(pa.default_memory_pool().max_memory())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, cwd=root)
+    message, peak = done.stdout.strip().splitlines()[-2:]
+    assert "compression ratio above 200:1" in message and "BILLING_MAX_COMPRESSION_RATIO" in message
+    assert int(peak) < 50 * 2**20, f"Arrow held {int(peak) / 2**20:.0f} MiB"
 
 
 def test_parquet_is_streamed_batch_by_batch(tmp_path: Path) -> None:
