@@ -16,6 +16,7 @@ from ingestion.billing.readers.columns import (
     per_distinct,
     split_parsed,
     split_rows,
+    texts,
     timestamps,
 )
 from ingestion.billing.readers.common import RowSink, parse_json_object, parse_number
@@ -230,10 +231,10 @@ def parse_aws_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
         "provider": "aws",
         "account": per_distinct(partial(canonical_account, "aws"), rows.col("account")),
         "service": rows.text("service"),
-        "usage_type": usage.tolist(),
-        "region": rows.stripped("region").tolist(),
-        "unit": unit.tolist(),
-        "currency": currency.where(currency != "", "USD").tolist(),
+        "usage_type": texts(usage),
+        "region": texts(rows.stripped("region")),
+        "unit": texts(unit),
+        "currency": texts(currency.where(currency != "", "USD")),
         "tags": tags,
         "machine_type": machine,
         "vcpus": vcpus,
