@@ -194,7 +194,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None
 # Days a finished import's uploaded file is kept; then the nightly sweep deletes the file and keeps the job, its
-# sha256 and row errors (docs/operations.md §9.1). 0 or empty keeps uploads forever (the default: they are the
+# sha256 and row errors (docs/operations.md §7.1). 0 or empty keeps uploads forever (the default: they are the
 # evidence behind reported figures, so deleting them is the operator's choice).
 UPLOAD_RETENTION_DAYS = env_int("GREENESG_UPLOAD_RETENTION_DAYS", 0)
 if UPLOAD_RETENTION_DAYS < 0:
