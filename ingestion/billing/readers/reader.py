@@ -39,9 +39,10 @@ from ingestion.billing.readers.source import (
 if TYPE_CHECKING:
     import pandas as pd
 
-# Rows per chunk: the Python cells of one chunk are most of a worker's peak memory (a 50,000-row CUR chunk peaked
-# at ~460 MB RSS at 1M rows, 20,000 at under 400 MB) and the time per row is the same.
-DEFAULT_CHUNKSIZE = 20_000
+# Rows per chunk: the Python values of one chunk are most of a worker's peak memory above its start-up size (a 1M-row
+# CUR import peaked at 488 MB RSS with 50,000-row chunks, ~400 MB with 20,000, ~380 MB with 10,000); the CPU time per
+# row is the same within noise.
+DEFAULT_CHUNKSIZE = 10_000
 RowParser = Callable[[dict[str, str], dict[str, str], int, RowSink, str], Any]
 ChunkParser = Callable[[Chunk, int, str], FastResult]
 
