@@ -204,7 +204,7 @@ if UPLOAD_RETENTION_DAYS < 0:
 # (one CSV block: an endless line is refused after one block instead of being held in memory).
 BILLING_MAX_DECOMPRESSED_BYTES = env_int("BILLING_MAX_DECOMPRESSED_BYTES", 4 * 2**30)
 BILLING_MAX_COMPRESSION_RATIO = env_int("BILLING_MAX_COMPRESSION_RATIO", 200)
-BILLING_MAX_ROW_BYTES = env_int("BILLING_MAX_ROW_BYTES", 4 * 2**20)
+BILLING_MAX_ROW_BYTES = env_int("BILLING_MAX_ROW_BYTES", 2**20)
 
 # Import jobs: a claimed job holds a lease that the worker renews per chunk; an expired lease
 # means the worker died and the job may be claimed again (docs/operations.md §4.2).
