@@ -199,6 +199,18 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 1024 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None
+# Days a finished import's uploaded file is kept; then the nightly sweep deletes the file and keeps the job, its
+# sha256 and row errors (docs/operations.md §7.1). 0 or empty keeps uploads forever (the default: they are the
+# evidence behind reported figures, so deleting them is the operator's choice).
+UPLOAD_RETENTION_DAYS = env_int("GREENESG_UPLOAD_RETENTION_DAYS", 0)
+if UPLOAD_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("GREENESG_UPLOAD_RETENTION_DAYS must be 0 (keep forever) or a number of days")
+# Billing archives are read as streams and refused as soon as they pass one of these (docs/security.md §5):
+# decompressed bytes in all, decompressed bytes per byte of the upload (after the first MiB), and the longest row
+# (one CSV block: an endless line is refused after one block instead of being held in memory).
+BILLING_MAX_DECOMPRESSED_BYTES = env_int("BILLING_MAX_DECOMPRESSED_BYTES", 4 * 2**30)
+BILLING_MAX_COMPRESSION_RATIO = env_int("BILLING_MAX_COMPRESSION_RATIO", 200)
+BILLING_MAX_ROW_BYTES = env_int("BILLING_MAX_ROW_BYTES", 2**20)
 
 # Import jobs: a claimed job holds a lease that the worker renews per chunk; an expired lease
 # means the worker died and the job may be claimed again (docs/operations.md §4.2).
@@ -280,6 +292,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.report_queue_reconcile",
         "schedule": crontab(minute="*"),
         "options": {"expires": 90},
+    },
+    # 03:40 UTC every day: delete stored uploads of finished imports older than GREENESG_UPLOAD_RETENTION_DAYS.
+    "upload-retention-sweep": {
+        "task": "ingestion.tasks.upload_retention_sweep",
+        "schedule": crontab(minute=40, hour=3),
+        "options": {"expires": 3600},
     },
     # 06:15 UTC on days 1–7 of each month: draft each organisation's last closed fiscal quarter if it has
     # no report yet (fiscal quarters may end in any month; a second run finds the draft and does nothing).

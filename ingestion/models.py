@@ -62,6 +62,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set when the stored upload was deleted under UPLOAD_RETENTION_DAYS; the job, its sha256, totals and row
+    # errors stay (docs/operations.md §7.1).
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -34,3 +34,10 @@ def import_job_reconcile() -> None:
     from ingestion.jobs import import_job_reconcile as reconcile
 
     reconcile()
+
+
+@shared_task(ignore_result=True)
+def upload_retention_sweep() -> None:
+    from ingestion.retention import upload_retention_sweep as sweep
+
+    sweep()

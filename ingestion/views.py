@@ -30,6 +30,7 @@ from greenesg.lib.downloads import attachment_response
 from ingestion import storage
 from ingestion.forms import LimitedUploadHandler, UploadForm, display_name
 from ingestion.models import ImportJob, JobKind, JobOrigin
+from ingestion.retention import retention_notice
 from ingestion.serializers import job_progress_percent
 from ingestion.storage import UploadTooLarge
 
@@ -207,6 +208,8 @@ def import_rejected_csv(request: HttpRequest, org_slug: str, job_id: uuid.UUID) 
 @require_GET
 def import_file(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> HttpResponseBase:
     job = _get_job_for_user(request, org_slug, job_id)
+    if job.file_deleted_at is not None:
+        return HttpResponse(retention_notice(job), status=410, content_type="text/plain; charset=utf-8")
     path = Path(storage.open_stored(job.stored_path)) if job.stored_path else None
     if path is None or not path.is_file():
         raise Http404("The original file is not stored for this import")

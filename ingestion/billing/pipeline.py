@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from greenesg.accounts.models import Organisation
@@ -37,6 +40,7 @@ from ingestion import storage
 from ingestion.billing.attribution import RuleSpec, Share, Subject, shares_for
 from ingestion.billing.estimate import (
     LEDGER_METHODS,
+    AggregateLike,
     DeliveryContext,
     EstimatedFile,
     GroupEstimate,
@@ -46,7 +50,14 @@ from ingestion.billing.estimate import (
     factor_resolver,
     ledger_rows,
 )
-from ingestion.billing.readers import BillingFileError, ReadReport, detect_file_format, iter_billing_chunks
+from ingestion.billing.readers import (
+    BillingFileError,
+    Limits,
+    ReaderOptions,
+    ReadReport,
+    detect_file_format,
+    iter_billing_batches,
+)
 from ingestion.billing.readers import read_provider_carbon as read_carbon
 from ingestion.billing.readers.formats import FORMATS, FORMATS_BY_KEY, header_key
 from ingestion.errors import DATA_ERRORS
@@ -124,7 +135,7 @@ def billing_job_run(job: ImportJob) -> None:
     """Process a claimed billing job (called by ingestion.codecarbon.pipeline.import_job_process)."""
     path = Path(storage.open_stored(job.stored_path))
     try:
-        fmt = detect_file_format(path, display_name=job.original_name)
+        fmt = detect_file_format(path, display_name=job.original_name, limits=reader_options().limits)
         carbon = FORMATS_BY_KEY[fmt].kind == "carbon"
         parsed = _carbon_parse(job, path) if carbon else _billing_parse(job, path)
     except BillingFileError as exc:
@@ -147,12 +158,24 @@ def billing_job_run(job: ImportJob) -> None:
         _billing_publish(job, parsed)
 
 
+def reader_options() -> ReaderOptions:
+    """The readers' limits from the settings (the readers themselves import no Django)."""
+    return ReaderOptions(
+        limits=Limits(
+            max_bytes=settings.BILLING_MAX_DECOMPRESSED_BYTES,
+            max_ratio=float(settings.BILLING_MAX_COMPRESSION_RATIO),
+            max_row_bytes=settings.BILLING_MAX_ROW_BYTES,
+        )
+    )
+
+
 def _billing_parse(job: ImportJob, path: Path) -> ParsedBilling:
     report = ReadReport(job.original_name)
     aggregator = LineAggregator()
     try:
-        for chunk in iter_billing_chunks(path, display_name=job.original_name, report=report):
-            aggregator.add(chunk)
+        batches = iter_billing_batches(path, display_name=job.original_name, report=report, options=reader_options())
+        for batch in batches:
+            aggregator.add_batch(batch)
             job_heartbeat(str(job.pk), rows=report.rows_read, stage="reading")
             job_test_barrier(report.rows_read)
     except BillingFileError as exc:
@@ -250,9 +273,7 @@ def _delivery_publish(
     delivery = _delivery_create(job, provider, account, month, groups, stale=stale, newer=active)
     if active is not None and not stale:
         BillingDelivery.objects.filter(pk=active.pk).update(superseded_by=delivery)
-    aggregates = BillingAggregate.objects.bulk_create(
-        [BillingAggregate(delivery=delivery, **aggregate_fields(g)) for g in groups], batch_size=2000
-    )
+    aggregates = _aggregates_insert(delivery, groups)
     if stale:
         # A delivery submitted before the active one arrived late (a retry): kept for audit, never counted.
         outcome.deliveries_stale += 1
@@ -301,6 +322,38 @@ def _delivery_create(
         lines_unsupported=sum(g.sums.lines for g in unsupported),
         cost_unsupported=sum(g.sums.cost for g in unsupported),
     )
+
+
+def _aggregates_insert(delivery: BillingDelivery, groups: list[GroupEstimate]) -> Sequence[AggregateLike]:
+    """Store a delivery's aggregates; returns them with their ids (the ledger rows' natural keys use them).
+
+    PostgreSQL: ids drawn from the table's sequence in one query, then one COPY of plain values. Django's
+    bulk_create built a model instance per aggregate and adapted every value in Python (2.7 s for the 6,510 daily
+    groups of a 100,000-row GCP export, more than parsing the file). SQLite keeps bulk_create.
+    """
+    rows = [aggregate_fields(g) for g in groups]
+    if connection.vendor != "postgresql" or not rows:
+        return BillingAggregate.objects.bulk_create(
+            [BillingAggregate(delivery=delivery, **row) for row in rows], batch_size=2000
+        )
+    from psycopg.types.json import Jsonb
+
+    table = BillingAggregate._meta.db_table
+    fields_ = [f for f in BillingAggregate._meta.concrete_fields if f.attname != "id"]
+    values = {"delivery_id": delivery.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields_)
+        json_fields = {f.name for f in fields_ if isinstance(f, models.JSONField)}
+        names = [f.attname if f.attname in rows[0] or f.attname in values else f.name for f in fields_]
+        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} (id, {columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                cells = [Jsonb(row[n]) if n in json_fields else row.get(n, values.get(n)) for n in names]
+                copy.write_row([pk, *cells])
+    return [cast(AggregateLike, SimpleNamespace(id=pk, **row)) for pk, row in zip(ids, rows, strict=True)]
 
 
 def _context(delivery: BillingDelivery) -> DeliveryContext:
@@ -428,7 +481,7 @@ def _job_done(job: ImportJob, report: ReadReport, estimated: EstimatedFile, outc
 def _carbon_parse(job: ImportJob, path: Path) -> ParsedBilling:
     report = ReadReport(job.original_name)
     try:
-        records = list(read_carbon(path, display_name=job.original_name, report=report))
+        records = list(read_carbon(path, display_name=job.original_name, report=report, options=reader_options()))
     except BillingFileError as exc:
         raise ImportRefused(str(exc), rows_read=report.rows_read) from exc
     job_heartbeat(str(job.pk), rows=report.rows_read, stage="writing")

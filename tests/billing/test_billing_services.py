@@ -272,3 +272,35 @@ def test_the_same_azure_month_in_two_formats_counts_once(org):
         ("azure", "0f4a1c2e-0000-4000-8000-000000000001", focus.pk)
     ]
     assert billing_sum(org, "cost") == pytest.approx(4.944 + 0.636 + 1.044 + 0.6)
+
+
+@pytest.mark.django_db
+def test_the_decompression_limits_come_from_the_settings(org, write_cur, tmp_path, settings):
+    # 2 MiB of repeated rows gzip to a few KB: far below the default 200:1 after the first MiB, above 20:1.
+    row = Path(write_cur([cur_row()])).read_text().split("\n", 1)[1]
+    text = Path(write_cur([cur_row()])).read_text() + row * (2 * 2**20 // len(row))
+    path = tmp_path / "cur.csv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    settings.BILLING_MAX_COMPRESSION_RATIO = 20
+    job = import_file(org, path)
+
+    assert job.status == JobStatus.FAILED
+    assert "compression ratio above 20:1" in job.error_message
+    assert "the setting BILLING_MAX_COMPRESSION_RATIO" in job.error_message
+    assert not LedgerEntry.objects.exists() and not BillingDelivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["cur_legacy.csv", "cur2.csv", "gcp_billing.csv", "azure_ea.csv", "azure_mca.csv", "focus.csv"]
+)
+def test_column_batches_sum_to_the_same_groups_as_lines(name):
+    from ingestion.billing.estimate import LineAggregator
+    from ingestion.billing.readers import ReaderOptions, iter_billing_batches
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "billing"
+    by_batch, by_line = LineAggregator(), LineAggregator()
+    for batch in iter_billing_batches(fixtures / name, options=ReaderOptions(chunksize=2)):
+        by_batch.add_batch(batch)
+        by_line.add(batch.lines())
+    assert by_batch.groups and list(by_batch.groups.items()) == list(by_line.groups.items())
+    assert by_batch.source_format == by_line.source_format

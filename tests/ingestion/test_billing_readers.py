@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -368,13 +370,26 @@ def test_an_encrypted_zip_member_is_rejected(tmp_path: Path) -> None:
         read(path)
 
 
-def _zeros_member(header: str, megabytes: int) -> bytes:
-    """A CSV header followed by streamed zeros: compresses about 1000:1 (generated, never committed)."""
+def _bomb_rows(header: str, megabytes: int) -> Iterator[bytes]:
+    """A CSV header, then the same well-formed row repeated: compresses about 1000:1 (generated, never committed)."""
+    yield header.encode() + b"\n"
+    row = b",".join(b"0" for _ in header.split(",")) + b"\n"
+    block = row * (2**20 // len(row))
+    for _ in range(megabytes):
+        yield block
+
+
+def _one_line(header: str, megabytes: int) -> Iterator[bytes]:
+    """A CSV header followed by one endless line of zeros (issue 13: a 6 MB file of one line)."""
+    yield header.encode() + b"\n"
+    for _ in range(megabytes):
+        yield b"0" * 2**20
+
+
+def _zip_member(rows: Iterator[bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("cur.csv", "w") as member:
-        member.write(header.encode() + b"\n")
-        block = b"0" * 2**20
-        for _ in range(megabytes):
+        for block in rows:
             member.write(block)
     return buffer.getvalue()
 
@@ -382,21 +397,40 @@ def _zeros_member(header: str, megabytes: int) -> bytes:
 def test_a_zip_bomb_is_stopped_by_the_ratio_cap(tmp_path: Path) -> None:
     header = fixture_text("cur2.csv").split("\n", 1)[0]
     path = tmp_path / "bomb.zip"
-    path.write_bytes(_zeros_member(header, 64))
+    path.write_bytes(_zip_member(_bomb_rows(header, 64)))
     assert path.stat().st_size < 2**20
-    with pytest.raises(BillingFileError, match="compression ratio above 200:1"):
+    with pytest.raises(BillingFileError, match="compression ratio above 200:1") as caught:
         read(path)
+    assert "the setting BILLING_MAX_COMPRESSION_RATIO" in str(caught.value)
 
 
 def test_a_gzip_bomb_is_stopped_by_the_ratio_cap(tmp_path: Path) -> None:
     header = fixture_text("cur2.csv").split("\n", 1)[0]
     path = tmp_path / "bomb.csv.gz"
     with gzip.open(path, "wb") as gz:
-        gz.write(header.encode() + b"\n")
-        for _ in range(64):
-            gz.write(b"0" * 2**20)
+        for block in _bomb_rows(header, 64):
+            gz.write(block)
     with pytest.raises(BillingFileError, match="possible decompression bomb"):
         read(path)
+
+
+@pytest.mark.parametrize("archive", ["gz", "zip"])
+def test_a_one_line_bomb_is_stopped_after_one_block(tmp_path: Path, archive: str) -> None:
+    # Issue 13: one endless line reached 1.4 GB before the ratio cap; the row bound refuses it after one block,
+    # long before the ratio (200:1 of ~60 KB) or byte cap would, and without holding more than one block.
+    header = fixture_text("cur2.csv").split("\n", 1)[0]
+    if archive == "gz":
+        path = tmp_path / "line.csv.gz"
+        with gzip.open(path, "wb") as gz:
+            for block in _one_line(header, 64):
+                gz.write(block)
+    else:
+        path = tmp_path / "line.zip"
+        path.write_bytes(_zip_member(_one_line(header, 64)))
+    limits = Limits(max_row_bytes=2**20, max_ratio=10_000)
+    with pytest.raises(BillingFileError, match="a row is longer than 1,048,576 bytes") as caught:
+        read(path, options=ReaderOptions(limits=limits))
+    assert "the setting BILLING_MAX_ROW_BYTES" in str(caught.value)
 
 
 def test_the_byte_cap_counts_real_decompressed_bytes(tmp_path: Path) -> None:
@@ -455,6 +489,28 @@ def test_the_column_wise_path_matches_the_row_parsers(
         assert all(type(ln.source_line) is int for ln in fast[0])
 
 
+@pytest.mark.parametrize("name", ["focus.csv", "focus_azure.csv", "focus_azure_microsoft.csv"])
+def test_the_column_wise_focus_path_matches_the_row_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import csv
+
+    rows = list(csv.reader(io.StringIO(fixture_text(name))))
+    header = rows[0]
+    junk = [("ConsumedQuantity", "abc"), ("ConsumedQuantity", ""), ("BilledCost", "0,5"), ("ChargePeriodStart", "x")]
+    for line, (column, value) in enumerate(junk, start=1):
+        if line < len(rows):
+            rows[line][header.index(column)] = value
+    rows += rows[1:] * 3  # repeated resources: computed once per distinct combination
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path = write(tmp_path, name, out.getvalue())
+    for options in (ReaderOptions(), ReaderOptions(chunksize=2)):
+        fast, slow = _read_both(path, monkeypatch, options=options)
+        assert fast == slow
+        assert fast[2], "the junk cells must reach the row parser and come out as row problems"
+
+
 # ---- Parquet (CUR 2.0 / Data Exports, AWS carbon export) ---------------------------------------------------------
 
 
@@ -492,6 +548,31 @@ def test_it_reads_cur_2_0_parquet_with_map_columns(tmp_path: Path) -> None:
     assert (m5.vcpus, m5.tags, m5.account_name, m5.source_line) == (4.0, {"team": "platform"}, "prod-account", 1)
     assert m5.usage_start == datetime(2024, 1, 1, tzinfo=UTC)
     assert [ln.source_line for ln in lines] == [1, 2, 3, 5]  # Parquet rows are numbered from 1 (no header)
+
+
+def test_a_parquet_dictionary_bomb_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
+    # One 1 MiB string repeated on 300 rows: a few KB on disk, 300 MiB as text. The decoded size is counted on the
+    # dictionary-encoded batch, so pyarrow never holds the decoded text (checked in a fresh interpreter, whose
+    # Arrow memory pool has seen nothing else).
+    pa = pytest.importorskip("pyarrow")
+    table = _cur2_table().take([0] * 300)  # type: ignore[attr-defined]
+    index = table.schema.get_field_index("line_item_usage_type")
+    table = table.set_column(index, "line_item_usage_type", pa.array(["x" * 2**20] * 300, pa.string()))
+    path = tmp_path / "bomb.parquet"
+    pytest.importorskip("pyarrow.parquet").write_table(table, path, compression="zstd", row_group_size=300)
+    assert path.stat().st_size < 2**20
+    script = (
+        "import sys, pyarrow as pa\n"
+        "from ingestion.billing.readers import BillingFileError, read_billing_lines\n"
+        "try:\n    list(read_billing_lines(sys.argv[1]))\n"
+        "except BillingFileError as exc:\n    print(exc)\n"
+        "print(pa.default_memory_pool().max_memory())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, cwd=root)
+    message, peak = done.stdout.strip().splitlines()[-2:]
+    assert "compression ratio above 200:1" in message and "BILLING_MAX_COMPRESSION_RATIO" in message
+    assert int(peak) < 50 * 2**20, f"Arrow held {int(peak) / 2**20:.0f} MiB"
 
 
 def test_parquet_is_streamed_batch_by_batch(tmp_path: Path) -> None:

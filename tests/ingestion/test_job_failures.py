@@ -116,7 +116,7 @@ def test_a_value_error_while_parsing_a_billing_file_fails_the_job_at_once(
     def broken_chunks(*args: object, **kwargs: object) -> Any:
         raise ValueError("day is out of range for month")
 
-    monkeypatch.setattr(billing_pipeline, "iter_billing_chunks", broken_chunks)
+    monkeypatch.setattr(billing_pipeline, "iter_billing_batches", broken_chunks)
     import_job_process(job_id=str(job.pk))
     assert _state(job) == (JobStatus.FAILED, 1, "import failed: ValueError: day is out of range for month")
 

@@ -11,11 +11,12 @@ from greenesg.footprint.methodology.cloud import NormalisedBillingLine, instance
 from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
-    build_lines,
+    build_batch,
     numbers,
     per_distinct,
     split_parsed,
     split_rows,
+    texts,
     timestamps,
 )
 from ingestion.billing.readers.common import RowSink, parse_json_object, parse_number
@@ -230,17 +231,17 @@ def parse_aws_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
         "provider": "aws",
         "account": per_distinct(partial(canonical_account, "aws"), rows.col("account")),
         "service": rows.text("service"),
-        "usage_type": usage.tolist(),
-        "region": rows.stripped("region").tolist(),
-        "unit": unit.tolist(),
-        "currency": currency.where(currency != "", "USD").tolist(),
+        "usage_type": texts(usage),
+        "region": texts(rows.stripped("region")),
+        "unit": texts(unit),
+        "currency": texts(currency.where(currency != "", "USD")),
         "tags": tags,
         "machine_type": machine,
         "vcpus": vcpus,
         "bucket": bucket,
         "account_name": rows.text("account_name"),
     }
-    return FastResult(reasons, build_lines(positions, first_line, fields_, fmt), slow)
+    return FastResult(reasons, build_batch(positions, first_line, fields_, fmt), slow)
 
 
 def _unzip3(triples: list[tuple[str, float | None, str]], n: int) -> tuple[list[Any], list[Any], list[Any]]:

@@ -15,11 +15,12 @@ from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_ca
 from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
-    build_lines,
+    build_batch,
     numbers,
     per_distinct,
     split_parsed,
     split_rows,
+    texts,
     timestamps,
 )
 from ingestion.billing.readers.common import RowSink, parse_json_object, parse_number
@@ -182,7 +183,7 @@ def parse_azure_chunk(chunk: Chunk, first_line: int, fmt: str, *, quantity_in_pa
         "usage_start": timestamps(rows.col("usage_start")),
     }
     rows, positions, values, slow = split_parsed(rows, kept, parsed)
-    units: list[str] = rows.stripped("unit").tolist()
+    units: list[str] = texts(rows.stripped("unit"))
     if quantity_in_packs:
         values["amount"], units = _unpacked(values["amount"], units)
     service, meter = rows.stripped("service"), per_distinct(usage_type, rows.col("meter"))
@@ -191,7 +192,7 @@ def parse_azure_chunk(chunk: Chunk, first_line: int, fmt: str, *, quantity_in_pa
         **values,
         "provider": "azure",
         "account": per_distinct(partial(canonical_account, "azure"), rows.col("account")),
-        "service": service.tolist(),
+        "service": texts(service),
         "usage_type": meter,
         "region": per_distinct(_region, rows.col("region"), rows.col("meter_region")),
         "unit": units,
@@ -203,4 +204,4 @@ def parse_azure_chunk(chunk: Chunk, first_line: int, fmt: str, *, quantity_in_pa
         "account_name": rows.text("account_name"),
         "resource_group": rows.text("resource_group"),
     }
-    return FastResult(reasons, build_lines(positions, first_line, fields_, fmt), slow)
+    return FastResult(reasons, build_batch(positions, first_line, fields_, fmt), slow)

@@ -48,7 +48,7 @@ class Chunk:
         return pd.Series(value, index=self.frame.index, dtype=object)
 
     def text(self, fld: str) -> list[str]:
-        return self.col(fld).tolist()
+        return texts(self.col(fld))
 
     def stripped(self, fld: str) -> pd.Series:
         return self.col(fld).str.strip() if self.has(fld) else self.col(fld)
@@ -61,12 +61,57 @@ class Chunk:
 
 
 @dataclass
+class LineBatch:
+    """Normalised lines of one chunk as columns (field name -> one value per line, in line order).
+
+    Why columns: a billing file is summed per group right after reading (estimate.LineAggregator), so building a
+    NormalisedBillingLine object per row, and checking each one, cost more than parsing the file. The objects are
+    made only where they are needed (`lines()`: tests, the API that yields lines, the rare slow rows). Cells that
+    repeat (tags, timestamps) may share one object between lines; `lines()` gives every line its own tags dict.
+    """
+
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+    size: int = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def lines(self) -> list[NormalisedBillingLine]:
+        if not self.size:
+            return []
+        names = [f.name for f in fields(NormalisedBillingLine)]
+        columns = [self.columns[name] for name in names]
+        tags = names.index("tags")
+        columns[tags] = [dict(t) for t in columns[tags]]  # one dict per line: never shared
+        return [NormalisedBillingLine(*row) for row in zip(*columns, strict=True)]
+
+    @classmethod
+    def from_lines(cls, lines: Sequence[NormalisedBillingLine]) -> LineBatch:
+        names = [f.name for f in fields(NormalisedBillingLine)]
+        getters = [attrgetter(name) for name in names]
+        return cls({name: list(map(get, lines)) for name, get in zip(names, getters, strict=True)}, len(lines))
+
+
+@dataclass
 class FastResult:
     """What a format's column-wise parser made of one chunk."""
 
     reasons: list[str] = field(default_factory=list)  # filter reason of each dropped row, in line order
-    lines: list[NormalisedBillingLine] = field(default_factory=list)  # fast rows, in line order
+    batch: LineBatch = field(default_factory=LineBatch)  # fast rows, in line order
     slow: list[int] = field(default_factory=list)  # positions of kept rows left to the row parser
+
+
+def texts(values: pd.Series) -> list[str]:
+    """The cells as Python strings, one object per distinct value shared by its rows.
+
+    Why: `.tolist()` makes a new string per cell; billing columns repeat a few hundred values, so sharing them
+    keeps a chunk's memory (most of a worker's peak) several times smaller, and grouping hashes each value once.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(uniques, dtype=object)[codes].tolist()
 
 
 def numbers(values: pd.Series) -> list[float | None]:
@@ -131,7 +176,7 @@ def row_at(chunk: Chunk, pos: int) -> tuple[dict[str, str], dict[str, str]]:
 
 def run_fast(
     fast: FastResult, chunk: Chunk, parser: RowParser, first_line: int, report: ReadReport, fmt: str
-) -> list[NormalisedBillingLine]:
+) -> LineBatch:
     """Accounts one chunk like the row loop did: counters, filter reasons, slow rows with their problems."""
     sink = RowSink(report, chunk.mapping)
     slow: list[NormalisedBillingLine] = []
@@ -145,12 +190,15 @@ def run_fast(
             report.rows_rejected += 1
         else:  # the row filter ran column-wise already; a reason here would be a filter mismatch
             report.filtered[result] += 1
-    lines = fast.lines if not slow else list(heapq.merge(fast.lines, slow, key=attrgetter("source_line")))
+    batch = fast.batch
+    if slow:  # rare (a bad cell somewhere): merge as objects, in line order
+        merged = heapq.merge(batch.lines(), slow, key=attrgetter("source_line"))
+        batch = LineBatch.from_lines(list(merged))
     report.rows_read += len(chunk)
-    report.rows_kept += len(lines)
+    report.rows_kept += len(batch)
     report.filtered.update(fast.reasons)
-    report.buckets.update(ln.bucket for ln in lines)
-    return lines
+    report.buckets.update(batch.columns.get("bucket", []))
+    return batch
 
 
 def split_rows(keep: pd.Series, reasons: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -161,25 +209,19 @@ def split_rows(keep: pd.Series, reasons: pd.Series) -> tuple[np.ndarray, list[st
     return np.flatnonzero(mask), reasons[~mask].tolist()
 
 
-def build_lines(
-    positions: np.ndarray, first_line: int, values: dict[str, Sequence[Any] | str], fmt: str
-) -> list[NormalisedBillingLine]:
-    """NormalisedBillingLine per fast row from per-field value lists (aligned with `positions`) or constants."""
+def build_batch(positions: np.ndarray, first_line: int, values: dict[str, Sequence[Any] | str], fmt: str) -> LineBatch:
+    """Columns of the fast rows from per-field value lists (aligned with `positions`) or constants."""
     lines_no = [first_line + p for p in positions.tolist()]  # plain ints, not numpy scalars
     n = len(lines_no)
     values = {**values, "source_line": lines_no, "source_format": fmt}
-    columns = [_field_values(values, f, n) for f in fields(NormalisedBillingLine)]
-    return [NormalisedBillingLine(*row) for row in zip(*columns, strict=True)]
+    return LineBatch({f.name: _field_values(values, f, n) for f in fields(NormalisedBillingLine)}, n)
 
 
-def _field_values(values: dict[str, Sequence[Any] | str], fld: Field[Any], n: int) -> Sequence[Any]:
+def _field_values(values: dict[str, Sequence[Any] | str], fld: Field[Any], n: int) -> list[Any]:
     given = values.get(fld.name, MISSING)
-    if fld.name == "tags":
-        # Every fast reader passes tags as one dict per line (never a constant or left out).
-        tags = cast("Sequence[dict[str, str]]", given)
-        return [dict(t) for t in tags]  # one dict per line: never shared
     if given is MISSING:
         return [fld.default] * n  # a field this format never fills keeps the dataclass default
     if isinstance(given, str):
         return [given] * n
-    return given
+    # Every fast reader passes tags as one dict per line (shared between equal cells; LineBatch.lines copies).
+    return given if isinstance(given, list) else list(cast("Sequence[Any]", given))

@@ -8,14 +8,27 @@ ConsumedUnit and the description applies (the same buckets, docs/methodology.md 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import fields
 from functools import lru_cache
+from typing import Any
 
 from greenesg.footprint.methodology.cloud import NormalisedBillingLine, azure_canonical_region
 from ingestion.billing.readers.aws import classify_aws, instance_type
 from ingestion.billing.readers.azure import classify_azure
 from ingestion.billing.readers.azure import usage_type as azure_usage_type
 from ingestion.billing.readers.azure import vm_size as azure_vm
-from ingestion.billing.readers.common import RowSink, parse_json_object, parse_number
+from ingestion.billing.readers.columns import (
+    Chunk,
+    FastResult,
+    build_batch,
+    numbers,
+    per_distinct,
+    split_parsed,
+    split_rows,
+    timestamps,
+)
+from ingestion.billing.readers.common import ReadReport, RowSink, parse_json_object, parse_number
 from ingestion.billing.readers.identity import canonical_account
 
 # FOCUS ChargeCategory: Usage, Purchase, Tax, Credit, Adjustment; ChargeClass "Correction" restates history.
@@ -144,3 +157,48 @@ def parse_focus_row(
         source_format=fmt,
         **fields,  # type: ignore[arg-type]
     )
+
+
+# ---- column-wise path (same output as parse_focus_row, computed once per column or per distinct value) --------
+
+# Every field of a line except these comes from the row's descriptive cells only: it is computed once per distinct
+# combination of those cells by parse_focus_row itself (with neutral stand-ins for the per-row values), so the
+# column-wise path cannot drift from the row parser.
+_PER_ROW = ("amount", "cost", "usage_start", "source_line", "source_format", "tags")
+_STAND_INS = {"charge_category": "Usage", "charge_class": "", "amount": "0", "cost": "0", "usage_start": "2024-01-01"}
+
+
+def _resource_builder(names: list[str], fmt: str) -> Callable[..., tuple[Any, ...]]:
+    sink = RowSink(ReadReport(""), {})
+    kept = [f.name for f in fields(NormalisedBillingLine) if f.name not in _PER_ROW]
+
+    def build(*cells: str) -> tuple[Any, ...]:
+        line = parse_focus_row({**dict(zip(names, cells, strict=True)), **_STAND_INS}, {}, 0, sink, fmt)
+        assert isinstance(line, NormalisedBillingLine)  # the stand-ins always parse
+        return (*(getattr(line, name) for name in kept), line.tags)
+
+    return build
+
+
+def parse_focus_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
+    """Column-wise parse_focus_row for one chunk; rows with a bad number or date are left to parse_focus_row."""
+    category = chunk.stripped("charge_category")
+    usage = category.str.lower() == KEEP_CHARGE_CATEGORY
+    correction = chunk.stripped("charge_class").str.lower() == "correction"
+    reasons = ("charge_category:" + category.where(category != "", "blank")).where(~usage, "charge_class:Correction")
+    kept, reasons_ = split_rows(usage & ~correction, reasons)
+    rows = chunk.take(kept)
+    amount = rows.stripped("amount")
+    parsed: dict[str, list[Any]] = {
+        "amount": numbers(amount.where(amount != "", "0")),  # ConsumedQuantity may be blank on usage rows
+        "cost": numbers(rows.col("cost")),
+        "usage_start": timestamps(rows.col("usage_start")),
+    }
+    rows, positions, values, slow = split_parsed(rows, kept, parsed)
+    values["amount"] = [a or 0.0 for a in values["amount"]]
+    names = [n for n in chunk.mapping if n not in _STAND_INS]
+    resources = per_distinct(_resource_builder(names, fmt), *(rows.col(n) for n in names)) if names else []
+    kept_names = [f.name for f in fields(NormalisedBillingLine) if f.name not in _PER_ROW]
+    columns: list[list[Any]] = [list(c) for c in zip(*resources, strict=True)] or [[] for _ in [*kept_names, "tags"]]
+    fields_: dict[str, Any] = {**values, **dict(zip([*kept_names, "tags"], columns, strict=True))}
+    return FastResult(reasons_, build_batch(positions, first_line, fields_, fmt), slow)

@@ -11,11 +11,12 @@ from greenesg.footprint.methodology.cloud import NormalisedBillingLine, gpu_watt
 from ingestion.billing.readers.columns import (
     Chunk,
     FastResult,
-    build_lines,
+    build_batch,
     numbers,
     per_distinct,
     split_parsed,
     split_rows,
+    texts,
     timestamps,
 )
 from ingestion.billing.readers.common import RowSink, parse_json_object
@@ -180,16 +181,16 @@ def parse_gcp_chunk(chunk: Chunk, first_line: int, fmt: str) -> FastResult:
         **values,
         "provider": "gcp",
         "account": per_distinct(partial(canonical_account, "gcp"), rows.col("account")),
-        "service": service.tolist(),
-        "usage_type": sku.tolist(),
+        "service": texts(service),
+        "usage_type": texts(sku),
         "region": per_distinct(_region, rows.col("region"), rows.col("location")),
-        "unit": unit.tolist(),
+        "unit": texts(unit),
         "currency": rows.text("currency"),
         "tags": per_distinct(labels, rows.col("project_labels"), rows.col("labels"), *rows.tag_series()),
-        "machine_type": machine.tolist(),
+        "machine_type": texts(machine),
         "vcpus": per_distinct(machine_vcpus, machine),
         "bucket": per_distinct(classify_gcp, service, sku, unit),
         "account_name": rows.text("account_name"),
         "gpu_model": per_distinct(_gpu_model, sku),
     }
-    return FastResult(reasons_, build_lines(positions, first_line, fields_, fmt), slow)
+    return FastResult(reasons_, build_batch(positions, first_line, fields_, fmt), slow)

@@ -58,18 +58,23 @@ def _check_magic(path: Path, display: str) -> None:
         raise BillingFileError(display, "the Parquet file is truncated (incomplete download?)")
 
 
-def open_parquet(path: Path, display: str, limits: Limits) -> pq.ParquetFile:
-    """The opened file after the magic, footer and declared-size checks."""
+def open_parquet(path: Path, display: str, limits: Limits, *, text_columns: list[str] | None = None) -> pq.ParquetFile:
+    """The opened file after the magic, footer and declared-size checks.
+
+    `text_columns` are read dictionary-encoded, so a batch's decoded size can be counted before it is decoded.
+    """
     _check_magic(path, display)  # first: a mislabelled CSV gets the same answer with or without pyarrow
     pa, _, pq = _pyarrow(display)
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path, read_dictionary=text_columns or None)
         parquet.schema_arrow.names  # noqa: B018 - decodes the footer's names now, where errors are mapped
         declared = sum(parquet.metadata.row_group(i).total_byte_size for i in range(parquet.metadata.num_row_groups))
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise BillingFileError(display, f"not a readable Parquet file ({exc})") from exc
     if declared > limits.max_bytes:  # refused early; the real decoded bytes are counted per batch as well
-        raise BillingFileError(display, f"decompressed data exceeds the limit of {limits.max_bytes} bytes")
+        from ingestion.billing.readers.source import bytes_limit_reason
+
+        raise BillingFileError(display, bytes_limit_reason(limits))
     return parquet
 
 
@@ -86,13 +91,33 @@ def iter_parquet_frames(
 ) -> Iterator[pd.DataFrame]:
     """All-text frames of `usecols`, `batch_size` rows at a time (the last one of each row group may be shorter)."""
     pa, _, _ = _pyarrow(display)
-    parquet = open_parquet(path, display, limits)
+    schema = open_parquet(path, display, limits).schema_arrow
+    text = [c for c in usecols if pa.types.is_string(schema.field(c).type) or pa.types.is_binary(schema.field(c).type)]
+    parquet = open_parquet(path, display, limits, text_columns=text)
     try:
         for batch in parquet.iter_batches(batch_size=batch_size, columns=usecols, use_threads=False):
-            budget.add(batch.nbytes)
+            # Charged before decoding: a page of one long string repeated by dictionary indices (a Parquet
+            # decompression bomb: kilobytes on disk, gigabytes as text) is refused before it is materialised.
+            budget.add(_decoded_bytes(batch))
             yield _text_frame(batch)
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise BillingFileError(display, f"the Parquet data is corrupt or truncated ({exc})") from exc
+
+
+def _decoded_bytes(batch: pa.RecordBatch) -> int:
+    """Bytes the batch will take as plain text columns: dictionary cells counted once per row, not once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    total = 0
+    for column in batch.columns:
+        if pa.types.is_dictionary(column.type):
+            dictionary = cast("pa.DictionaryArray", column)
+            lengths = pc.take(pc.binary_length(dictionary.dictionary), dictionary.indices)  # type: ignore[call-overload]
+            total += int(pc.sum(lengths).as_py() or 0) + 4 * len(column)
+        else:
+            total += column.nbytes
+    return total
 
 
 def _text_frame(batch: pa.RecordBatch) -> pd.DataFrame:

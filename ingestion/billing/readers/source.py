@@ -32,12 +32,21 @@ MEMBER_NAMES = (".csv", ".csv.gz")
 DELIMITERS = (",", ";", "\t", "|")
 
 
+# One CSV block, as codecarbon's row limit: no billing row comes near it (a CUR row is ~2 KB), and the block size
+# sets the reader's working memory (a 1M-row GCP import peaked at ~400 MB RSS with 4 MiB blocks, ~265 MB with 1 MiB).
+DEFAULT_MAX_ROW_BYTES = 2**20
+# Settings that change the limits (greenesg/settings.py), named in the errors so an operator knows what to raise.
+MAX_BYTES_SETTING = "BILLING_MAX_DECOMPRESSED_BYTES"
+MAX_RATIO_SETTING = "BILLING_MAX_COMPRESSION_RATIO"
+
+
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_ratio: float = DEFAULT_MAX_RATIO
     max_members: int = MAX_ZIP_MEMBERS
     ratio_grace_bytes: int = RATIO_GRACE_BYTES
+    max_row_bytes: int = DEFAULT_MAX_ROW_BYTES
 
 
 @dataclass(frozen=True)
@@ -58,13 +67,22 @@ class _Budget:
     def add(self, n: int) -> None:
         self.total += n
         if self.total > self.limits.max_bytes:
-            raise BillingFileError(self.name, f"decompressed data exceeds the limit of {self.limits.max_bytes} bytes")
+            raise BillingFileError(self.name, bytes_limit_reason(self.limits))
         ratio = self.total / self.input_size
         if self.total > self.limits.ratio_grace_bytes and ratio > self.limits.max_ratio:
             raise BillingFileError(
                 self.name,
-                f"compression ratio above {self.limits.max_ratio:.0f}:1 (possible decompression bomb); file rejected",
+                f"compression ratio above {self.limits.max_ratio:.0f}:1 (possible decompression bomb; "
+                f"{self.input_size:,} bytes inflated past {self.total:,}); file rejected before it was read further. "
+                f"The limit is the setting {MAX_RATIO_SETTING}",
             )
+
+
+def bytes_limit_reason(limits: Limits) -> str:
+    return (
+        f"decompressed data exceeds the limit of {limits.max_bytes} bytes (possible decompression bomb); "
+        f"the limit is the setting {MAX_BYTES_SETTING}"
+    )
 
 
 class _CountingStream(io.RawIOBase):
@@ -199,7 +217,3 @@ def _decode_reason(exc: UnicodeDecodeError) -> str:
         f"the file is not valid UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
         "export it again as UTF-8"
     )
-
-
-def decode_error(display: str, exc: UnicodeDecodeError) -> BillingFileError:
-    return BillingFileError(display, _decode_reason(exc))
