@@ -640,3 +640,16 @@ def test_parquet_without_pyarrow_is_refused_clearly(tmp_path: Path, monkeypatch:
         monkeypatch.setitem(sys.modules, name, None)  # import pyarrow now raises ImportError
     with pytest.raises(BillingFileError, match="Parquet needs pyarrow"):
         read(path)
+
+
+@pytest.mark.parametrize("cut", ["short", "long"])
+def test_a_row_with_the_wrong_number_of_cells_is_refused_naming_its_line(tmp_path: Path, cut: str) -> None:
+    rows = fixture_text("cur_legacy.csv").splitlines()
+    # A quoted cell with a line break first: the line named is the file's line, not the row's index.
+    rows[1] = rows[1].replace("platform", '"plat\nform"', 1)
+    rows[3] = rows[3].rsplit(",", 1)[0] if cut == "short" else rows[3] + ",extra"
+    fields = len(rows[0].split(","))
+    with pytest.raises(BillingFileError) as caught:
+        read(write(tmp_path, "ragged.csv", "\n".join(rows) + "\n"))
+    got = fields - 1 if cut == "short" else fields + 1
+    assert f"line 5 has {got} cells where the header has {fields}" in str(caught.value)

@@ -10,6 +10,8 @@ of growing until the byte or ratio cap, and memory stays flat whatever the file 
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
@@ -91,7 +93,28 @@ def _parse_error(label: str, exc: Exception, limits: Limits) -> BillingFileError
         return InvalidUtf8(label, "the file is not valid UTF-8 text; export it again as UTF-8")
     if "Empty CSV file" in message:
         return BillingFileError(label, "the file is empty")
+    if "columns, got" in message:
+        return RaggedRow(label, f"malformed CSV ({message})")
     return BillingFileError(label, f"malformed CSV ({message})")
+
+
+class RaggedRow(BillingFileError):
+    """A row with more or fewer cells than the header. Arrow counts records, not the lines a person sees in an
+    editor (a quoted cell may hold line breaks): the caller finds the line with `first_ragged_row` (error path only).
+    """
+
+
+def first_ragged_row(stream: IO[bytes], layout: CsvLayout) -> tuple[int, int, int] | None:
+    """(line, cells, header cells) of the first row whose cell count differs from the header's, or None."""
+    text = io.TextIOWrapper(stream, encoding=layout.encoding, newline="")
+    rows = csv.reader(text, delimiter=layout.delimiter)
+    header = next(rows, None)
+    if header is None:
+        return None
+    for row in rows:
+        if row and len(row) != len(header):
+            return rows.line_num, len(row), len(header)
+    return None
 
 
 class InvalidUtf8(BillingFileError):

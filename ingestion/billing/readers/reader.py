@@ -21,7 +21,13 @@ from ingestion.billing.readers.azure import parse_azure_chunk, parse_azure_row
 from ingestion.billing.readers.carbon import CARBON_PARSERS, extra_columns
 from ingestion.billing.readers.columns import Chunk, FastResult, LineBatch, run_fast
 from ingestion.billing.readers.common import BillingFileError, ProviderCarbonRecord, ReadReport, RowSink
-from ingestion.billing.readers.csvstream import InvalidUtf8, first_invalid_utf8, iter_csv_frames
+from ingestion.billing.readers.csvstream import (
+    InvalidUtf8,
+    RaggedRow,
+    first_invalid_utf8,
+    first_ragged_row,
+    iter_csv_frames,
+)
 from ingestion.billing.readers.focus import parse_focus_chunk, parse_focus_row
 from ingestion.billing.readers.formats import FORMATS_BY_KEY, FormatSpec, detect_billing_format, resolve, tag_columns
 from ingestion.billing.readers.gcp import parse_gcp_chunk, parse_gcp_row
@@ -124,6 +130,19 @@ def _chunks(
         raise BillingFileError(
             plan.label,
             f"the file is not valid UTF-8 text (byte 0x{byte:02x} at offset {offset}); export it again as UTF-8",
+        ) from exc
+    except RaggedRow as exc:
+        # The whole file is refused (a shifted row would put values under the wrong headers); the second pass
+        # names the line as an editor shows it.
+        with open_stream(path, display, layout.member, new_budget(path, display, options.limits)) as stream:
+            ragged = first_ragged_row(stream, layout)
+        if ragged is None:
+            raise
+        line, cells, expected = ragged
+        raise BillingFileError(
+            plan.label,
+            f"line {line} has {cells} cells where the header has {expected} (a cell holding the delimiter without "
+            "quotes, or a row cut short); export the file again",
         ) from exc
 
 
