@@ -142,7 +142,6 @@ def _attributes_column(frame: Any, implied: Any, source_zone: str) -> Any:
     """One JSON object per run, built column-wise in Arrow: numbers at full precision (the shortest text that reads
     back as the same double, where pandas' writer rounds to 15 digits), text encoded once per distinct value."""
     import pandas as pd
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     values = {c: frame[c] for c in _ATTRIBUTE_COLUMNS if c in frame.columns}
