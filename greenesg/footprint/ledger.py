@@ -423,6 +423,8 @@ class LedgerStage:
                 cursor.execute(f"ANALYZE {STAGE_TABLE}")
             published = _stage_classify(cursor, organisation_id)
             cursor.execute(_upsert_sql(STAGE_TABLE))
+            if connection.vendor == "postgresql":
+                cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin; RESET jit")
         self.discard()
         return published
 
@@ -438,22 +440,32 @@ _WRITES = "(l.id IS NULL OR COALESCE(s.duration_s, 0) > COALESCE(l.duration_s, 0
 
 
 def _stage_classify(cursor: Any, organisation_id: int) -> StagePublished:
-    join = (
-        f"FROM {STAGE_TABLE} s LEFT JOIN {LEDGER_TABLE} l "
-        "ON l.organisation_id = s.organisation_id AND l.natural_key = s.natural_key"
-    )
+    """Counts, totals and touched days of the reduced stage against the ledger, in one pass of one join."""
+    if connection.vendor == "postgresql":
+        # One probe of the unique (organisation, natural_key) index per staged row, as the upsert does next (and
+        # with the pages it then finds cached). Left to itself the planner hashes the organisation's whole ledger
+        # for a large stage: 8.7 s instead of 2.9 s for 100k runs against 1M rows (EXPLAIN ANALYZE), growing
+        # with the ledger. JIT compiling this one-off query costs more than it saves.
+        cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off")
     cursor.execute(
-        "SELECT COUNT(*), SUM(CASE WHEN l.id IS NULL THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN l.id IS NOT NULL AND {_WRITES} THEN 1 ELSE 0 END), "
-        f"SUM(s.energy_facility_kwh), SUM(COALESCE(s.kgco2e_location, 0)) {join}"
+        f"SELECT s.day, CASE WHEN l.id IS NOT NULL AND {_WRITES} THEN l.day END, COUNT(*), "
+        f"SUM(CASE WHEN l.id IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN {_WRITES} THEN 1 ELSE 0 END), "
+        f"SUM(s.energy_facility_kwh), SUM(COALESCE(s.kgco2e_location, 0)) "
+        f"FROM {STAGE_TABLE} s LEFT JOIN {LEDGER_TABLE} l "
+        "ON l.organisation_id = s.organisation_id AND l.natural_key = s.natural_key GROUP BY 1, 2"
     )
-    total, new, updated, energy, kg = cursor.fetchone()
-    total, new, updated = int(total or 0), int(new or 0), int(updated or 0)
-    # Rows written touch their day; an update also touches the day its record moves away from.
-    cursor.execute(f"SELECT DISTINCT s.day, l.day {join} WHERE {_WRITES}")
-    days = {_as_date(d) for pair in cursor.fetchall() for d in pair if d is not None}
-    counts = UpsertCounts(new=new, updated=updated, unchanged=total - new - updated)
-    return StagePublished(counts, days, float(energy or 0.0), float(kg or 0.0))
+    counts, days, energy, kg = UpsertCounts(), set(), 0.0, 0.0
+    for day, old_day, total, new, written, group_energy, group_kg in cursor.fetchall():
+        counts.new += int(new)
+        counts.updated += int(written) - int(new)
+        counts.unchanged += int(total) - int(written)
+        energy, kg = energy + float(group_energy or 0.0), kg + float(group_kg or 0.0)
+        # Rows written touch their day; an update also touches the day its record moves away from.
+        if written:
+            days.add(_as_date(day))
+        if old_day is not None:
+            days.add(_as_date(old_day))
+    return StagePublished(counts, days, energy, kg)
 
 
 def _as_date(value: Any) -> dt.date:
