@@ -115,7 +115,12 @@ def child(mode: str, path: Path, project_id: int) -> None:
         result = {"elapsed": timed_floor_load(path)}
     else:
         elapsed, job = timed_import(path, Project.objects.get(pk=project_id))
-        result = {"elapsed": elapsed, "status": job.status, "new": job.records_new, "rejected": job.rows_rejected}
+        # The job's own span (claim → done) leaves out the after-import hooks that run on commit (budget checks,
+        # the dashboards' warm-up), which grow with the organisation rather than with the file.
+        assert job.started_at is not None and job.finished_at is not None
+        job_s = (job.finished_at - job.started_at).total_seconds()
+        result = {"elapsed": elapsed, "job_s": job_s, "status": job.status, "new": job.records_new}
+        result["rejected"] = job.rows_rejected
     print(json.dumps(result | {"base_mb": base, "peak_mb": peak_rss_mb()}))
 
 
@@ -167,12 +172,14 @@ def bench_size(rows: int, flushes: int, org: Organisation) -> None:
     print(f"organisation holds {existing:,} ledger rows before the import")
     print(f"job: {imp['status']}, {imp['new']:,} runs new, {imp['rejected']} rows rejected")
     print(f"import (parse → ledger → rollups): {imp_s:6.2f} s {rows / imp_s:9,.0f} rows/s  peak RSS {imp_mb:5.0f} MB")
+    job_s = imp["job_s"]
+    print(f"  of which the job (claim → done):  {job_s:6.2f} s, after-import hooks on commit {imp_s - job_s:.2f} s")
     print(f"raw (read_csv + bulk load):        {raw_s:6.2f} s {rows / raw_s:9,.0f} rows/s  peak RSS {raw_mb:5.0f} MB")
     if floor is not None:
         fl_s, fl_mb = floor["elapsed"], floor["peak_mb"]
         print(f"floor (file → COPY FORMAT csv):    {fl_s:6.2f} s {rows / fl_s:9,.0f} rows/s  peak RSS {fl_mb:5.0f} MB")
     print(f"(a child process holds {imp['base_mb']:.0f} MB after start-up, before any work)")
-    print(f"ratio speed import / raw: {raw_s / imp_s:.2f}  (goal ≥ 0.8 on PostgreSQL)")
+    print(f"ratio speed import / raw: {raw_s / imp_s:.2f}  (goal ≥ 0.8 on PostgreSQL); job alone: {raw_s / job_s:.2f}")
     if floor is not None:
         print(f"ratio speed import / floor: {floor['elapsed'] / imp_s:.2f}")
     print(f"ratio peak RSS import / raw: {imp_mb / raw_mb:.2f}  (goal: import peak < 400 MB at every size)")
