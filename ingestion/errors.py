@@ -22,16 +22,6 @@ RETRYABLE_ERRORS: tuple[type[Exception], ...] = (
 # A value of the file the database refuses (too long, out of range, a broken constraint).
 DATA_ERRORS: tuple[type[Exception], ...] = (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError)
 
-# PostgreSQL's SQLSTATE for unique_violation.
-UNIQUE_VIOLATION = "23505"
-
-
-class ImportKeyRace(OperationalError):
-    """A concurrent import committed ledger keys this one was about to insert as new.
-
-    Transient, hence an OperationalError: the next attempt sees those keys and upserts them.
-    """
-
 
 def database_diagnostics(exc: BaseException) -> tuple[str | None, str | None, str]:
     """(SQLSTATE, constraint name, context) of a PostgreSQL error, raw or wrapped by Django."""

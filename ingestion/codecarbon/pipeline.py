@@ -1,12 +1,14 @@
-"""codecarbon imports: parse (streaming, one row per run kept), refuse or publish in one transaction.
+"""codecarbon imports: parse and stream to the database in bounded batches, refuse or publish in one transaction.
 
 The job is claimed and leased by ingestion.process / ingestion.jobs; once claimed, `codecarbon_job_run`:
-1. parses the whole file outside any transaction, renewing the lease per chunk and saving progress;
-2. refuses the file (FAILED, nothing written) on a structural error or too many bad rows;
-3. in ONE transaction: estimates and upserts ledger rows in batches of runs (bounded memory), stores row
-   errors, refreshes rollups, marks the job DONE.
-A worker killed at any point leaves either nothing or the complete import, so a retry equals a single
-clean import.
+1. reads the file in chunks outside any transaction; each chunk is reduced on its own (one row per run), estimated
+   and streamed to the ledger stage (a session temporary table), renewing the lease per chunk. Memory holds one
+   chunk, whatever the file size; the reduction across chunks happens in the database at publish;
+2. refuses the file (FAILED, nothing written, stage emptied) on a structural error or too many bad rows;
+3. in ONE transaction: reduces and classifies the stage, upserts it into the ledger, stores row errors, refreshes
+   rollups for the touched days, marks the job DONE.
+A worker killed at any point leaves either nothing (the stage dies with its connection) or the complete import,
+so a retry equals a single clean import.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from ingestion import storage
 from ingestion.codecarbon.reader import (
     CodecarbonFormatError,
     RowProblem,
-    RunReducer,
+    chunk_reduce,
     parse_live_record,
     read_codecarbon_csv,
 )
 from ingestion.codecarbon.to_ledger import ProjectContext, ledger_frame_from_records
-from ingestion.errors import DATA_ERRORS, UNIQUE_VIOLATION, ImportKeyRace, database_diagnostics
+from ingestion.errors import DATA_ERRORS
 from ingestion.hooks import ImportPublished, after_import_on_commit
 from ingestion.jobs import (
     ImportRefused,
@@ -50,17 +52,16 @@ logger = logging.getLogger(__name__)
 
 # More than this share of bad rows means the file is probably not what the user thinks it is.
 MAX_REJECTED_SHARE = 0.5
-# Runs estimated and written at a time: the ledger frame (JSON attributes, COPY text) of a whole large file would
-# cost several times the reduced records, so it is built and written in slices inside the one transaction.
-PUBLISH_BATCH_RUNS = 10_000
-# Rows parsed at a time: pandas holds each text cell of a chunk as a Python object (~1.5 KB a row in all), so
-# the chunk, not the file, sets the parsing peak; below ~5,000 rows the per-chunk overhead starts to show.
-READ_CHUNK_ROWS = 10_000
+# Rows parsed, estimated and streamed at a time: pandas holds each text cell of a chunk as an object and the
+# ledger frame is as wide again, so the chunk, not the file, sets the peak. 50,000 rows peaked at 371-393 MB (a
+# worker child holds 160 MB before any work), too close to the 400 MB goal; below ~10,000 rows the per-chunk
+# overhead (one COPY, one methodology pass) starts to show.
+READ_CHUNK_ROWS = 25_000
 
 
 @dataclass
 class ParsedImport:
-    runs: RunReducer = field(default_factory=RunReducer)
+    stage: ledger.LedgerStage
     problems: list[RowProblem] = field(default_factory=list)
     rows_read: int = 0
     detected_format: str = ""
@@ -71,40 +72,80 @@ class ParsedImport:
 
 def codecarbon_job_run(job: ImportJob) -> None:
     """Process a claimed codecarbon file or live record (called by ingestion.process.import_job_process)."""
+    stage = ledger.LedgerStage()
     try:
-        parsed = _parse(job)
+        parsed = _parse(job, stage)
     except CodecarbonFormatError as exc:
+        stage.discard()
         job_refuse(job, str(exc), rows_read=0)
         return
     except ImportRefused as exc:
+        stage.discard()
         job_refuse(job, str(exc), rows_read=exc.rows_read)
         return
     try:
         _decide(parsed)
     except ImportRefused as exc:
+        stage.discard()
         # The problems that refused the file are its error report.
         job_refuse(job, str(exc), rows_read=exc.rows_read, problems=parsed.problems, rows_rejected=_bad_rows(parsed))
         return
     _publish(job, parsed)
 
 
-def _parse(job: ImportJob) -> ParsedImport:
+def _project_context(job: ImportJob) -> ProjectContext:
+    project = job.project
+    assert project is not None  # codecarbon jobs always belong to a project
+    return ProjectContext(
+        organisation_id=job.organisation_id,
+        project_id=project.pk,
+        host_timezone=project.host_timezone,
+        infrastructure=project.infrastructure,
+        site_pue=project.site_pue,
+    )
+
+
+class _Streamer:
+    """Records of one chunk → one row per run → ledger rows → the stage."""
+
+    def __init__(self, job: ImportJob, stage: ledger.LedgerStage) -> None:
+        self.job, self.stage = job, stage
+        self.ctx = _project_context(job)
+        self.lookup = factor_lookup(job.organisation_id)
+
+    def add(self, records: Any) -> None:
+        if records.empty:
+            return
+        records = chunk_reduce(records)
+        frame = ledger_frame_from_records(records, ctx=self.ctx, job_id=str(self.job.pk), lookup=self.lookup)
+        # Per key the longest run row wins (a later cumulative flush); task rows are not cumulative: the later.
+        rank = frame["duration_s"].where(records["kind"].to_numpy() == "run", 0.0)
+        try:
+            # A savepoint: a value the database refuses must not abort an enclosing transaction.
+            with transaction.atomic():
+                self.stage.add(frame, rank=rank)
+        except DATA_ERRORS as exc:
+            _raise_with_row(frame, exc)
+
+
+def _parse(job: ImportJob, stage: ledger.LedgerStage) -> ParsedImport:
+    parsed = ParsedImport(stage=stage)
+    streamer = _Streamer(job, stage)
     if job.kind == JobKind.CODECARBON_LIVE:
-        parsed = ParsedImport(rows_read=1, detected_format="codecarbon-live")
-        parsed.runs.add(parse_live_record(job.payload or {}))
+        parsed.rows_read, parsed.detected_format = 1, "codecarbon-live"
+        streamer.add(parse_live_record(job.payload or {}))
         return parsed
     if job.kind != JobKind.CODECARBON:
         raise ImportRefused(f"{job.original_name}: imports of kind {job.kind!r} are not supported yet")
-    parsed = ParsedImport()
     path = storage.open_stored(job.stored_path)
     with open(path, "rb") as stream:
         for chunk in read_codecarbon_csv(stream, filename=job.original_name, chunk_rows=READ_CHUNK_ROWS):
             parsed.rows_read += chunk.rows_read
             parsed.problems.extend(chunk.problems)
             if not chunk.records.empty:
-                # Reduced as it comes so memory holds about one row per run, not one per flush.
-                parsed.runs.add(chunk.records)
                 parsed.detected_format = str(chunk.records["schema"].iloc[0])
+                streamer.add(chunk.records)
+            del chunk  # one chunk's records and ledger frame alive at a time
             job_heartbeat(str(job.pk), rows=parsed.rows_read, stage="reading")
             job_test_barrier(parsed.rows_read)
     return parsed
@@ -137,35 +178,11 @@ def _decide(parsed: ParsedImport) -> None:
 def _publish(job: ImportJob, parsed: ParsedImport) -> None:
     project = job.project
     assert project is not None  # codecarbon jobs always belong to a project
-    ctx = ProjectContext(
-        organisation_id=job.organisation_id,
-        project_id=project.pk,
-        host_timezone=project.host_timezone,
-        infrastructure=project.infrastructure,
-        site_pue=project.site_pue,
-    )
-    lookup = factor_lookup(job.organisation_id)
-    # Estimating and writing now alternate per batch inside the transaction; progress is reported before it.
-    job_heartbeat(str(job.pk), rows=parsed.rows_read, stage="estimating")
     job_heartbeat(str(job.pk), rows=parsed.rows_read, stage="writing")
-    counts = ledger.UpsertCounts()
-    days: set[dt.date] = set()
-    totals = {"energy_facility_kwh": 0.0, "kgco2e_location": 0.0}
     with transaction.atomic():
-        # Batches share the transaction: a failure in any of them leaves nothing, as for a single frame.
-        for batch in parsed.runs.batches(PUBLISH_BATCH_RUNS):
-            frame = ledger_frame_from_records(batch, ctx=ctx, job_id=str(job.pk), lookup=lookup)
-            to_write, batch_counts, old_days = ledger.classify_rows(job.organisation_id, frame)
-            _ledger_write(to_write)
-            counts = ledger.UpsertCounts(
-                new=counts.new + batch_counts.new,
-                updated=counts.updated + batch_counts.updated,
-                unchanged=counts.unchanged + batch_counts.unchanged,
-            )
-            days |= set(to_write["day"]) | old_days
-            totals["energy_facility_kwh"] += float(frame["energy_facility_kwh"].sum())
-            totals["kgco2e_location"] += float(frame["kgco2e_location"].fillna(0.0).sum())
-            del batch, frame, to_write  # only one batch's records and ledger frame are alive at a time
+        published = parsed.stage.publish(job.organisation_id)
+        ledger.ledger_analyze(published.counts.new + published.counts.updated)
+        days = set(published.days)
         ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
         if _double_counting_apply(job.organisation_id, project.pk, days):
             days |= {month_start(min(days)), month_end(max(days))}
@@ -178,6 +195,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
             )
             ledger.dashboard_generation_bump(job.organisation_id)
         job_row_errors_store(job, parsed.problems)
+        counts = published.counts
         job_mark_done(
             job,
             rows_read=parsed.rows_read,
@@ -186,46 +204,14 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
             records_updated=counts.updated,
             records_unchanged=counts.unchanged,
             detected_format=parsed.detected_format,
-            totals=totals,
+            totals={"energy_facility_kwh": published.energy_facility_kwh, "kgco2e_location": published.kgco2e_location},
         )
         # Budget thresholds and model tags are checked once the import is visible to everyone.
         after_import_on_commit(
             ImportPublished(organisation_id=job.organisation_id, project_id=project.pk, kind=job.kind)
         )
-        job_log_outcome(
-            job,
-            "import.done",
-            {
-                "new": counts.new,
-                "updated": counts.updated,
-                "unchanged": counts.unchanged,
-                "rejected": _bad_rows(parsed),
-            },
-        )
-
-
-# The ledger's natural-key constraint (greenesg.footprint.models.LedgerEntry).
-NATURAL_KEY_CONSTRAINT = "ledger_unique_natural_key"
-
-
-def _key_race(frame: Any, exc: BaseException) -> bool:
-    """True when rows classified as all new met the same natural keys, committed by a concurrent import of
-    the same runs between classification and COPY: a race, not bad data."""
-    sqlstate, constraint, _ = database_diagnostics(exc)
-    return (
-        not frame.attrs.get("has_existing_keys", True)
-        and sqlstate == UNIQUE_VIOLATION
-        and constraint == NATURAL_KEY_CONSTRAINT
-    )
-
-
-def _ledger_write(frame: Any) -> None:
-    try:
-        ledger.ledger_write(frame)
-    except DATA_ERRORS as exc:
-        if _key_race(frame, exc):
-            raise ImportKeyRace(str(exc).strip().splitlines()[0]) from exc
-        _raise_with_row(frame, exc)
+        outcome = {"new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged}
+        job_log_outcome(job, "import.done", outcome | {"rejected": _bad_rows(parsed)})
 
 
 def _raise_with_row(frame: Any, exc: Exception) -> None:

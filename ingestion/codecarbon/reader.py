@@ -55,6 +55,7 @@ __all__ = [
     "RECORD_COLUMNS",
     "RowProblem",
     "UNSET_EXPERIMENT_ID",
+    "chunk_reduce",
     "detect_schema",
     "RunReducer",
     "last_row_per_run",
@@ -890,6 +891,18 @@ def last_row_per_run(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     for frame in frames:
         reducer.add(frame)
     return reducer.result()
+
+
+def chunk_reduce(records: pd.DataFrame) -> pd.DataFrame:
+    """last_row_per_run of one chunk, in file order: the rows that win within it (the same rule as across chunks).
+
+    Streaming importers reduce each chunk with this and leave the reduction across chunks to the database, so no
+    state proportional to the file is held here.
+    """
+    if not len(records):
+        return records
+    keyed = records.assign(_seq=np.arange(len(records), dtype=np.int64))
+    return records.iloc[_winners([keyed])].reset_index(drop=True)
 
 
 class RunReducer:

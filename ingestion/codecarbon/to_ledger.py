@@ -138,15 +138,42 @@ def _flags_column(frame: Any, implied: Any, assumed_tz: bool) -> list[str]:
     return out
 
 
-def _attributes_column(frame: Any, implied: Any, source_zone: str) -> list[str]:
-    extra = frame[[c for c in _ATTRIBUTE_COLUMNS if c in frame.columns]].copy()
+def _attributes_column(frame: Any, implied: Any, source_zone: str) -> Any:
+    """One JSON object per run, built column-wise in Arrow: numbers at full precision (the shortest text that reads
+    back as the same double, where pandas' writer rounds to 15 digits), text encoded once per distinct value."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    values = {c: frame[c] for c in _ATTRIBUTE_COLUMNS if c in frame.columns}
     # The zone the file's local timestamps were read in: records show the source time in it beside UTC.
-    extra["source_timezone"] = source_zone
-    extra["codecarbon_kg"] = frame["emissions_kg"]
-    extra["implied_factor_g_per_kwh"] = implied
-    extra["codecarbon_pue"] = frame["pue"]
-    # pandas' C JSON writer: NaN → null, one object per line, far faster than json.dumps per run.
-    return extra.to_json(orient="records", lines=True, double_precision=15).splitlines()
+    values["source_timezone"] = pd.Series(source_zone, index=frame.index)
+    values["codecarbon_kg"] = frame["emissions_kg"]
+    values["implied_factor_g_per_kwh"] = implied
+    values["codecarbon_pue"] = frame["pue"]
+    parts: list[Any] = []
+    for index, (key, series) in enumerate(values.items()):
+        parts.append(("{" if index == 0 else ",") + json.dumps(key) + ":")
+        parts.append(_json_values(series))
+    parts.append("}")
+    joined = pc.binary_join_element_wise(*parts, "")
+    return pd.Series(pd.arrays.ArrowStringArray(joined), index=frame.index)
+
+
+def _json_values(series: Any) -> Any:
+    """A column as JSON value texts (an Arrow string array); missing values are null."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        text = pc.cast(pa.array(series.astype("float64"), from_pandas=True), pa.string())
+        # Whole numbers keep their ".0" (16.0, not 16), as the JSON readers of these attributes always saw them.
+        whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
+        text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+        return pc.fill_null(text, "null")
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    encoded = pa.array([json.dumps(str(u)) for u in uniques] + ["null"], type=pa.string())
+    return encoded.take(pa.array(codes).cast(pa.int64()).to_numpy() % (len(uniques) + 1))
 
 
 def ledger_frame_from_records(

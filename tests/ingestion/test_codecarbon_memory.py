@@ -1,8 +1,8 @@
 """Bounded memory of the codecarbon import (issue 13 item 6, issue 15 item 3).
 
 Reading is bounded per row and per chunk, the reduction to one row per run is incremental (amortised, not a re-sort
-of every held run per chunk) and gives the same records as a single reduction of the whole file, and the ledger is
-written in batches inside one transaction with the same result as one frame.
+of every held run per chunk) and gives the same records as a single reduction of the whole file, and the import
+streams chunks to the database's stage with the same ledger as one frame.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def test_reduction_work_is_linear_in_the_rows_not_in_rows_times_chunks(monkeypat
     assert sum(sorted_rows) <= 5 * 1000
 
 
-# ------------------------------------------------------------------------------------------------ batched publish
+# ------------------------------------------------------------------------------------------------ streamed publish
 
 
 def _import(project: Project, data: bytes) -> Any:
@@ -176,32 +176,49 @@ def _ledger(project: Project) -> pd.DataFrame:
 
 
 @pytest.mark.django_db
-def test_batched_publish_writes_the_same_ledger_as_one_frame(
+def test_a_file_streamed_in_small_chunks_writes_the_same_ledger_as_one_chunk(
     project: Project, other_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Flushes of a run land in different chunks: the reduction across chunks happens in the database's stage.
     data = _shuffled_synthetic(runs=30, flushes=3, seed=11)
     one = _import(project, data)
-    monkeypatch.setattr(codecarbon_pipeline, "PUBLISH_BATCH_RUNS", 4)
-    batched = _import(other_project, data)
-    assert one.status == batched.status == JobStatus.DONE
-    assert (batched.records_new, batched.records_updated) == (one.records_new, one.records_updated) == (30, 0)
-    assert batched.totals == pytest.approx(one.totals)
+    monkeypatch.setattr(codecarbon_pipeline, "READ_CHUNK_ROWS", 4)
+    streamed = _import(other_project, data)
+    assert one.status == streamed.status == JobStatus.DONE
+    assert (streamed.records_new, streamed.records_updated) == (one.records_new, one.records_updated) == (30, 0)
+    assert streamed.totals == pytest.approx(one.totals)
     pd.testing.assert_frame_equal(_ledger(other_project), _ledger(project))
 
 
 @pytest.mark.django_db
-def test_a_failure_in_a_later_batch_leaves_nothing(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(codecarbon_pipeline, "PUBLISH_BATCH_RUNS", 4)
-    real = ledger.ledger_write
+def test_the_reduction_across_chunks_keeps_the_longest_row_of_each_run(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _shuffled_synthetic(runs=30, flushes=3, seed=13)
+    monkeypatch.setattr(codecarbon_pipeline, "READ_CHUNK_ROWS", 3)
+    assert _import(project, data).status == JobStatus.DONE
+    expected = _reference([c.records for c in _read(data)])
+    stored = dict(LedgerEntry.objects.filter(project=project).values_list("run_id", "duration_s"))
+    assert stored == dict(zip(expected["run_key"], expected["duration_s"], strict=True))
+    lines = set(LedgerEntry.objects.filter(project=project).values_list("source_row", flat=True))
+    assert lines == set(expected["line"].tolist())  # ties: the later of equal rows
+
+
+@pytest.mark.django_db
+def test_a_failure_in_a_later_chunk_leaves_nothing(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codecarbon_pipeline, "READ_CHUNK_ROWS", 4)
+    real = ledger.LedgerStage.add
     calls: list[int] = []
 
-    def third_fails(frame: Any) -> None:
+    def third_fails(stage: ledger.LedgerStage, frame: Any, **kwargs: Any) -> None:
         calls.append(len(frame))
         if len(calls) == 3:
-            raise ValueError("boom in batch 3")
-        real(frame)
+            raise ValueError("boom in chunk 3")
+        real(stage, frame, **kwargs)
 
-    monkeypatch.setattr(ledger, "ledger_write", third_fails)
+    monkeypatch.setattr(ledger.LedgerStage, "add", third_fails)
     job = _import(project, _shuffled_synthetic(runs=30, flushes=2, seed=12))
     assert job.status == JobStatus.FAILED and len(calls) == 3
     assert not LedgerEntry.objects.filter(project=project).exists()
+    # Nothing of the failed import is left in the stage for the next import on this connection.
+    assert _import(project, _shuffled_synthetic(runs=5, flushes=1, seed=14)).records_new == 5

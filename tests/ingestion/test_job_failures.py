@@ -21,7 +21,6 @@ from ingestion import storage
 from ingestion.billing import pipeline as billing_pipeline
 from ingestion.billing.pipeline import billing_job_submit
 from ingestion.codecarbon import pipeline as codecarbon_pipeline
-from ingestion.errors import ImportKeyRace
 from ingestion.jobs import import_job_submit
 from ingestion.models import ImportJob, JobOrigin, JobStatus
 from ingestion.process import import_job_process
@@ -54,11 +53,17 @@ def job(request: pytest.FixtureRequest, project: Project, sample_dir: Path, tmp_
     return _billing_job(project.organisation, tmp_path)
 
 
-def _writer_raising(error: Exception) -> Callable[[Any], None]:
-    def write(frame: Any) -> None:
+def _writer_raising(error: Exception) -> Callable[..., None]:
+    def write(*args: Any, **kwargs: Any) -> None:
         raise error
 
     return write
+
+
+def _break_writers(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """Both ledger writers fail: billing's direct write and the stage codecarbon streams to."""
+    monkeypatch.setattr(ledger, "ledger_write", _writer_raising(error))
+    monkeypatch.setattr(ledger.LedgerStage, "add", _writer_raising(error))
 
 
 def _state(job: ImportJob) -> tuple[str, int, str]:
@@ -77,7 +82,7 @@ def _state(job: ImportJob) -> tuple[str, int, str]:
 def test_a_data_error_in_the_writer_fails_the_job_at_once_with_the_reason(
     job: ImportJob, error: Exception, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ledger, "ledger_write", _writer_raising(error))
+    _break_writers(monkeypatch, error)
 
     import_job_process(job_id=str(job.pk))  # does not raise: nothing for Celery to retry
 
@@ -145,7 +150,7 @@ def test_an_unforeseen_error_in_publishing_fails_the_job_at_once(
 def test_a_transient_error_hands_the_claim_back_for_another_attempt(
     job: ImportJob, error: Exception, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ledger, "ledger_write", _writer_raising(error))
+    _break_writers(monkeypatch, error)
 
     with pytest.raises(type(error)):  # propagates, so the task's autoretry runs it again
         import_job_process(job_id=str(job.pk))
@@ -166,7 +171,7 @@ def test_a_job_failing_transiently_every_time_gives_up_with_the_last_error(
     job: ImportJob, monkeypatch: pytest.MonkeyPatch, settings
 ) -> None:
     settings.IMPORT_MAX_ATTEMPTS = 3
-    monkeypatch.setattr(ledger, "ledger_write", _writer_raising(OperationalError("server closed the connection")))
+    _break_writers(monkeypatch, OperationalError("server closed the connection"))
     for _ in range(3):
         with pytest.raises(OperationalError):
             import_job_process(job_id=str(job.pk))
@@ -196,7 +201,7 @@ def test_the_task_does_not_retry_a_data_error(
     from ingestion.tasks import import_job_process_task
 
     job = _codecarbon_job(project, sample_dir)
-    monkeypatch.setattr(ledger, "ledger_write", _writer_raising(DataError("numeric field overflow")))
+    _break_writers(monkeypatch, DataError("numeric field overflow"))
     result = import_job_process_task.apply(args=[str(job.pk)])
     assert result.successful()
     assert _state(job) == (JobStatus.FAILED, 1, "import failed: DataError: numeric field overflow")
@@ -209,14 +214,14 @@ def test_a_value_refused_by_copy_is_reported_with_its_source_row(
     job = _codecarbon_job(project, sample_dir)
     written: list[int] = []
 
-    def refuse_second_row(frame: Any) -> None:
+    def refuse_second_row(stage: ledger.LedgerStage, frame: Any, **kwargs: Any) -> None:
         written.extend(int(row) for row in frame["source_row"])
         raise DataError(
             "value too long for type character varying(64)\n"
-            'CONTEXT:  COPY footprint_ledgerentry, line 2, column region: "xxxxxxxx"'
+            'CONTEXT:  COPY ledger_import_stage, line 2, column region: "xxxxxxxx"'
         )
 
-    monkeypatch.setattr(ledger, "ledger_write", refuse_second_row)
+    monkeypatch.setattr(ledger.LedgerStage, "add", refuse_second_row)
     import_job_process(job_id=str(job.pk))
     assert _state(job) == (
         JobStatus.FAILED,
@@ -256,26 +261,26 @@ def test_a_value_postgresql_refuses_fails_the_job_with_its_source_row(
     )
 
 
-@postgres_only
-def test_keys_committed_by_a_concurrent_import_are_retried_not_failed(
+def test_keys_committed_by_a_concurrent_import_are_upserted_not_failed(
     project: Project, sample_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The same runs land in the ledger between classification and COPY (another import of them committed).
+    # The same runs land in the ledger between parsing and publishing (another import of them committed): the one
+    # write path upserts on the natural key, so they count as unchanged instead of breaking the unique constraint.
     job = _codecarbon_job(project, sample_dir)
-    real_classify, real_write = ledger.classify_rows, ledger.ledger_write
+    real_publish = ledger.LedgerStage.publish
+    columns = ", ".join((*ledger.LEDGER_COLUMNS, "updated_at"))
 
-    def classify_then_race(organisation_id: int, frame: Any) -> Any:
-        result = real_classify(organisation_id, frame)
-        real_write(result[0].copy())
-        return result
+    def race_then_publish(stage: ledger.LedgerStage, organisation_id: int) -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ledger.LEDGER_TABLE} ({columns}) SELECT {columns} FROM {ledger.STAGE_TABLE} "
+                f"WHERE seq IN (SELECT MAX(seq) FROM {ledger.STAGE_TABLE} GROUP BY natural_key)"
+            )
+        return real_publish(stage, organisation_id)
 
-    monkeypatch.setattr(ledger, "classify_rows", classify_then_race)
-    with pytest.raises(ImportKeyRace):
-        import_job_process(job_id=str(job.pk))
-    status, attempts, message = _state(job)
-    assert (status, attempts) == (JobStatus.PENDING, 1)
-    assert message.startswith("attempt failed, retrying: ImportKeyRace: duplicate key value")
-
-    monkeypatch.undo()
+    monkeypatch.setattr(ledger.LedgerStage, "publish", race_then_publish)
     import_job_process(job_id=str(job.pk))
-    assert _state(job) == (JobStatus.DONE, 2, "")
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.records_new) == (JobStatus.DONE, 1, 0)
+    keys = list(LedgerEntry.objects.filter(project=project).values_list("natural_key", flat=True))
+    assert len(keys) == len(set(keys)) == job.records_unchanged + job.records_updated > 0

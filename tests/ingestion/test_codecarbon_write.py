@@ -1,0 +1,79 @@
+"""The codecarbon import's write (issue 15 item 2): full-precision audit figures, one upsert path for new and
+existing organisations, ledger keys without per-row foreign-key checks, statistics refreshed after large loads."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from greenesg.accounts.models import Project
+from greenesg.footprint import ledger
+from greenesg.footprint.models import LedgerEntry
+from ingestion import storage
+from ingestion.jobs import import_job_submit
+from ingestion.models import ImportJob, JobStatus
+from ingestion.process import import_job_process
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "timestamp,project_name,run_id,duration,emissions,energy_consumed,cpu_energy,country_iso_code\n"
+# 17 significant digits: pandas' JSON writer kept 15 decimal places, so the small energies lost most of theirs.
+CPU_KWH = 2.2247365644444193e-06
+EMISSIONS = 0.12345678901234568
+
+
+def _import(project: Project, text: str) -> ImportJob:
+    stored = storage.store_chunks([text.encode()])
+    job = import_job_submit(
+        project=project, kind="codecarbon", origin="cli", stored=stored, original_name="e.csv", enqueue=False
+    ).job
+    import_job_process(job_id=str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def _row(run: str, duration: float, ts: str = "2026-11-26T17:16:20") -> str:
+    return f"{ts},proj,{run},{duration!r},{EMISSIONS!r},0.5,{CPU_KWH!r},FRA\n"
+
+
+def test_codecarbons_own_figures_are_kept_at_full_precision(project: Project) -> None:
+    job = _import(project, HEADER + _row("run-a", 12.5))
+    assert job.status == JobStatus.DONE, job.error_message
+    attributes = LedgerEntry.objects.get(project=project).attributes
+    assert attributes["cpu_energy_kwh"] == CPU_KWH  # exactly, not approximately
+    assert attributes["codecarbon_kg"] == EMISSIONS
+    assert attributes["implied_factor_g_per_kwh"] == EMISSIONS / 0.5 * 1000.0
+    # Missing figures stay null and whole numbers stay numbers with their ".0".
+    assert attributes["gpu_energy_kwh"] is None and attributes["codecarbon_pue"] == 1.0
+    assert attributes["project_name"] == "proj" and attributes["source_timezone"] == "UTC"
+
+
+def test_an_organisation_with_data_takes_the_same_path_and_counts_each_key_once(
+    project: Project, other_project: Project
+) -> None:
+    first = _import(other_project, HEADER + _row("run-x", 3.0))
+    assert first.records_new == 1
+    job = _import(project, HEADER + _row("run-a", 10.0) + _row("run-b", 5.0))
+    assert (job.records_new, job.records_updated, job.records_unchanged) == (2, 0, 0)
+    grown = _import(project, HEADER + _row("run-a", 20.0) + _row("run-b", 5.0) + _row("run-c", 1.0))
+    assert (grown.records_new, grown.records_updated, grown.records_unchanged) == (1, 1, 1)
+    durations = dict(LedgerEntry.objects.filter(project=project).values_list("run_id", "duration_s"))
+    assert durations == {"run-a": 20.0, "run-b": 5.0, "run-c": 1.0}
+    assert grown.totals["energy_facility_kwh"] > 0
+
+
+def test_ledger_rows_need_no_foreign_key_check_and_still_go_with_their_project(project: Project) -> None:
+    assert _import(project, HEADER + _row("run-a", 12.5)).status == JobStatus.DONE
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, ledger.LEDGER_TABLE)
+    keys = {c["columns"][0] for c in constraints.values() if c["foreign_key"]}
+    assert not keys & {"organisation_id", "project_id"}  # PostgreSQL would check each row at COMMIT
+    project.delete()  # Django's collector cascades without the constraint
+    assert not LedgerEntry.objects.exists()
+
+
+def test_statistics_are_refreshed_after_a_large_load_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ledger, "ANALYZE_AFTER_ROWS", 10)
+    assert ledger.ledger_analyze(5) is False  # a small load
+    expected = connection.vendor == "postgresql"  # SQLite plans without ANALYZE statistics
+    assert ledger.ledger_analyze(10) is expected
