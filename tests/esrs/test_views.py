@@ -169,3 +169,23 @@ def test_the_web_view_links_each_e1_6_figure_to_its_ledger_rows(signed, officer_
     followed = officer_client.get(links[0])
     assert followed.status_code == 200
     assert auditor_client.get(reverse("esrs-report-view", args=["acme", signed.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_web_view_loads_only_static_files_that_exist(signed, officer_client) -> None:
+    # The template is shared with the PDF, whose WeasyPrint resolves "favicon.svg" against the static folder; a
+    # browser resolved it against the page (/o/acme/esrs/<pk>/view/favicon.svg) and logged a 404.
+    from bs4 import BeautifulSoup
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    page = BeautifulSoup(
+        officer_client.get(reverse("esrs-report-view", args=["acme", signed.pk])).content, "html.parser"
+    )
+    urls = [el["src"] for el in page.select("img[src], script[src]")] + [el["href"] for el in page.select("link[href]")]
+    files = [url for url in urls if not url.startswith("data:")]
+
+    assert "/static/favicon.svg" in files and "/static/js/table_scroll.js" in files
+    for url in files:
+        assert url.startswith(settings.STATIC_URL), url
+        assert finders.find(url.removeprefix(settings.STATIC_URL)), url
