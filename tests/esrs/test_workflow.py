@@ -139,6 +139,9 @@ def test_a_draft_says_draft_and_the_signed_pdf_carries_the_signature(
     assert "Draft — not signed" not in text
     assert f"Signed by {officer.get_username()}" in text
     assert signed.inputs_sha256[:16] in text.replace(" ", "")
+    # The package hash covers the PDF's own bytes, so the PDF cannot print it: it says where it is recorded
+    # instead of an empty "package SHA-256 ." (seen in the demo's signed report).
+    assert "package SHA-256 ." not in text and "recorded with the signature" in text
     assert b"Signed by" in _bytes(signed, "csv") and b"DRAFT" not in _bytes(signed, "csv")
 
 
