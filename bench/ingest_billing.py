@@ -32,6 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "greenesg.settings")
 
+from demo.focus_columns import FOCUS_COLUMNS  # noqa: E402  (no Django import: safe before django.setup())
+
 CUR_HEADER = [
     "identity/LineItemId",
     "bill/PayerAccountId",
@@ -220,30 +222,7 @@ def write_azure(path: Path, rows: int, seed: int = 3, month: int = 3) -> None:
 def write_focus(path: Path, rows: int, seed: int = 4, month: int = 3) -> None:
     """FinOps FOCUS 1.0 as AWS emits it (x_UsageType/x_ServiceCode), hourly over one month."""
     rng = random.Random(seed)
-    header = [
-        "BilledCost",
-        "BillingAccountId",
-        "BillingCurrency",
-        "ChargeCategory",
-        "ChargeClass",
-        "ChargeDescription",
-        "ChargePeriodStart",
-        "ChargePeriodEnd",
-        "ConsumedQuantity",
-        "ConsumedUnit",
-        "EffectiveCost",
-        "ProviderName",
-        "PublisherName",
-        "RegionId",
-        "ServiceCategory",
-        "ServiceName",
-        "SkuId",
-        "SubAccountId",
-        "SubAccountName",
-        "Tags",
-        "x_UsageType",
-        "x_ServiceCode",
-    ]
+    header = list(FOCUS_COLUMNS)
     per_hour = max(rows // 744, 1)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from demo.focus_columns import FOCUS_COLUMNS
 from greenesg.accounts.models import Organisation, Project
 from ingestion import storage
 from ingestion.models import JobOrigin
@@ -304,30 +305,6 @@ def azure_export(first: dt.date, days: int) -> bytes:
 
 # ---------------------------------------------------------------------------------------------- FOCUS
 
-FOCUS_COLUMNS = (
-    "BilledCost",
-    "BillingAccountId",
-    "BillingCurrency",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargeDescription",
-    "ChargePeriodStart",
-    "ChargePeriodEnd",
-    "ConsumedQuantity",
-    "ConsumedUnit",
-    "EffectiveCost",
-    "ProviderName",
-    "PublisherName",
-    "RegionId",
-    "ServiceCategory",
-    "ServiceName",
-    "SkuId",
-    "SubAccountId",
-    "SubAccountName",
-    "Tags",
-    "x_UsageType",
-    "x_ServiceCode",
-)
 FOCUS_PAYER = "999988887777"
 WEB_ACCOUNT = ("210987654321", "web-prod")
 SHARED_ACCOUNT = ("345678901234", "shared-services")
