@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import ForeignKey
 
 from greenesg.footprint.models import LedgerDaily, LedgerEntry, LedgerMonthly, Source
+from greenesg.footprint.report_rollup import report_rollup_refresh
 from greenesg.lib.periods import month_end, month_start
 
 LEDGER_TABLE = LedgerEntry._meta.db_table
@@ -576,6 +577,7 @@ def rollup_refresh(
             [_UNMAPPED_LIKE, *params, _UNMAPPED_LIKE],
         )
         _monthly_refresh(cursor, where, [organisation_id, *real_ids, month_start(first_day), month_end(last_day)])
+    report_rollup_refresh(organisation_id=organisation_id, project_ids=ids, first_day=first_day, last_day=last_day)
 
 
 def _monthly_refresh(cursor: Any, where: str, params: list[Any]) -> None:
