@@ -499,19 +499,26 @@ ANALYZE_AFTER_ROWS = 20_000
 ANALYZE_SHARE = 0.1
 
 
-def task_rows_exclude_counted_runs(*, organisation_id: int, project_ids: Iterable[int]) -> None:
-    """Task rows cover the same energy as their run's row: keep them out of the inventory then."""
+def task_rows_exclude_counted_runs(*, organisation_id: int, project_ids: Iterable[int]) -> set[dt.date]:
+    """Task rows cover the same energy as their run's row: keep them out of the inventory then.
+
+    Returns the days of the rows taken out, for the caller's rollup refresh: a task may end on an earlier day (or
+    month) than its run, and come from an earlier file than the one being published."""
     ids = list(project_ids)
     if not ids:
-        return
+        return set()
     runs = LedgerEntry.objects.filter(organisation_id=organisation_id, project_id__in=ids, source=Source.CODECARBON)
-    LedgerEntry.objects.filter(
+    counted = LedgerEntry.objects.filter(
         organisation_id=organisation_id,
         project_id__in=ids,
         source=Source.CODECARBON_TASK,
         in_inventory=True,
         run_id__in=runs.values("run_id"),
-    ).update(in_inventory=False)
+    )
+    days = {_as_date(day) for day in counted.values_list("day", flat=True).distinct()}
+    if days:
+        counted.update(in_inventory=False)
+    return days
 
 
 _ROLLUP_DIMENSIONS = (
