@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import ForeignKey
 
 from greenesg.footprint.models import LedgerDaily, LedgerEntry, LedgerMonthly, Source
+from greenesg.footprint.report_rollup import report_rollup_refresh
 from greenesg.lib.periods import month_end, month_start
 
 LEDGER_TABLE = LedgerEntry._meta.db_table
@@ -498,19 +499,26 @@ ANALYZE_AFTER_ROWS = 20_000
 ANALYZE_SHARE = 0.1
 
 
-def task_rows_exclude_counted_runs(*, organisation_id: int, project_ids: Iterable[int]) -> None:
-    """Task rows cover the same energy as their run's row: keep them out of the inventory then."""
+def task_rows_exclude_counted_runs(*, organisation_id: int, project_ids: Iterable[int]) -> set[dt.date]:
+    """Task rows cover the same energy as their run's row: keep them out of the inventory then.
+
+    Returns the days of the rows taken out, for the caller's rollup refresh: a task may end on an earlier day (or
+    month) than its run, and come from an earlier file than the one being published."""
     ids = list(project_ids)
     if not ids:
-        return
+        return set()
     runs = LedgerEntry.objects.filter(organisation_id=organisation_id, project_id__in=ids, source=Source.CODECARBON)
-    LedgerEntry.objects.filter(
+    counted = LedgerEntry.objects.filter(
         organisation_id=organisation_id,
         project_id__in=ids,
         source=Source.CODECARBON_TASK,
         in_inventory=True,
         run_id__in=runs.values("run_id"),
-    ).update(in_inventory=False)
+    )
+    days = {_as_date(day) for day in counted.values_list("day", flat=True).distinct()}
+    if days:
+        counted.update(in_inventory=False)
+    return days
 
 
 _ROLLUP_DIMENSIONS = (
@@ -576,6 +584,7 @@ def rollup_refresh(
             [_UNMAPPED_LIKE, *params, _UNMAPPED_LIKE],
         )
         _monthly_refresh(cursor, where, [organisation_id, *real_ids, month_start(first_day), month_end(last_day)])
+    report_rollup_refresh(organisation_id=organisation_id, project_ids=ids, first_day=first_day, last_day=last_day)
 
 
 def _monthly_refresh(cursor: Any, where: str, params: list[Any]) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "LedgerDaily",
     "LedgerEntry",
     "LedgerMonthly",
+    "LedgerReportMonthly",
     "Method",
     "Source",
 ]
@@ -273,3 +274,55 @@ class LedgerMonthly(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.source} scope {self.scope}: {self.kgco2e_location:.3f} kgCO2e"
+
+
+class LedgerReportMonthly(models.Model):
+    """In-inventory ledger rows summed per calendar month at the grain the ESRS report groups by.
+
+    The report's inputs (reports/esrs/selectors.py) read whole months here instead of grouping the ledger, so
+    their cost follows the number of groups, not of ledger rows. Refreshed with the other rollups by
+    `rollup_refresh` (greenesg/footprint/report_rollup.py). Market emissions are stored as the report counts
+    them: a row without a market figure at its location figure.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_index=False)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month (UTC).")
+    scope = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=8, blank=True)
+    source = models.CharField(max_length=16)
+    method = models.CharField(max_length=20)
+    provider = models.CharField(max_length=16, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    country_iso = models.CharField(max_length=3, blank=True)
+    market_basis = models.CharField(max_length=40, blank=True)
+    resource_category = models.CharField(max_length=20, blank=True)
+    # Lineage kept as plain ids: the ledger already protects the factor and nulls a deleted job, and the rollup
+    # follows the ledger (SET_NULL mirrors it so a deleted job's rows stay counted, without a source file).
+    factor = models.ForeignKey(
+        EmissionFactor, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    factor_version = models.CharField(max_length=120, blank=True)
+    import_job = models.ForeignKey(
+        "ingestion.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    # The ledger row's flags list as stored (JSON text): grouped as a key, so flag counts need no second table.
+    flags_json = models.TextField(blank=True)
+    records = models.PositiveIntegerField(default=0)
+    energy_facility_kwh = models.FloatField(default=0.0)
+    kgco2e_location = models.FloatField(default=0.0)
+    kgco2e_market = models.FloatField(default=0.0)
+    kgco2e_embodied = models.FloatField(default=0.0)
+    cost = models.FloatField(default=0.0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "month"], name="report_monthly_org_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} scope {self.scope}: {self.kgco2e_location:.3f} kgCO2e"

@@ -183,7 +183,7 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         published = parsed.stage.publish(job.organisation_id)
         ledger.ledger_analyze(published.counts.new + published.counts.updated)
         days = set(published.days)
-        ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
+        days |= ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
         if _double_counting_apply(job.organisation_id, project.pk, days):
             days |= {month_start(min(days)), month_end(max(days))}
         if days:

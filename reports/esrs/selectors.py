@@ -3,20 +3,25 @@
 The snapshot (`report_inputs`) is what signing freezes: ledger aggregates per month and dimension,
 settings, instruments, residual-mix factors, the factors and source files behind the figures. The
 pure `reports.esrs.facts.compute` turns it into facts, so a stored snapshot reproduces its report.
-The ledger is read directly (inventory rows only, by `day`, the UTC day of the record's end), not the
-dashboard rollup, so a report never depends on a rollup refresh.
+Inventory rows only, by `day` (the UTC day of the record's end). Whole months are read from the report-grain
+rollup `LedgerReportMonthly` (refreshed with the dashboard rollups by every ledger change, see
+greenesg/footprint/report_rollup.py), so the snapshot's cost follows the number of groups, not of ledger rows;
+the days of a partial month at either end of a range (an instrument's consumption period) come from the ledger.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from greenesg.accounts.models import Organisation
-from greenesg.footprint.models import EmissionFactor, LedgerEntry
+from greenesg.footprint.models import EmissionFactor, LedgerEntry, LedgerReportMonthly
+from greenesg.lib.periods import month_end, month_start
 from ingestion.billing.coverage import billing_coverage_for
 from reports import market_inputs
 from reports.esrs import periods, signoff
@@ -76,36 +81,101 @@ def report_windows(period: periods.Period) -> dict[str, dict[str, Any]]:
     return windows
 
 
-def _ledger_rows(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    rows = (
-        LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
-        .annotate(month=TruncMonth("day"))
-        .values(
-            "month",
-            "scope",
-            "category",
-            "source",
-            "method",
-            "provider",
-            "region",
-            "country_iso",
-            "project_id",
-            "market_basis",
-            "resource_category",
+# Grouped sums of the report, as the ledger rows would give them (Count and Coalesce rules of the ledger) and as the
+# report rollup gives them for whole months (the same rules applied when it was filled, greenesg/footprint/
+# report_rollup.py). Same names, so both sources yield rows of one shape.
+_LEDGER_SUMS: dict[str, Any] = {
+    "records": Count("id"),
+    "energy_kwh": Sum("energy_facility_kwh"),
+    "kg_location": Sum(Coalesce("kgco2e_location", 0.0)),
+    # A record without a market figure counts at its location figure (and is flagged by its basis).
+    "kg_market": Sum(Coalesce("kgco2e_market", "kgco2e_location", 0.0)),
+    "kg_embodied": Sum("kgco2e_embodied"),
+    "cost": Sum(Coalesce("cost", 0.0)),
+}
+_ROLLUP_SUMS: dict[str, Any] = {
+    "records": Sum("records"),
+    "energy_kwh": Sum("energy_facility_kwh"),
+    "kg_location": Sum("kgco2e_location"),
+    "kg_market": Sum("kgco2e_market"),
+    "kg_embodied": Sum("kgco2e_embodied"),
+    "cost": Sum("cost"),
+}
+_LEDGER_DIMENSIONS = (
+    "scope",
+    "category",
+    "source",
+    "method",
+    "provider",
+    "region",
+    "country_iso",
+    "project_id",
+    "market_basis",
+    "resource_category",
+)
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A day range cut into whole calendar months (read from the report rollup) and the days of its partial edge
+    months (read from the ledger, as the dashboards read edge days from the daily rollup)."""
+
+    months: tuple[dt.date, dt.date] | None
+    edges: tuple[tuple[dt.date, dt.date], ...]
+
+
+def _split(start: dt.date, end: dt.date) -> _Split:
+    if start > end:
+        return _Split(None, ())
+    first = start if start.day == 1 else month_end(start) + dt.timedelta(days=1)
+    last = end if end == month_end(end) else month_start(end) - dt.timedelta(days=1)
+    if first > last:  # no whole month inside: the range lies within one or two partial months
+        return _Split(None, ((start, end),))
+    edges = []
+    if start < first:
+        edges.append((start, first - dt.timedelta(days=1)))
+    if last < end:
+        edges.append((last + dt.timedelta(days=1), end))
+    return _Split((first, month_start(last)), tuple(edges))
+
+
+def _grouped(organisation: Organisation, start: dt.date, end: dt.date, dims: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The in-inventory sums of [start, end] grouped by `dims` (ledger or rollup field names, plus "month").
+
+    Whole months come from the report rollup, so the cost follows the number of groups, not of ledger rows;
+    the days of partial edge months come from the ledger. Rows of the two sources are not merged here."""
+    split = _split(start, end)
+    rows: list[dict[str, Any]] = []
+    for first, last in split.edges:
+        ledger = LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=first, day__lte=last)
+        if "month" in dims:
+            ledger = ledger.annotate(month=TruncMonth("day"))
+        rows.extend(ledger.values(*dims).annotate(**_LEDGER_SUMS).order_by())
+    if split.months is not None:
+        rollup = LedgerReportMonthly.objects.filter(
+            organisation=organisation, month__gte=split.months[0], month__lte=split.months[1]
         )
-        .annotate(
-            records=Count("id"),
-            energy_kwh=Sum("energy_facility_kwh"),
-            kg_location=Sum(Coalesce("kgco2e_location", 0.0)),
-            # A record without a market figure counts at its location figure (and is flagged by its basis).
-            kg_market=Sum(Coalesce("kgco2e_market", "kgco2e_location", 0.0)),
-            kg_embodied=Sum("kgco2e_embodied"),
-            cost=Sum(Coalesce("cost", 0.0)),
-        )
-        .order_by()
-    )
-    out = []
+        rows.extend(rollup.values(*dims).annotate(**_ROLLUP_SUMS).order_by())
+    return rows
+
+
+def _summed(rows: list[dict[str, Any]], dims: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows with equal `dims` added up: a key found both in the edge days and in the whole months."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
+        key = tuple(row[d] for d in dims)
+        if key not in merged:
+            merged[key] = dict(row)
+            continue
+        for name in _LEDGER_SUMS:
+            merged[key][name] = (merged[key][name] or 0) + (row[name] or 0)
+    return list(merged.values())
+
+
+def _ledger_rows(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    out = []
+    # Edge days and whole months never share a month, so each (month, dimensions) group comes from one source.
+    for row in _grouped(organisation, start, end, ("month", *_LEDGER_DIMENSIONS)):
         month = row["month"]
         category = row["resource_category"] or ""
         out.append(
@@ -134,12 +204,9 @@ def _ledger_rows(organisation: Organisation, start: dt.date, end: dt.date) -> li
 
 
 def _factors(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    used = list(
-        LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
-        .values("factor_id", "factor_version")
-        .annotate(records=Count("id"), kg=Sum(Coalesce("kgco2e_location", 0.0)))
-        .order_by("-kg")[:MAX_FACTORS]
-    )
+    dims = ("factor_id", "factor_version")
+    used = sorted(_summed(_grouped(organisation, start, end, dims), dims), key=lambda r: -(r["kg_location"] or 0.0))
+    used = used[:MAX_FACTORS]
     by_id = {
         f.id: f
         for f in EmissionFactor.objects.select_related("factor_set").filter(
@@ -158,7 +225,7 @@ def _factors(organisation: Organisation, start: dt.date, end: dt.date) -> list[d
                 "source": (factor.source or factor.factor_set.source) if factor else "",
                 "kind": factor.factor_set.get_kind_display() if factor else "",
                 "records": row["records"],
-                "kg": float(row["kg"] or 0.0),
+                "kg": float(row["kg_location"] or 0.0),
             }
         )
     out.sort(key=lambda r: (r["factor_version"], r["zone"], r["vintage"] or 0))
@@ -168,14 +235,8 @@ def _factors(organisation: Organisation, start: dt.date, end: dt.date) -> list[d
 def _sources(organisation: Organisation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     from ingestion.models import ImportJob
 
-    jobs = (
-        LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
-        .exclude(import_job_id=None)
-        .values("import_job_id")
-        .annotate(records=Count("id"))
-        .order_by()
-    )
-    counts = {str(j["import_job_id"]): j["records"] for j in jobs}
+    jobs = _summed(_grouped(organisation, start, end, ("import_job_id",)), ("import_job_id",))
+    counts = {str(j["import_job_id"]): j["records"] for j in jobs if j["import_job_id"] is not None}
     out = [
         {
             "kind": job.kind,
@@ -216,16 +277,35 @@ def _sources(organisation: Organisation, start: dt.date, end: dt.date) -> list[d
 
 
 def _flags(organisation: Organisation, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Records per flag: a record counts once for each flag in its list."""
     counts: dict[str, int] = {}
-    flagged = (
-        LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=start, day__lte=end)
-        .exclude(Q(flags=[]) | Q(flags=None))
-        .values_list("flags", flat=True)
-    )
-    for flags in flagged.iterator(chunk_size=5000):
-        for flag in flags or []:
-            counts[str(flag)] = counts.get(str(flag), 0) + 1
+    split = _split(start, end)
+    for first, last in split.edges:
+        flagged = (
+            LedgerEntry.objects.filter(organisation=organisation, in_inventory=True, day__gte=first, day__lte=last)
+            .exclude(Q(flags=[]) | Q(flags=None))
+            .values_list("flags", flat=True)
+        )
+        for flags in flagged.iterator(chunk_size=5000):
+            _count_flags(counts, flags, 1)
+    if split.months is not None:
+        keyed = (
+            LedgerReportMonthly.objects.filter(
+                organisation=organisation, month__gte=split.months[0], month__lte=split.months[1]
+            )
+            .exclude(flags_json__in=("", "[]", "null"))
+            .values("flags_json")
+            .annotate(records=Sum("records"))
+            .order_by()
+        )
+        for row in keyed:
+            _count_flags(counts, json.loads(row["flags_json"]), row["records"])
     return dict(sorted(counts.items()))
+
+
+def _count_flags(counts: dict[str, int], flags: Any, records: int) -> None:
+    for flag in flags or []:
+        counts[str(flag)] = counts.get(str(flag), 0) + records
 
 
 def _settings_dict(organisation: Organisation) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -19,6 +19,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from greenesg.accounts.models import Organisation, Project
+from greenesg.footprint.ledger import rollup_refresh
 from greenesg.footprint.models import LedgerEntry
 from reports.models import (
     QuarterRevenue,
@@ -111,6 +112,13 @@ def seed_ledger(organisation: Organisation, ml: Project, web: Project, years: tu
                 kgco2e_location=99_999.0,
                 kgco2e_market=99_999.0,
             )
+    # Written row by row like an import, so refreshed like one: the report reads whole months from the rollup.
+    rollup_refresh(
+        organisation_id=organisation.pk,
+        project_ids=[ml.pk, web.pk],
+        first_day=dt.date(min(years), 1, 1),
+        last_day=dt.date(max(years), 12, 31),
+    )
 
 
 def seed_other_activities(organisation: Organisation, user: Any) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from greenesg.footprint.ledger import rollup_refresh
 from greenesg.footprint.models import LedgerEntry
 from reports.esrs import services as report_services
 from reports.models import Report, ReportStatus
@@ -71,6 +72,10 @@ def test_signing_freezes_and_data_changes_produce_a_restated_draft(
         report_services.report_sign(report=signed, user=officer)
     # Later data change: a late codecarbon file adds 10 t to Scope 2 in May.
     LedgerEntry.objects.filter(natural_key="test:fra-2026-5").update(kgco2e_location=10_000.0 + 52.6)
+    # ... and, like every import, refreshes the rollups of the days it wrote (the report reads whole months there).
+    rollup_refresh(
+        organisation_id=acme.pk, project_ids=[project.pk], first_day=dt.date(2026, 5, 15), last_day=dt.date(2026, 5, 15)
+    )
     signed.refresh_from_db()
     for fmt, data in frozen.items():
         assert _bytes(signed, fmt) == data  # the signed package never changes
