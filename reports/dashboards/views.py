@@ -199,6 +199,7 @@ def _filter_context(access: OrgAccess, flt: DashboardFilter) -> dict[str, Any]:
 @require_GET
 def org_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     access = org_access_for_user(request.user, org_slug)
+    request.org_membership = access.membership  # type: ignore[attr-defined]  # for the navigation, no re-read
     try:
         flt = dashboard_filter_parse(request.GET)
         page = _overview_page_cached(request, access, flt)

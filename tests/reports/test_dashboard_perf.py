@@ -132,6 +132,16 @@ def test_a_cached_hit_reads_the_body_from_the_cache_once(officer_client: Client,
     assert len(reads) <= 2  # the generation, then the body
 
 
+def test_a_cached_overview_reads_the_membership_once_for_the_view_and_the_navigation(
+    officer_client: Client, ledger
+) -> None:
+    officer_client.get("/o/acme/")
+    with CaptureQueriesContext(connection) as queries:
+        response = officer_client.get("/o/acme/")
+    assert len([q for q in queries.captured_queries if 'FROM "accounts_membership"' in q["sql"]]) == 1
+    assert b'aria-current="page">Overview' in response.content  # the navigation is still there
+
+
 def test_a_cached_empty_overview_loads_no_chart_scripts(officer_client: Client, org, project) -> None:
     for _ in range(2):  # a miss, then a hit
         response = officer_client.get("/o/acme/")
