@@ -298,9 +298,13 @@ def sequential(port: int, url: str, headers: dict[str, str], count: int, pid: in
     return {"p50": _pct(times, 0.5), "p95": _pct(times, 0.95), "cpu": (_cpu_seconds(pid) - cpu) * 1000 / count}
 
 
-def _after_import(env: dict[str, str], warm: bool) -> float:
+def _after_import(env: dict[str, str], warm: bool) -> tuple[float, float]:
     """What an import's commit does to the dashboards: bump the generation, then (warm) run the reports
-    after-import hook, which re-renders the default overview. Returns the hook's seconds (0 without it)."""
+    after-import hook. Returns (the hook's seconds in the importing process, the warm-up's seconds elsewhere).
+
+    The hook queues the warm-up as a task on the reports queue; here the task runs in this process right after
+    the hook, as a reports worker would (no broker in the benchmark), and is timed apart. A tree from before the
+    task (the hook rendered in the importing process) reports all its time as the hook's."""
     code = f"""
 import time
 from greenesg.accounts.models import Organisation
@@ -310,12 +314,23 @@ try:
     from reports.apps import overview_warm_after_import_hook as hook
 except ImportError:  # a tree from before the warm-up (a "before" run)
     hook = None
+try:
+    from reports.dashboards.tasks import overview_body_warm as task
+except ImportError:  # a tree where the hook rendered in the importing process
+    task = None
+queued = []
+if task is not None:
+    task.delay = queued.append
 org = Organisation.objects.get(slug="bench")
 dashboard_generation_bump(org.id)  # outside a transaction: runs at once
 started = time.perf_counter()
 if {warm!r} and hook is not None:
     hook(ImportPublished(organisation_id=org.id, project_id=0, kind="bench"))
-print(f"{{time.perf_counter() - started:.3f}}")
+hook_s = time.perf_counter() - started
+started = time.perf_counter()
+for organisation_id in queued:
+    task(organisation_id)
+print(f"{{hook_s:.3f}} {{time.perf_counter() - started:.3f}}")
 """
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
@@ -325,7 +340,8 @@ print(f"{{time.perf_counter() - started:.3f}}")
         capture_output=True,
         text=True,
     )
-    return float(out.stdout.split()[-1])
+    hook_s, worker_s = out.stdout.split()[-2:]
+    return float(hook_s), float(worker_s)
 
 
 def stampede(port: int, url: str, headers: dict[str, str], users: int, pid: int) -> dict[str, float]:
@@ -372,7 +388,7 @@ def floor_and_stampede(
     out["size"] = {"html": len(plain), "gzip": len(packed), "encoding": got.get("content-encoding", "none")}
     _after_import(env, warm=False)
     out["stampede, no warm-up"] = stampede(port, overview, headers, args.users, pid)
-    out["warm-up s"] = _after_import(env, warm=True)
+    out["warm-up s"], out["worker s"] = _after_import(env, warm=True)
     out["stampede, warmed"] = stampede(port, overview, headers, args.users, pid)
     return out
 
@@ -396,7 +412,10 @@ def _print_floor(floor: dict[str, object]) -> None:
             f"{name:<26} {row['p50']:>8.0f} {row['p95']:>8.0f} {row['max']:>8.0f} {row['p50'] / base:>8.1f}"
             f" {row['cpu']:>10.1f}"
         )
-    print(f"(the after-import hook's warm-up took {floor['warm-up s']:.2f} s in the importing process)")
+    print(
+        f"(the after-import hook took {floor['warm-up s']:.2f} s in the importing process;"
+        f" the warm-up task {floor['worker s']:.2f} s in a reports worker)"
+    )
     size = floor["size"]
     assert isinstance(size, dict)
     print(

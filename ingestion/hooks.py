@@ -16,7 +16,9 @@ from django.db import transaction
 @dataclass(frozen=True)
 class ImportPublished:
     organisation_id: int
-    project_id: int
+    # The project whose rows the import changed. A billing import publishes one event per project it touched,
+    # and one with None for its unallocated lines (no project: a hook about projects has nothing to do).
+    project_id: int | None
     kind: str
 
 

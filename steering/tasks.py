@@ -30,7 +30,8 @@ def budget_check_task(project_id: int) -> None:
 
 def budget_check_after_import_hook(event: ImportPublished) -> None:
     """After-import hook (ingestion.hooks): runs once the import has committed."""
-    budget_check_task.delay(event.project_id)
+    if event.project_id is not None:  # a billing import's unallocated lines belong to no project's budget
+        budget_check_task.delay(event.project_id)
 
 
 @shared_task(
@@ -47,4 +48,5 @@ def recommendations_refresh_task(project_id: int) -> None:
 
 def recommendations_after_import_hook(event: ImportPublished) -> None:
     """After-import hook: the advisor looks again at the project the import touched."""
-    recommendations_refresh_task.delay(event.project_id)
+    if event.project_id is not None:
+        recommendations_refresh_task.delay(event.project_id)

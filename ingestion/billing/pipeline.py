@@ -61,6 +61,7 @@ from ingestion.billing.readers import (
 from ingestion.billing.readers import read_provider_carbon as read_carbon
 from ingestion.billing.readers.formats import FORMATS, FORMATS_BY_KEY, header_key
 from ingestion.errors import DATA_ERRORS
+from ingestion.hooks import ImportPublished, after_import_on_commit
 from ingestion.jobs import (
     ImportRefused,
     ImportRowFailed,
@@ -235,6 +236,13 @@ def _billing_publish(job: ImportJob, parsed: ParsedBilling) -> None:
         _refresh(organisation.pk, outcome)
         job_row_errors_store(job, parsed.report.problems)
         _job_done(job, parsed.report, estimated, outcome)
+        if outcome.days:
+            # As a codecarbon import does (dashboards warmed, budgets checked), for each project whose rows
+            # changed; `None` stands for the unallocated lines, which the organisation's pages show too.
+            for project_id in sorted(outcome.projects, key=lambda pid: (pid is None, pid or 0)):
+                after_import_on_commit(
+                    ImportPublished(organisation_id=organisation.pk, project_id=project_id, kind=job.kind)
+                )
 
 
 def _lock_organisation(organisation_id: int) -> Organisation:

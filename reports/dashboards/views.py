@@ -12,6 +12,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.core.paginator import Paginator
 from django.db.models import F, Q
@@ -19,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Js
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from greenesg.accounts.access import (
@@ -197,12 +199,48 @@ def _filter_context(access: OrgAccess, flt: DashboardFilter) -> dict[str, Any]:
 @require_GET
 def org_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     access = org_access_for_user(request.user, org_slug)
+    request.org_membership = access.membership  # type: ignore[attr-defined]  # for the navigation, no re-read
     try:
         flt = dashboard_filter_parse(request.GET)
+        page = _overview_page_cached(request, access, flt)
+        if page is not None:
+            return page
         context = _overview_context(access, flt)
     except InvalidFilter as error:
         return _bad_request(request, error)
     return _render_body(request, "reports/org_overview.html", context)
+
+
+def _overview_page_cached(request: HttpRequest, access: OrgAccess, flt: DashboardFilter) -> HttpResponse | None:
+    """The overview around its cached body, or None on a miss: a hit reads the body once and nothing else.
+
+    Most views are hits (the body lives until the next import), and the context of a miss cost more than the
+    page itself: the organisation's project list and the overview's DataFrames unpickled, only for the template
+    to skip them. The scope key is the one `project_scope` gives, without reading projects for the usual case
+    (a whole-organisation reader and no project or team filter); any other case resolves (and validates) it.
+    """
+    if access.can(Capability.VIEW_WHOLE_ORG) and not flt.projects and not flt.team:
+        scope_key = "org"
+    else:
+        scope_key = rollup_selectors.project_scope(access=access, flt=flt).key
+    body_key = _overview_body_key(access, flt, scope_key)
+    html = cache.get(make_template_fragment_key("dashboard-body", [body_key]))
+    if html is None:
+        return None
+    context = {
+        "access": access,
+        "org": access.organisation,
+        # The HTML our own `{% cache %}` fragment stored, rendered from escaped values: the same bytes the tag
+        # would emit, read once here instead of once to test for it and once more in the template.
+        "body_html": mark_safe(html),  # noqa: S308
+        # The figures' scripts load when the body drew charts: only a non-empty overview has `data-figure`.
+        "charts": 'data-figure="' in html,
+    }
+    return render(request, "reports/org_overview.html", context)
+
+
+def _overview_body_key(access: OrgAccess, flt: DashboardFilter, scope_key: str) -> str:
+    return _body_key(access, f"overview:{access.role}:{scope_key}:{flt.cache_part}")
 
 
 def _overview_context(access: OrgAccess, flt: DashboardFilter) -> dict[str, Any]:
@@ -211,6 +249,7 @@ def _overview_context(access: OrgAccess, flt: DashboardFilter) -> dict[str, Any]
         "access": access,
         "org": access.organisation,
         "overview": overview,
+        "charts": not overview.is_empty,
         "restricted": not access.can(Capability.VIEW_WHOLE_ORG),
         **_deferred_body(
             access,
@@ -261,8 +300,12 @@ def _deferred_body(access: OrgAccess, key: str, parts: Any) -> dict[str, Any]:
     same HTML serves every reader with the same role and scope. Under load this is what keeps
     dashboards in the tens of milliseconds: building figures is the expensive step, not the SQL.
     """
+    return {"body_key": _body_key(access, key), "body_parts": parts}
+
+
+def _body_key(access: OrgAccess, key: str) -> str:
     generation = dashboard_generation(access.organisation.id)
-    return {"body_key": f"{access.organisation.id}:{generation}:{key}", "body_parts": parts}
+    return f"{access.organisation.id}:{generation}:{key}"
 
 
 def _records_url(org_slug: str, flt: DashboardFilter, **changes: Any) -> str:

@@ -95,6 +95,70 @@ def test_a_cached_overview_builds_no_project_rows(officer_client: Client, ledger
     assert not [q["sql"] for q in queries.captured_queries if "accounts_project" in q["sql"]]
 
 
+def _main(html: bytes) -> bytes:
+    # The page around <main> carries a per-render CSRF token (the log-out form); the body must match exactly.
+    return html[html.index(b"<main") : html.index(b"</main>")]
+
+
+def test_a_cached_overview_reads_neither_the_overview_nor_the_project_list(
+    officer_client: Client, ledger, monkeypatch
+) -> None:
+    first = officer_client.get("/o/acme/")  # renders and caches the body
+
+    def not_on_a_hit(**kwargs: Any) -> None:
+        raise AssertionError("a cached overview needs neither the figures nor the project list")
+
+    monkeypatch.setattr(views.rollup_selectors, "org_overview_data", not_on_a_hit)
+    monkeypatch.setattr(views.rollup_selectors, "visible_project_refs", not_on_a_hit)
+    monkeypatch.setattr(views.rollup_selectors, "project_scope", not_on_a_hit)
+    again = officer_client.get("/o/acme/")
+    assert again.status_code == 200
+    assert _main(again.content) == _main(first.content)
+    assert b"kpi-kgco2e_location" in again.content
+    for script in (b"/static/js/filters.js", b"/static/js/plotly.min.js", b"/static/js/charts.js"):
+        assert script in again.content
+
+
+def test_a_cached_hit_reads_the_body_from_the_cache_once(officer_client: Client, ledger, monkeypatch) -> None:
+    officer_client.get("/o/acme/")
+    from django.core.cache import caches
+
+    backend = caches["default"]  # the object behind the `cache` proxy, in this thread
+    reads: list[str] = []
+    real_get = backend.get
+    monkeypatch.setattr(backend, "get", lambda key, *a, **k: reads.append(key) or real_get(key, *a, **k))
+    assert officer_client.get("/o/acme/").status_code == 200
+    assert len([key for key in reads if "dashboard-body" in key]) == 1
+    assert len(reads) <= 2  # the generation, then the body
+
+
+def test_a_cached_overview_reads_the_membership_once_for_the_view_and_the_navigation(
+    officer_client: Client, ledger
+) -> None:
+    officer_client.get("/o/acme/")
+    with CaptureQueriesContext(connection) as queries:
+        response = officer_client.get("/o/acme/")
+    assert len([q for q in queries.captured_queries if 'FROM "accounts_membership"' in q["sql"]]) == 1
+    assert b'aria-current="page">Overview' in response.content  # the navigation is still there
+
+
+def test_a_cached_empty_overview_loads_no_chart_scripts(officer_client: Client, org, project) -> None:
+    for _ in range(2):  # a miss, then a hit
+        response = officer_client.get("/o/acme/")
+        assert b"No data yet" in response.content
+        assert b"plotly.min.js" not in response.content and b"/static/js/filters.js" in response.content
+
+
+def test_a_cached_overview_still_checks_an_engineers_project_filter(
+    engineer_client: Client, engineer, ledger, project
+) -> None:
+    assert engineer_client.get("/o/acme/?project=ml").status_code == 200
+    assert engineer_client.get("/o/acme/?project=ml").status_code == 200  # a hit
+    assert engineer_client.get("/o/acme/?project=web").status_code == 400  # another team's: refused, hit or not
+    Membership.objects.get(user=engineer).projects.remove(project)
+    assert engineer_client.get("/o/acme/?project=ml").status_code == 400  # removed: the cached body is not served
+
+
 # --- single flight --------------------------------------------------------------------------------------
 
 
@@ -212,6 +276,92 @@ def test_the_warm_up_never_fails_an_import(org, project, monkeypatch, caplog) ->
     monkeypatch.setattr(views, "overview_body_warm", broken)
     overview_warm_after_import_hook(ImportPublished(organisation_id=org.id, project_id=project.id, kind="codecarbon"))
     assert "overview warm-up after import failed" in caplog.text
+
+
+def test_the_import_only_queues_the_warm_up_on_the_reports_queue(org, project, ledger, monkeypatch) -> None:
+    """The import's hook enqueues; the render happens in the reports worker, outside the import's time to DONE."""
+    from reports.dashboards import tasks
+
+    rendered: list[int] = []
+    queued: list[int] = []
+    monkeypatch.setattr(views, "overview_body_warm", lambda **kwargs: rendered.append(kwargs["organisation_id"]))
+    monkeypatch.setattr(tasks.overview_body_warm, "delay", lambda organisation_id: queued.append(organisation_id))
+    overview_warm_after_import_hook(ImportPublished(organisation_id=org.id, project_id=project.id, kind="codecarbon"))
+    assert queued == [org.id]
+    assert rendered == []
+    assert tasks.overview_body_warm.queue == "reports"
+
+
+def test_one_warm_up_per_import_however_many_projects_it_touched(
+    org, project, other_project, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from greenesg.footprint.ledger import dashboard_generation_bump
+    from reports.dashboards import tasks
+
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.overview_body_warm, "delay", lambda organisation_id: queued.append(organisation_id))
+    for touched in (project, other_project):
+        overview_warm_after_import_hook(ImportPublished(organisation_id=org.id, project_id=touched.id, kind="aws"))
+    assert queued == [org.id]
+    with django_capture_on_commit_callbacks(execute=True):
+        dashboard_generation_bump(org.id)  # the next import
+    overview_warm_after_import_hook(ImportPublished(organisation_id=org.id, project_id=project.id, kind="aws"))
+    assert queued == [org.id, org.id]
+
+
+def test_the_warm_up_task_renders_the_default_overview(officer_client: Client, org, ledger, monkeypatch) -> None:
+    from reports.dashboards import tasks
+
+    tasks.overview_body_warm(org.id)
+    built: list[int] = []
+    real = views._overview_parts
+    monkeypatch.setattr(views, "_overview_parts", lambda *a, **k: built.append(1) or real(*a, **k))
+    assert officer_client.get("/o/acme/").status_code == 200
+    assert built == []
+    tasks.overview_body_warm(org.id + 1000)  # an organisation deleted since: nothing to do, no error
+
+
+def _billing_import(org, tmp_path, rows: list[dict[str, str]]) -> None:
+    from tests.billing.conftest import cur_text, import_file
+
+    path = tmp_path / "cur.csv"
+    path.write_text(cur_text(rows), encoding="utf-8")
+    assert import_file(org, path).status == "done"
+
+
+def test_a_billing_import_publishes_the_after_import_event_for_each_project_it_touched(
+    org, project, other_project, officer, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+) -> None:
+    from ingestion import hooks
+    from ingestion.billing.rules import attribution_rule_create
+    from tests.billing.conftest import cur_row
+
+    data = {"provider": "", "note": "", "match_field": "tag", "tag_key": "team", "match_value": "ml"}
+    attribution_rule_create(organisation=org, actor=officer, data={**data, "targets": ((project.pk, 100.0),)})
+    seen: list[ImportPublished] = []
+    monkeypatch.setattr(hooks, "after_import_hooks", [seen.append])
+    with django_capture_on_commit_callbacks(execute=True):
+        _billing_import(org, tmp_path, [cur_row(cost=3.0, team="ml"), cur_row("USE1-BoxUsage:m5.large", cost=1.0)])
+    # The untagged line stays unallocated: its event names no project (other_project was not touched).
+    assert seen == [
+        ImportPublished(organisation_id=org.id, project_id=project.pk, kind="billing"),
+        ImportPublished(organisation_id=org.id, project_id=None, kind="billing"),
+    ]
+
+
+def test_the_overview_is_warm_after_a_billing_import(
+    officer_client: Client, org, ledger, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+) -> None:
+    from tests.billing.conftest import cur_row
+
+    assert officer_client.get("/o/acme/").status_code == 200  # cached before the import …
+    with django_capture_on_commit_callbacks(execute=True):
+        _billing_import(org, tmp_path, [cur_row(cost=3.0)])  # … which bumps the generation on commit
+    built: list[int] = []
+    real = views._overview_parts
+    monkeypatch.setattr(views, "_overview_parts", lambda *a, **k: built.append(1) or real(*a, **k))
+    assert officer_client.get("/o/acme/").status_code == 200
+    assert built == []  # the reports task (eager in tests) rendered it after the import
 
 
 # --- compression ----------------------------------------------------------------------------------------

@@ -103,3 +103,89 @@ def test_every_overview_breakdown_adds_up_to_the_market_based_kpi(org, officer, 
     assert overview.totals["kgco2e_market"] == pytest.approx(0.9 + 31.1)
     for frame in (overview.by_scope, overview.trend, overview.by_project, overview.by_provider, overview.by_region):
         assert frame["kgco2e_market"].sum() == pytest.approx(overview.totals["kgco2e_market"])
+
+
+def _scope2_ledger(org, projects, count: int = 240) -> None:
+    """Scope 2 runs over six months, three markets, two projects and the unallocated bucket, with uneven kWh."""
+    import random
+
+    from tests.reports.conftest import _entry, utc
+
+    rng = random.Random(15)
+    for i in range(count):
+        kwh = rng.uniform(0.01, 40.0)
+        _entry(
+            org,
+            [*projects, None][i % 3],
+            f"s2-{i}",
+            end=utc(2025, 1 + i % 6, 1 + i % 27, i % 24),
+            country_iso=("FRA", "DEU", "SWE")[i % 3 if i % 7 else 0],
+            provider=("aws", "gcp", "")[i % 3],
+            region=("eu-west-3", "europe-west1", "")[i % 3],
+            energy_it_kwh=kwh / 1.5,
+            energy_facility_kwh=kwh,
+            kgco2e_location=kwh * rng.uniform(0.02, 0.4),
+            kgco2e_market=kwh * rng.uniform(0.02, 0.4) if i % 5 else None,
+        )
+
+
+def test_the_breakdowns_share_one_read_of_the_scope2_rows_with_the_figures_to_the_last_bit(
+    org, project, other_project, officer, monkeypatch
+) -> None:
+    from collections import defaultdict
+
+    from greenesg.footprint.methodology import market as market_method
+    from reports.dashboards.selectors import totals
+    from reports.dashboards.selectors.rollups import project_scope
+
+    _scope2_ledger(org, [project, other_project])
+    ContractualInstrument.objects.create(organisation=org, **_instrument(0.4, dt.date(2025, 4, 30)))
+    ResidualMixFactor.objects.create(organisation=org, zone="FRA", year=2025, g_co2e_per_kwh=100.0, source="test")
+    ResidualMixFactor.objects.create(organisation=org, zone="DEU", year=2025, g_co2e_per_kwh=420.0, source="test")
+
+    def before(scope, flt, dims):  # the computation as it was: each grouping re-reads and re-shares every row
+        cells = totals.market_cells_for(organisation_id=org.id, flt=flt)
+        parts: dict = defaultdict(float)
+        for row in totals._scope2_rows(organisation_id=org.id, scope=scope, flt=flt):
+            cell = cells.get((row["month"], row["country"].upper()))
+            kg = (
+                market_method.cell_part(cell, kwh=row["energy_kwh"], kg_market=row["kg_market"])
+                if cell is not None
+                else row["kg_market"]
+            )
+            parts[totals._key(dims, tuple(row[d] for d in dims))] += kg
+        return dict(parts)
+
+    groupings = [  # the overview's (rollups._compute), each with "scope" as _with_market adds it
+        ["source", "scope", "category", "method"],
+        ["project_id", "source", "scope"],
+        ["month", "scope", "category", "source"],
+        ["provider", "source", "scope"],
+        ["provider", "region", "source", "scope"],
+        ["provider", "service", "source", "scope"],
+        ["project_id", "source", "provider", "service", "region", "scope"],
+    ]
+    access = org_access_for_user(officer, "acme")
+    for flt in (DashboardFilter(), DashboardFilter(start=dt.date(2025, 2, 10), end=dt.date(2025, 5, 20))):
+        for projects in ((), ("ml",)):
+            scope = project_scope(access=access, flt=DashboardFilter(projects=projects))
+            expected = [before(scope, flt, dims) for dims in groupings]
+            reads: list[int] = []
+            real = totals._scope2_rows
+
+            def counted(reads: list[int] = reads, real=real, **kw):  # type: ignore[no-untyped-def]
+                reads.append(1)
+                return real(**kw)
+
+            monkeypatch.setattr(totals, "_scope2_rows", counted)
+            with totals.scope2_rows_shared():
+                got = [
+                    dict(totals.scope2_market_parts(organisation_id=org.id, scope=scope, flt=flt, dims=dims))
+                    for dims in groupings
+                ]
+            monkeypatch.setattr(totals, "_scope2_rows", real)
+            assert got == expected  # exact: the same per-row kg summed in the same order
+            assert len(reads) == 1
+            assert sum(expected[0].values()) > 0
+            if flt == DashboardFilter() and not projects:
+                assert len(expected[2]) == 6 and len(expected[1]) == 3  # six months; two projects and unallocated

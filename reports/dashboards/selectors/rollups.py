@@ -268,6 +268,13 @@ class Overview:
 
 
 def _compute(organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> Overview:
+    from reports.dashboards.selectors.totals import scope2_rows_shared
+
+    with scope2_rows_shared():  # the breakdowns below share one read of the filter's Scope 2 rows
+        return _compute_shared(organisation_id, scope, flt)
+
+
+def _compute_shared(organisation_id: int, scope: ProjectScope, flt: DashboardFilter) -> Overview:
     """1. One grouped read per breakdown; 2. the same totals for the previous period; 3. pandas shaping."""
 
     def group(dims: list[str], **kwargs: Any) -> pd.DataFrame:
