@@ -775,12 +775,8 @@ class _Checks:
 def _text(table: pa.Table, column: str) -> pa.StringArray:
     """A text column with empty cells as "" (an absent column reads as all empty)."""
     if column not in table.column_names:
-        return _empty_texts(table.num_rows)
+        return _constant_text(table.num_rows, "")
     return cast(pa.StringArray, pc.fill_null(table.column(column).combine_chunks(), pa.scalar("")))
-
-
-def _empty_texts(n: int) -> pa.StringArray:
-    return cast(pa.StringArray, pc.fill_null(pa.nulls(n, pa.string()), pa.scalar("")))
 
 
 def _numpy(values: pa.Array) -> np.ndarray:
@@ -940,7 +936,7 @@ def _text_columns(table: pa.Table, ctx: _Context) -> dict[str, _Column]:
     out["task_name"] = _text(table, "task_name")
     experiment = _transform(_text(table, "experiment_id"), "strip")
     if ctx.schema == "1.x":
-        experiment = _empty_texts(table.num_rows)  # 1.x experiment_id is the run key
+        experiment = _constant_text(table.num_rows, "")  # 1.x experiment_id is the run key
     unset = pc.equal(experiment, pa.scalar(UNSET_EXPERIMENT_ID))
     out["experiment_id"] = pc.if_else(unset, pa.scalar(""), experiment)
     return out
@@ -993,11 +989,18 @@ def _key_label(project: str) -> str:
 
 
 def _frame(columns: dict[str, _Column], n: int, ctx: _Context) -> pd.DataFrame:
-    columns["kind"] = np.full(n, ctx.kind, dtype=object)
-    columns["schema"] = np.full(n, ctx.schema, dtype=object)
+    columns["kind"] = _constant_text(n, ctx.kind)
+    columns["schema"] = _constant_text(n, ctx.schema)
     # Arrow text columns become pandas' str columns without a Python object per cell.
     data = {name: v.to_pandas() if isinstance(v, pa.Array) else v for name, v in columns.items()}
-    return pd.DataFrame(data, columns=list(RECORD_COLUMNS)).astype(RECORD_COLUMNS)
+    frame = pd.DataFrame(data, columns=list(RECORD_COLUMNS))
+    if {c: str(t) for c, t in frame.dtypes.items()} == RECORD_COLUMNS:
+        return frame  # astype would copy every column to change nothing
+    return frame.astype(RECORD_COLUMNS)
+
+
+def _constant_text(n: int, text: str) -> pa.StringArray:
+    return cast(pa.StringArray, pc.fill_null(pa.nulls(n, pa.string()), pa.scalar(text)))
 
 
 def _empty_records() -> pd.DataFrame:
@@ -1104,11 +1107,12 @@ def _winners(frames: list[pd.DataFrame]) -> np.ndarray:
     columns = ["kind", "run_key", "task_name", "timestamp_local", "duration_s", "_seq"]
     keys = frames[0][columns] if len(frames) == 1 else pd.concat([f[columns] for f in frames], ignore_index=True)
     seq = keys["_seq"].to_numpy(dtype=np.int64)
-    is_run = (keys["kind"].astype(object) == "run").to_numpy(dtype=bool)
+    is_run = (keys["kind"] == "run").to_numpy(dtype=bool)
     runs = np.flatnonzero(is_run)
     # One sort by (run, duration, file order): the last row of each run's group is the longest, ties the later.
-    # NaN durations sort last, as sort_values put them.
-    codes = pd.factorize(keys["run_key"].to_numpy(dtype=object)[runs])[0]
+    # NaN durations sort last, as sort_values put them. Codes of the whole column: pandas hashes Arrow strings
+    # in C, where a subset first would build Python strings.
+    codes = pd.factorize(keys["run_key"])[0][runs]
     order = np.lexsort((seq[runs], keys["duration_s"].to_numpy(dtype=np.float64)[runs], codes))
     last = np.append(codes[order][1:] != codes[order][:-1], True) if len(order) else np.zeros(0, dtype=bool)
     winners = [seq[runs][order][last]]
