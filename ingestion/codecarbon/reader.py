@@ -18,8 +18,8 @@ How a file is read (and why it does not use ``read_csv(chunksize=...)`` directly
    float64 (fast path); if any cell of the chunk is not a number the chunk is re-parsed as text and coerced with
    ``pandas.to_numeric(errors="coerce")`` so that every bad cell is reported. Text stays in Arrow string columns
    (pandas' ``str`` columns wrap them); validation is vectorised (masks, Arrow compute), with Python's own ``str``
-   methods and ``re`` applied once per distinct value, never a Python loop per row. Why Arrow and not polars or
-   duckdb: it is already pinned, and parsing is no longer where the time goes (bench/codecarbon_reader.py).
+   methods and ``re`` applied once per distinct value, never a Python loop per row. Arrow rather than polars or
+   duckdb: it is pinned already (the billing readers use it); bench/codecarbon_reader.py measures the reader.
 4. The records match the reader before Arrow exactly (tests/ingestion/test_codecarbon_reader_equivalence.py).
 
 Choices worth knowing:
