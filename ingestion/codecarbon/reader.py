@@ -8,15 +8,19 @@ How a file is read (and why it does not use ``read_csv(chunksize=...)`` directly
 1. Raw bytes are read in 1 MiB pieces. Each piece is checked for NUL bytes and validated strictly as UTF-8 with an
    incremental decoder, so an undecodable byte is reported with its exact file offset and line even mid-file. A UTF-8
    BOM is skipped; gzip/zip/UTF-16 signatures are refused up front. CRLF and lone CR become LF.
-2. The bytes are split into rows at unquoted newlines (quote parity, RFC 4180), which gives the exact physical line
-   of every row even when a quoted field contains newlines, and the field count of every row. Rows whose field count
-   differs from the header become ``wrong_column_count`` problems; blank lines are skipped silently.
-3. Only well-formed rows are handed to ``pandas.read_csv`` (C engine, explicit ``sep=","``), one call per chunk of
-   ``chunk_rows`` rows and at most 32 MiB of row bytes; a row longer than 1 MiB refuses the file as soon as the
-   streamed bytes show it, before it is joined in memory. Numeric columns are first parsed as float64 by the C
-   parser (fast path); if any cell of the chunk is not a number the chunk is re-parsed with ``dtype=str`` and
-   coerced with ``to_numeric(errors="coerce")`` so that every bad cell is reported. Validation is vectorised
-   (masks), never a Python loop per row.
+2. The bytes are split into rows at unquoted newlines (quote parity, RFC 4180) with whole-buffer array operations,
+   which gives the exact physical line of every row even when a quoted field contains newlines, and the field count
+   of every row. Rows are offsets into the buffer, not one Python object each. Rows whose field count differs from
+   the header become ``wrong_column_count`` problems; blank lines are skipped silently.
+3. Only well-formed rows are handed to Arrow's CSV parser (``pyarrow.csv``, explicit ``,``), one call per chunk of
+   ``chunk_rows`` rows and at most 32 MiB of row bytes, as slices of the buffer; a row longer than 1 MiB refuses the
+   file as soon as the streamed bytes show it, before it is joined in memory. Numeric columns are first parsed as
+   float64 (fast path); if any cell of the chunk is not a number the chunk is re-parsed as text and coerced with
+   ``pandas.to_numeric(errors="coerce")`` so that every bad cell is reported. Text stays in Arrow string columns
+   (pandas' ``str`` columns wrap them); validation is vectorised (masks, Arrow compute), with Python's own ``str``
+   methods and ``re`` applied once per distinct value, never a Python loop per row. Arrow rather than polars or
+   duckdb: it is pinned already (the billing readers use it); bench/codecarbon_reader.py measures the reader.
+4. The records match the reader before Arrow exactly (tests/ingestion/test_codecarbon_reader_equivalence.py).
 
 Choices worth knowing:
 - Header names are stripped and lower-cased; columns are always read by name; unknown columns are ignored.
@@ -36,18 +40,22 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import builtins
 import codecs
 import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 __all__ = [
     "CodecarbonChunk",
@@ -70,6 +78,8 @@ _READ_SIZE = 1 << 20
 _MAX_ROW_BYTES = 1 << 20
 # Bytes of rows handed to pandas at once: with the row limit this bounds a chunk whatever chunk_rows says.
 _MAX_CHUNK_BYTES = 32 << 20
+# Block size of Arrow's CSV parser (see _read_table).
+_PARSE_BLOCK_BYTES = 4 << 20
 _MAX_RAW = 200
 _BOM = codecs.BOM_UTF8
 _LIVE = "live record"
@@ -187,6 +197,8 @@ _MESSAGES = {
 # codecarbon writes UUIDs (uuid4 run ids, the API's experiment ids); hand-made and CI files use short tokens such as
 # "run-a". Both fit this grammar, which keeps out every separator, quote, backslash and control character.
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}", re.ASCII)
+# The same grammar for Arrow's RE2 over a whole column (ASCII classes read alike; RE2's $ is the end of the text).
+_ID_ANCHORED = f"^(?:{_ID.pattern})$"
 # Grammar of each identifier column, applied to the stripped cell; an empty cell passes unless noted.
 _GRAMMARS: dict[str, tuple[re.Pattern[str], str]] = {
     "country_iso_code": (re.compile(r"[A-Za-z]{3}", re.ASCII), "bad_country_code"),
@@ -403,38 +415,79 @@ def _iter_pieces(stream: BinaryIO, filename: str) -> Iterator[bytes]:
 
 @dataclass
 class _Rows:
-    """Non-blank CSV rows without terminator, with the physical line where each starts and its field count."""
+    """Non-blank CSV rows as offsets into one buffer: row i is ``data[starts[i]:ends[i]]`` (without terminator),
+    starting on physical line ``lines[i]`` with ``nfields[i]`` fields.
 
-    rows: list[bytes]
+    Offsets rather than one bytes object per row: a chunk is a few arrays whatever its row count, and the CSV
+    parser is handed slices of the buffer itself.
+    """
+
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
     lines: np.ndarray
     nfields: np.ndarray
 
     @classmethod
     def empty(cls) -> _Rows:
-        return cls([], np.empty(0, np.int64), np.empty(0, np.int64))
+        none = np.empty(0, np.int64)
+        return cls(b"", none, none, none, none)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.starts)
 
-    def concat(self, other: _Rows) -> _Rows:
-        if not len(self):
-            return other
-        lines = np.concatenate([self.lines, other.lines])
-        return _Rows(self.rows + other.rows, lines, np.concatenate([self.nfields, other.nfields]))
+    @property
+    def sizes(self) -> np.ndarray:
+        return self.ends - self.starts
+
+    def row(self, index: int) -> bytes:
+        return self.data[int(self.starts[index]) : int(self.ends[index])]
 
     def slice(self, start: int, stop: int) -> _Rows:
-        return _Rows(self.rows[start:stop], self.lines[start:stop], self.nfields[start:stop])
+        return self._take(slice(start, stop))
 
     def select(self, mask: np.ndarray) -> _Rows:
-        if mask.all():
-            return self
-        rows = [r for r, keep in zip(self.rows, mask.tolist(), strict=True) if keep]
-        return _Rows(rows, self.lines[mask], self.nfields[mask])
+        return self if mask.all() else self._take(mask)
+
+    def _take(self, which: builtins.slice | np.ndarray) -> _Rows:
+        return _Rows(self.data, self.starts[which], self.ends[which], self.lines[which], self.nfields[which])
+
+    @classmethod
+    def join(cls, parts: list[_Rows]) -> _Rows:
+        """One buffer for several parts; each part contributes the span from its first to its last row only."""
+        parts = [part for part in parts if len(part)]
+        if len(parts) <= 1:
+            return parts[0] if parts else cls.empty()
+        spans, shifts, position = [], [], 0
+        for part in parts:
+            first, last = int(part.starts[0]), int(part.ends[-1])
+            spans.append(part.data[first:last])
+            shifts.append(position - first)
+            position += last - first + 1  # the LF that joins the spans
+        return cls(
+            b"\n".join(spans),
+            np.concatenate([part.starts + shift for part, shift in zip(parts, shifts, strict=True)]),
+            np.concatenate([part.ends + shift for part, shift in zip(parts, shifts, strict=True)]),
+            np.concatenate([part.lines for part in parts]),
+            np.concatenate([part.nfields for part in parts]),
+        )
+
+    def payload(self) -> bytes:
+        """The rows' bytes one per line, for the CSV parser: a single slice of the buffer when the rows follow each
+        other, else the runs of consecutive rows joined (rows dropped before parsing, blank lines)."""
+        if not len(self):
+            return b""
+        cuts = np.flatnonzero(self.starts[1:] != self.ends[:-1] + 1) + 1
+        if not len(cuts):
+            return self.data[int(self.starts[0]) : int(self.ends[-1])]
+        firsts = np.concatenate([[0], cuts]).tolist()
+        lasts = np.concatenate([cuts - 1, [len(self) - 1]]).tolist()
+        starts, ends = self.starts[firsts].tolist(), self.ends[lasts].tolist()
+        return b"\n".join(self.data[s:e] for s, e in zip(starts, ends, strict=True))
 
 
-def _non_blank(rows: list[bytes], lines: np.ndarray, nfields: np.ndarray) -> _Rows:
-    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    return _Rows(rows, lines, nfields).select(lengths > 0)
+def _non_blank(buf: bytes, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray, nfields: np.ndarray) -> _Rows:
+    return _Rows(buf, starts, ends, lines, nfields).select(ends > starts)
 
 
 class _Splitter:
@@ -454,9 +507,9 @@ class _Splitter:
         rows = self._split_quoted(buf) if b'"' in buf else self._split_plain(buf)
         if len(buf) > _MAX_ROW_BYTES and len(rows):
             # A complete row may be long too when it arrived within one piece.
-            lengths = np.fromiter(map(len, rows.rows), dtype=np.int64, count=len(rows))
-            if lengths.max() > _MAX_ROW_BYTES:
-                self._too_long(int(rows.lines[int(np.argmax(lengths > _MAX_ROW_BYTES))]))
+            long = rows.sizes > _MAX_ROW_BYTES
+            if long.any():
+                self._too_long(int(rows.lines[int(np.argmax(long))]))
         if len(self._tail) > _MAX_ROW_BYTES:
             self._too_long(self._line)
         return rows
@@ -475,16 +528,19 @@ class _Splitter:
         return rows
 
     def _split_plain(self, buf: bytes) -> _Rows:
-        # Without quotes every LF ends a row, so bytes.split/count (C speed) give rows and field counts directly.
+        # Without quotes every LF ends a row: row ends and field counts come from whole-buffer array operations.
         cut = buf.rfind(b"\n")
         self._tail = buf[cut + 1 :]
         if cut < 0:
             return _Rows.empty()
-        rows = buf[:cut].split(b"\n")
-        lines = np.arange(self._line, self._line + len(rows), dtype=np.int64)
-        self._line += len(rows)
-        nfields = np.fromiter((r.count(b",") + 1 for r in rows), dtype=np.int64, count=len(rows))
-        return _non_blank(rows, lines, nfields)
+        arr = np.frombuffer(buf, dtype=np.uint8, count=cut + 1)
+        ends = np.flatnonzero(arr == 10)
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        lines = np.arange(self._line, self._line + len(ends), dtype=np.int64)
+        self._line += len(ends)
+        # Each segment [start, next start) holds its row's LF, so none is empty (reduceat's empty-segment rule).
+        nfields = np.add.reduceat(arr == 44, starts, dtype=np.int64) + 1
+        return _non_blank(buf, starts, ends, lines, nfields)
 
     def _split_quoted(self, buf: bytes) -> _Rows:
         # RFC 4180: a byte is inside quotes iff an odd number of '"' precede it ("" escapes toggle twice).
@@ -498,11 +554,10 @@ class _Splitter:
         starts = np.concatenate([[0], ends[:-1] + 1])
         commas = np.concatenate([[0], np.cumsum((arr == 44) & outside)])
         breaks = np.concatenate([[0], np.cumsum(newline)])
-        rows = [buf[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
         lines = self._line + breaks[starts]
         self._line += int(breaks[ends[-1] + 1])
         self._tail = buf[ends[-1] + 1 :]
-        return _non_blank(rows, lines.astype(np.int64), commas[ends] - commas[starts] + 1)
+        return _non_blank(buf, starts, ends, lines.astype(np.int64), commas[ends] - commas[starts] + 1)
 
 
 def _iter_row_batches(stream: BinaryIO, filename: str) -> Iterator[_Rows]:
@@ -515,29 +570,36 @@ def _iter_row_batches(stream: BinaryIO, filename: str) -> Iterator[_Rows]:
 def _iter_chunks(batches: Iterator[_Rows], chunk_rows: int) -> Iterator[_Rows]:
     """Chunks of at most chunk_rows rows and (beyond a single row) at most _MAX_CHUNK_BYTES bytes of row data."""
     max_bytes = _MAX_CHUNK_BYTES
-    pending = _Rows.empty()
+    pending: list[_Rows] = []
+    count, size = 0, 0
     for batch in batches:
-        pending = pending.concat(batch)
-        # Cut all full chunks by offset, then keep the remainder once: no quadratic re-copying of the tail.
-        sizes = np.cumsum(np.fromiter(map(len, pending.rows), dtype=np.int64, count=len(pending)))
+        if not len(batch):
+            continue
+        pending.append(batch)
+        count, size = count + len(batch), size + int(batch.sizes.sum())
+        if count < chunk_rows and size <= max_bytes:
+            continue  # not full yet: wait for more rows, joining the buffers once per chunk
+        rows = _Rows.join(pending)
+        sizes = np.cumsum(rows.sizes)
         start, base = 0, 0
-        while start < len(pending):
+        while start < len(rows):
             by_bytes = int(np.searchsorted(sizes, base + max_bytes, side="right"))
             stop = min(start + chunk_rows, max(by_bytes, start + 1))
-            if stop == len(pending) and stop - start < chunk_rows and sizes[-1] - base <= max_bytes:
-                break  # not full yet: wait for more rows
-            yield pending.slice(start, stop)
+            if stop == len(rows) and stop - start < chunk_rows and sizes[-1] - base <= max_bytes:
+                break
+            yield rows.slice(start, stop)
             start, base = stop, int(sizes[stop - 1])
-        if start:
-            pending = pending.slice(start, len(pending))
-    if len(pending):
-        yield pending
+        pending = [rows.slice(start, len(rows))]
+        count, size = len(rows) - start, int(sizes[-1]) - base
+    rest = _Rows.join(pending)
+    if len(rest):
+        yield rest
 
 
 def _take_header(batches: Iterator[_Rows], filename: str) -> tuple[_Context, Iterator[_Rows]]:
     for batch in batches:
         if len(batch):
-            ctx = _context_from_header(batch.rows[0], int(batch.nfields[0]), filename)
+            ctx = _context_from_header(batch.row(0), int(batch.nfields[0]), filename)
             return ctx, chain([batch.slice(1, len(batch))], batches)
     raise CodecarbonFormatError(f"{filename}: the file is empty (no header line)")
 
@@ -566,31 +628,32 @@ def _process_chunk(rows: _Rows, ctx: _Context) -> CodecarbonChunk:
     good = rows.nfields == len(ctx.names)
     problems = _count_problems(rows.select(~good), len(ctx.names)) if not good.all() else []
     rows = rows.select(good)
-    nul = np.fromiter((b"\x00" in row for row in rows.rows), dtype=bool, count=len(rows))
-    if nul.any():
-        problems += _nul_problems(rows.select(nul), ctx)
-        rows = rows.select(~nul)
-    records = _empty_records()
-    if len(rows):
-        frame, numbers, bad = _parse_rows(rows, ctx)
-        records, found = _normalise(frame, numbers, bad, rows, ctx)
-        problems = sorted(problems + found, key=lambda p: p.line)
+    if b"\x00" in rows.data:  # one scan of the buffer; rows are looked at one by one only when it holds a NUL
+        nul = np.fromiter((b"\x00" in rows.row(i) for i in range(len(rows))), dtype=bool, count=len(rows))
+        if nul.any():
+            problems += _nul_problems(rows.select(nul), ctx)
+            rows = rows.select(~nul)
+    if not len(rows):
+        return CodecarbonChunk(records=_empty_records(), problems=problems, rows_read=len(good))
+    table, numbers, bad = _parse_rows(rows, ctx)
+    records, found = _normalise(table, numbers, bad, rows, ctx)
+    problems = sorted(problems + found, key=lambda p: p.line)
     return CodecarbonChunk(records=records, problems=problems, rows_read=len(good))
 
 
 def _count_problems(rows: _Rows, expected: int) -> list[RowProblem]:
     problems = []
-    for row, line, got in zip(rows.rows, rows.lines.tolist(), rows.nfields.tolist(), strict=True):
+    for index, (line, got) in enumerate(zip(rows.lines.tolist(), rows.nfields.tolist(), strict=True)):
         message = f"the row has {got} fields but the header has {expected}"
-        raw = row.decode("utf-8")[:_MAX_RAW]
+        raw = rows.row(index).decode("utf-8")[:_MAX_RAW]
         problems.append(RowProblem(line, "", "wrong_column_count", message, raw))
     return problems
 
 
 def _nul_problems(rows: _Rows, ctx: _Context) -> list[RowProblem]:
     problems = []
-    for row, line in zip(rows.rows, rows.lines.tolist(), strict=True):
-        cells = next(csv.reader(io.StringIO(row.decode("utf-8"), newline="")), [])
+    for index, line in enumerate(rows.lines.tolist()):
+        cells = _cells(rows.row(index))
         position = next((i for i, cell in enumerate(cells) if "\x00" in cell), 0)
         column, raw = ctx.names[position], _printable(cells[position] if cells else "")
         message = _MESSAGES["nul_character"].format(col=column, raw=raw[:60])
@@ -598,55 +661,76 @@ def _nul_problems(rows: _Rows, ctx: _Context) -> list[RowProblem]:
     return problems
 
 
+def _cells(row: bytes) -> list[str]:
+    return next(csv.reader(io.StringIO(row.decode("utf-8"), newline="")), [])
+
+
 def _printable(raw: str) -> str:
     # The error report is stored in PostgreSQL too, which cannot hold NUL: show it as the NUL symbol.
     return raw.replace("\x00", "\u2400")
 
 
-def _read_frame(data: bytes, ctx: _Context, typed: bool) -> pd.DataFrame:
+def _read_table(data: bytes, ctx: _Context, typed: bool) -> pa.Table:
+    """Arrow's CSV parser on well-formed rows: text cells as Arrow strings (empty cells null, as pandas' na_values
+    [""] read them), numeric cells as float64 when typed (it trims blanks and reads what pandas' C parser reads,
+    "nan" aside, which _parse_rows reports), as text otherwise."""
+    numeric = pa.float64() if typed else pa.string()
+    types = {name: numeric if name in _FLOAT_COLUMNS else pa.string() for name in ctx.usecols}
+    # Blocks of a few MiB parse fastest (cache-sized) and hold any row the splitter lets through. One thread: a
+    # worker process is the unit of parallelism, as in the billing readers.
+    block = max(_PARSE_BLOCK_BYTES, 2 * _MAX_ROW_BYTES)
+    read = pacsv.ReadOptions(column_names=ctx.names, use_threads=False, block_size=block)
+    parse = pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True, newlines_in_values=b'"' in data)
+    # The bytes are strict UTF-8 already (_ByteChecker): no second check.
+    convert = pacsv.ConvertOptions(
+        include_columns=ctx.usecols,
+        column_types=types,
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        check_utf8=False,
+    )
+    return pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse, convert_options=convert)
+
+
+def _parse_rows(rows: _Rows, ctx: _Context) -> tuple[pa.Table, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Parse well-formed rows; returns the table, float arrays per numeric column and their bad-cell masks."""
+    data = rows.payload()
     try:
-        return pd.read_csv(
-            io.BytesIO(data),
-            header=None,
-            names=ctx.names,
-            usecols=ctx.usecols,
-            dtype=ctx.dtypes(typed),
-            keep_default_na=False,
-            na_values=[""],
-            sep=",",
-            quotechar='"',
-            engine="c",
-            index_col=False,
-            skip_blank_lines=False,
-            encoding="utf-8",
-        )
-    except pd.errors.ParserError as exc:
+        try:
+            table = _read_table(data, ctx, typed=True)
+            numbers, bad = _typed_numbers(table, ctx)
+        except pa.ArrowInvalid as exc:
+            if "conversion error" not in str(exc):
+                raise
+            # Some cell is not a number: re-parse as text so that every bad cell can be reported.
+            table = _read_table(data, ctx, typed=False)
+            numbers = {c: _coerce(table.column(c)) for c in ctx.numeric}
+            bad = {c: table.column(c).is_valid().to_numpy() & ~np.isfinite(v) for c, v in numbers.items()}
+    except pa.ArrowInvalid as exc:
         raise CodecarbonFormatError(f"{ctx.filename}: malformed CSV ({exc})") from None
-
-
-def _parse_rows(rows: _Rows, ctx: _Context) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Parse well-formed rows; returns the frame, float arrays per numeric column and their bad-cell masks."""
-    data = b"\n".join(rows.rows)
-    try:
-        frame = _read_frame(data, ctx, typed=True)
-        numbers = {c: frame[c].to_numpy(np.float64, copy=True) for c in ctx.numeric}
-        bad = {c: np.isinf(v) for c, v in numbers.items()}  # the C parser accepts "inf"
-    except (ValueError, TypeError):
-        # Some cell is not a number: re-parse as text so that every bad cell can be reported.
-        frame = _read_frame(data, ctx, typed=False)
-        numbers = {c: _coerce(frame[c]) for c in ctx.numeric}
-        bad = {c: frame[c].notna().to_numpy() & ~np.isfinite(v) for c, v in numbers.items()}
-    if len(frame) != len(rows):
+    if table.num_rows != len(rows):
         first, last = rows.lines[0], rows.lines[-1]
         raise CodecarbonFormatError(f"{ctx.filename}: lines {first}-{last}: malformed CSV quoting")
     for column, mask in bad.items():
         numbers[column][mask] = np.nan
-    return frame, numbers, bad
+    return table, numbers, bad
 
 
-def _coerce(series: pd.Series) -> np.ndarray:
-    values = pd.to_numeric(series, errors="coerce")
-    return values.to_numpy(dtype=np.float64, na_value=np.nan).copy()
+def _typed_numbers(table: pa.Table, ctx: _Context) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    numbers, bad = {}, {}
+    for column in ctx.numeric:
+        values = table.column(column)
+        numbers[column] = values.to_numpy().astype(np.float64, copy=True)  # nulls (empty cells) become NaN
+        # Arrow reads "inf" (as pandas' C parser did) and "nan" (pandas refused it): neither is a number here.
+        bad[column] = ~np.isfinite(numbers[column]) & values.is_valid().to_numpy()
+    return numbers, bad
+
+
+def _coerce(values: pa.ChunkedArray) -> np.ndarray:
+    # The text path keeps pandas' own rules for what is a number (the reader's rules before Arrow).
+    numbers = pd.to_numeric(values.to_pandas(), errors="coerce")
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan).copy()
 
 
 # --------------------------------------------------------------------------------------------------- validation
@@ -680,44 +764,76 @@ class _Checks:
         return RowProblem(int(self.rows.lines[index]), column, code, message, raw[:_MAX_RAW])
 
     def _raw(self, index: int, column: str) -> str:
-        # Re-split only the offending row: cheap, and exact for numbers parsed by the C fast path.
+        # Re-split only the offending row: cheap, and exact for numbers parsed by the typed fast path.
         if index not in self._cells:
-            text = self.rows.rows[index].decode("utf-8")
-            self._cells[index] = next(csv.reader(io.StringIO(text, newline="")), [])
+            self._cells[index] = _cells(self.rows.row(index))
         cells = self._cells[index]
         position = self.ctx.names.index(column)
         return cells[position] if position < len(cells) else ""
 
 
-def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), "", dtype=object)
-    return frame[column].fillna("").to_numpy(dtype=object)
+def _text(table: pa.Table, column: str) -> pa.StringArray:
+    """A text column with empty cells as "" (an absent column reads as all empty)."""
+    if column not in table.column_names:
+        return _constant_text(table.num_rows, "")
+    return cast(pa.StringArray, pc.fill_null(table.column(column).combine_chunks(), pa.scalar("")))
 
 
-def _transform(values: np.ndarray, method: str) -> np.ndarray:
-    # These columns repeat a few distinct values: transform each distinct value once, not every cell.
-    codes, uniques = pd.factorize(values)
-    done = np.array([getattr(str(u).strip(), method)() for u in uniques] + [""], dtype=object)
-    return done[codes]
+def _numpy(values: pa.Array) -> np.ndarray:
+    return values.to_numpy(zero_copy_only=False)
 
 
-def _shared(values: np.ndarray) -> np.ndarray:
-    codes, uniques = pd.factorize(values)
-    return np.array([*uniques, ""], dtype=object)[codes]
+def _per_distinct(values: pa.Array, function: Callable[[str], Any]) -> tuple[list[Any], np.ndarray]:
+    """function of each distinct value and the index of every cell's value: these columns repeat a few values, so
+    Python's own str methods and re run once per value (the reader's rules exactly) at columnar speed."""
+    encoded = cast(pa.DictionaryArray, pc.dictionary_encode(values))
+    distinct = cast(list[str], encoded.dictionary.to_pylist())  # no nulls: see _text
+    return [function(value) for value in distinct], _numpy(encoded.indices)
 
 
-def _required_text(frame: pd.DataFrame, ctx: _Context, checks: _Checks) -> np.ndarray:
-    """Check the run id (and task name) columns; returns the stripped run id source."""
+def _transform(values: pa.Array, method: str) -> pa.Array:
+    done, index = _per_distinct(values, lambda value: getattr(value.strip(), method)())
+    return pa.array(done, type=pa.string()).take(index)
+
+
+def _mask(values: pa.Array, predicate: Callable[[str], bool]) -> np.ndarray:
+    done, index = _per_distinct(values, predicate)
+    return np.array(done, dtype=bool)[index] if len(done) else np.zeros(len(values), dtype=bool)
+
+
+def _run_ids(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The stripped run ids and where they break the id grammar (an empty id passes: it is reported as missing).
+
+    Run ids are unique per run, too many for a Python call per value: a cell that already is a clean id is left
+    unchanged by strip() and passes, so only the other cells (blanks around, bad or empty ids) go through Python.
+    """
+    clean = _numpy(pc.match_substring_regex(values, _ID_ANCHORED))
+    bad = np.zeros(len(values), dtype=bool)
+    if clean.all():
+        return values, bad
+    index = np.flatnonzero(~clean)
+    stripped = [str(value).strip() for value in values.take(index).to_pylist()]  # no nulls: see _text
+    bad[index] = [bool(value) and not _ID.fullmatch(value) for value in stripped]
+    out = values.to_numpy(zero_copy_only=False, writable=True)
+    out[index] = stripped
+    return pa.array(out, type=pa.string()), bad
+
+
+def _equal(values: pa.Array, text: str) -> np.ndarray:
+    return _numpy(pc.equal(values, pa.scalar(text)))
+
+
+def _required_text(table: pa.Table, ctx: _Context, checks: _Checks) -> tuple[pa.Array, np.ndarray]:
+    """Check the run id (and task name) columns; returns the stripped run ids and their grammar mask."""
     if ctx.kind == "task":
-        checks.add(_transform(_text(frame, "task_name"), "strip") == "", "task_name", "missing_value")
-    source = _transform(_text(frame, ctx.run_column), "strip")
-    checks.add(source == "", ctx.run_column, "missing_value")
-    return source
+        checks.add(_mask(_text(table, "task_name"), lambda value: not value.strip()), "task_name", "missing_value")
+    source, bad = _run_ids(_text(table, ctx.run_column))
+    checks.add(_equal(source, ""), ctx.run_column, "missing_value")
+    return source, bad
 
 
-def _parse_timestamps(frame: pd.DataFrame, checks: _Checks) -> np.ndarray:
-    raw = frame["timestamp"]
+def _parse_timestamps(table: pa.Table, checks: _Checks) -> np.ndarray:
+    raw = table.column("timestamp").to_pandas()
     parsed = pd.to_datetime(raw, format=_TS_FORMAT, errors="coerce")
     retry = (parsed.isna() & raw.notna()).to_numpy()
     if retry.any():
@@ -749,58 +865,59 @@ def _check_numbers(numbers: dict[str, np.ndarray], bad: dict[str, np.ndarray], c
             checks.add(numbers["pue"] <= 0, "pue", "non_positive_pue")
 
 
-def _grammar_mask(values: np.ndarray, pattern: re.Pattern[str], allow_empty: bool = True) -> np.ndarray:
-    # Identifier columns repeat a few distinct values: match each distinct value once.
-    codes, uniques = pd.factorize(values)
-    bad = [not ((allow_empty and not str(u).strip()) or pattern.fullmatch(str(u).strip())) for u in uniques]
-    return np.array([*bad, False], dtype=bool)[codes]
+def _grammar_mask(values: pa.Array, pattern: re.Pattern[str]) -> np.ndarray:
+    return _mask(values, lambda value: bool(value.strip()) and not pattern.fullmatch(value.strip()))
 
 
-def _check_identifiers(frame: pd.DataFrame, ctx: _Context, checks: _Checks) -> None:
+def _check_identifiers(table: pa.Table, ctx: _Context, run_bad: np.ndarray, checks: _Checks) -> None:
     """Grammar of the identifier columns (module docstring); an empty run id is reported as missing already."""
     for column, (pattern, code) in _GRAMMARS.items():
-        if column in frame and not (column == "experiment_id" and ctx.run_column == column):
-            checks.add(_grammar_mask(_text(frame, column), pattern), column, code)
-    checks.add(_grammar_mask(_text(frame, ctx.run_column), _ID), ctx.run_column, "bad_identifier")  # "None" fits
+        if column in table.column_names and not (column == "experiment_id" and ctx.run_column == column):
+            checks.add(_grammar_mask(_text(table, column), pattern), column, code)
+    checks.add(run_bad, ctx.run_column, "bad_identifier")  # "None" fits
     if ctx.kind == "task":
-        checks.add(_length_mask(_text(frame, "task_name")), "task_name", "too_long")
+        lengths = pc.utf8_length(_text(table, "task_name"))  # code points, as Python's len
+        checks.add(_numpy(pc.greater(lengths, pa.scalar(_MAX_NAME))), "task_name", "too_long")
 
 
-def _length_mask(values: np.ndarray) -> np.ndarray:
-    return np.fromiter((len(v) > _MAX_NAME for v in values.tolist()), dtype=bool, count=len(values))
-
-
-def _on_cloud(frame: pd.DataFrame, checks: _Checks) -> np.ndarray:
-    values = _text(frame, "on_cloud")
-    yes = values == "Y"
-    checks.add(~(yes | (values == "N") | (values == "")), "on_cloud", "bad_on_cloud")
+def _on_cloud(table: pa.Table, checks: _Checks) -> np.ndarray:
+    values = _text(table, "on_cloud")
+    yes = _equal(values, "Y")
+    checks.add(~(yes | _equal(values, "N") | _equal(values, "")), "on_cloud", "bad_on_cloud")
     return yes
 
 
 # --------------------------------------------------------------------------------------------------- records
 
+_Column = np.ndarray | pa.Array
+
 
 def _normalise(
-    frame: pd.DataFrame, numbers: dict[str, np.ndarray], bad: dict[str, np.ndarray], rows: _Rows, ctx: _Context
+    table: pa.Table, numbers: dict[str, np.ndarray], bad: dict[str, np.ndarray], rows: _Rows, ctx: _Context
 ) -> tuple[pd.DataFrame, list[RowProblem]]:
     checks = _Checks(rows, ctx)
-    run_source = _required_text(frame, ctx, checks)
-    timestamps = _parse_timestamps(frame, checks)
+    run_source, run_bad = _required_text(table, ctx, checks)
+    timestamps = _parse_timestamps(table, checks)
     _check_numbers(numbers, bad, checks)
-    on_cloud = _on_cloud(frame, checks)
-    _check_identifiers(frame, ctx, checks)
+    on_cloud = _on_cloud(table, checks)
+    _check_identifiers(table, ctx, run_bad, checks)
     valid = ~checks.invalid()
-    columns = {"line": rows.lines, "timestamp_local": timestamps, "on_cloud": on_cloud, "_run_source": run_source}
-    columns |= _float_columns(numbers, len(frame), ctx)
-    columns |= _text_columns(frame, ctx)
-    columns = {name: values[valid] for name, values in columns.items()}
+    columns: dict[str, _Column] = {"line": rows.lines, "timestamp_local": timestamps, "on_cloud": on_cloud}
+    columns |= {"_run_source": run_source}
+    columns |= _float_columns(numbers, table.num_rows, ctx)
+    columns |= _text_columns(table, ctx)
+    columns = {name: _keep(values, valid) for name, values in columns.items()}
     columns |= _keys(columns, ctx)
     records = _frame(columns, int(valid.sum()), ctx)
     return records, checks.problems()
 
 
+def _keep(values: _Column, valid: np.ndarray) -> _Column:
+    return values.filter(pa.array(valid)) if isinstance(values, pa.Array) else values[valid]
+
+
 def _float_columns(numbers: dict[str, np.ndarray], n: int, ctx: _Context) -> dict[str, np.ndarray]:
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for source, target in _FLOAT_COLUMNS.items():
         values = numbers.get(source, np.full(n, np.nan))
         if target in _FLOAT_DEFAULTS:
@@ -811,30 +928,33 @@ def _float_columns(numbers: dict[str, np.ndarray], n: int, ctx: _Context) -> dic
     return out
 
 
-def _text_columns(frame: pd.DataFrame, ctx: _Context) -> dict[str, np.ndarray]:
-    out = {}
+def _text_columns(table: pa.Table, ctx: _Context) -> dict[str, _Column]:
+    out: dict[str, _Column] = {}
     for source, (target, transform) in _TEXT_COLUMNS.items():
-        values = _text(frame, source)
-        # Untransformed cells are shared per distinct value too: one string object, not one per row.
-        out[target] = _transform(values, transform) if transform else _shared(values)
-    out["task_name"] = _text(frame, "task_name")
-    experiment = _transform(_text(frame, "experiment_id"), "strip")
+        values = _text(table, source)
+        out[target] = _transform(values, transform) if transform else values
+    out["task_name"] = _text(table, "task_name")
+    experiment = _transform(_text(table, "experiment_id"), "strip")
     if ctx.schema == "1.x":
-        experiment[:] = ""  # 1.x experiment_id is the per-run id, already used as run key
-    experiment[experiment == UNSET_EXPERIMENT_ID] = ""
-    out["experiment_id"] = experiment
+        experiment = _constant_text(table.num_rows, "")  # 1.x experiment_id is the run key
+    unset = pc.equal(experiment, pa.scalar(UNSET_EXPERIMENT_ID))
+    out["experiment_id"] = pc.if_else(unset, pa.scalar(""), experiment)
     return out
 
 
-def _keys(columns: dict[str, np.ndarray], ctx: _Context) -> dict[str, np.ndarray]:
+def _keys(columns: dict[str, _Column], ctx: _Context) -> dict[str, _Column]:
     source = columns.pop("_run_source")
-    missing = source == "None"
-    keys = source.copy()
-    project = columns["project_name"]
+    assert isinstance(source, pa.Array)
+    missing = _equal(source, "None")
+    if not missing.any():
+        return {"run_key": source, "run_id_missing": missing}
+    keys = source.to_numpy(zero_copy_only=False, writable=True)
+    project = _numpy(cast(pa.Array, columns["project_name"]))
+    arrays = {name: values for name, values in columns.items() if isinstance(values, np.ndarray)}
     for name in dict.fromkeys(project[missing].tolist()):
         index = np.flatnonzero(missing & (project == name))
-        keys[index] = _none_keys(name, index, columns, ctx)
-    return {"run_key": keys, "run_id_missing": missing}
+        keys[index] = _none_keys(name, index, arrays, ctx)
+    return {"run_key": pa.array(keys, type=pa.string()), "run_id_missing": missing}
 
 
 def _none_keys(project: str, index: np.ndarray, columns: dict[str, np.ndarray], ctx: _Context) -> np.ndarray:
@@ -868,10 +988,19 @@ def _key_label(project: str) -> str:
     return "sha1-" + hashlib.sha1(project.encode("utf-8")).hexdigest()  # noqa: S324 - a label, not a secret
 
 
-def _frame(columns: dict[str, np.ndarray], n: int, ctx: _Context) -> pd.DataFrame:
-    columns["kind"] = np.full(n, ctx.kind, dtype=object)
-    columns["schema"] = np.full(n, ctx.schema, dtype=object)
-    return pd.DataFrame(columns, columns=list(RECORD_COLUMNS)).astype(RECORD_COLUMNS)
+def _frame(columns: dict[str, _Column], n: int, ctx: _Context) -> pd.DataFrame:
+    columns["kind"] = _constant_text(n, ctx.kind)
+    columns["schema"] = _constant_text(n, ctx.schema)
+    # Arrow text columns become pandas' str columns without a Python object per cell.
+    data = {name: v.to_pandas() if isinstance(v, pa.Array) else v for name, v in columns.items()}
+    frame = pd.DataFrame(data, columns=list(RECORD_COLUMNS))
+    if {c: str(t) for c, t in frame.dtypes.items()} == RECORD_COLUMNS:
+        return frame  # astype would copy every column to change nothing
+    return frame.astype(RECORD_COLUMNS)
+
+
+def _constant_text(n: int, text: str) -> pa.StringArray:
+    return cast(pa.StringArray, pc.fill_null(pa.nulls(n, pa.string()), pa.scalar(text)))
 
 
 def _empty_records() -> pd.DataFrame:
@@ -975,16 +1104,23 @@ class RunReducer:
 
 def _winners(frames: list[pd.DataFrame]) -> np.ndarray:
     """Sorted _seq of the rows that stay: per run the longest (ties: the later), per task key the last."""
-    keys = pd.concat(
-        [f[["kind", "run_key", "task_name", "timestamp_local", "duration_s", "_seq"]] for f in frames],
-        ignore_index=True,
-    )
-    for column in ("kind", "run_key", "task_name"):
-        keys[column] = keys[column].astype(object)
-    is_run = (keys["kind"] == "run").to_numpy()
-    runs = keys[is_run].sort_values(["duration_s", "_seq"], kind="stable").drop_duplicates("run_key", keep="last")
-    tasks = keys[~is_run].drop_duplicates(["run_key", "task_name", "timestamp_local"], keep="last")
-    return np.sort(np.concatenate([runs["_seq"].to_numpy(), tasks["_seq"].to_numpy()]))
+    columns = ["kind", "run_key", "task_name", "timestamp_local", "duration_s", "_seq"]
+    keys = frames[0][columns] if len(frames) == 1 else pd.concat([f[columns] for f in frames], ignore_index=True)
+    seq = keys["_seq"].to_numpy(dtype=np.int64)
+    is_run = (keys["kind"] == "run").to_numpy(dtype=bool)
+    runs = np.flatnonzero(is_run)
+    # One sort by (run, duration, file order): the last row of each run's group is the longest, ties the later.
+    # NaN durations sort last, as sort_values put them. Codes of the whole column: pandas hashes Arrow strings
+    # in C, where a subset first would build Python strings.
+    codes = pd.factorize(keys["run_key"])[0][runs]
+    order = np.lexsort((seq[runs], keys["duration_s"].to_numpy(dtype=np.float64)[runs], codes))
+    last = np.append(codes[order][1:] != codes[order][:-1], True) if len(order) else np.zeros(0, dtype=bool)
+    winners = [seq[runs][order][last]]
+    if not is_run.all():
+        tasks = keys[~is_run].astype({"run_key": object, "task_name": object})
+        tasks = tasks.drop_duplicates(["run_key", "task_name", "timestamp_local"], keep="last")
+        winners.append(tasks["_seq"].to_numpy(dtype=np.int64))
+    return np.sort(np.concatenate(winners))
 
 
 def _records(frames: list[pd.DataFrame]) -> pd.DataFrame:
