@@ -4,10 +4,15 @@
 
 Runs on the configured database (DATABASE_URL; SQLite by default; migrate first), into an organisation that
 already has ledger data (a seed import runs first when it has none). For each size it prints rows/s and peak
-resident memory of the import (store → parse → estimate → ledger committed → rollups → after-import hooks), of the
-raw path (pandas.read_csv + executemany on SQLite or COPY on PostgreSQL into a scratch table) and, on PostgreSQL, of
-the floor (the file streamed straight into COPY … FORMAT csv of a scratch text table), and the ratios to both. Each
-measurement runs in a child process of its own, so its peak memory (VmHWM) is that of one import, as in a worker.
+resident memory of the import, of the raw path (pandas.read_csv + executemany on SQLite or COPY on PostgreSQL into a
+scratch table) and, on PostgreSQL, of the floor (the file streamed straight into COPY … FORMAT csv of a scratch text
+table), and the ratios to both. Each measurement runs in a child process of its own, so its peak memory (VmHWM) is
+that of one import, as in a worker.
+
+The import's time is its time to DONE: store → parse → estimate → ledger, rollups and job row committed, the moment
+the first after-import hook starts. The ratios are computed from it. The after-import hooks (budget checks, advice,
+the dashboards' warm-up) run after that commit, grow with the organisation rather than with the file and are another
+engineer's cost: they are timed per hook and printed on their own lines (the warm-up separately), never in a ratio.
 """
 
 from __future__ import annotations
@@ -46,6 +51,24 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("VmHWM not available (Linux only)")
+
+
+def hooks_timed(spent: dict[str, float]) -> None:
+    """Time each after-import hook by name, and note when the first one starts: the import's commit."""
+    from ingestion import hooks
+
+    def timed(hook: Any) -> Any:
+        def run(event: Any) -> None:
+            started = time.perf_counter()
+            spent.setdefault("committed_at", started)
+            try:
+                hook(event)
+            finally:
+                spent[hook.__name__] = spent.get(hook.__name__, 0.0) + time.perf_counter() - started
+
+        return run
+
+    hooks.after_import_hooks[:] = [timed(hook) for hook in hooks.after_import_hooks]
 
 
 def timed_import(path: Path, project: Project) -> tuple[float, ImportJob]:
@@ -114,12 +137,13 @@ def child(mode: str, path: Path, project_id: int) -> None:
     elif mode == "floor":
         result = {"elapsed": timed_floor_load(path)}
     else:
+        spent: dict[str, float] = {}
+        hooks_timed(spent)
+        started = time.perf_counter()
         elapsed, job = timed_import(path, Project.objects.get(pk=project_id))
-        # The job's own span (claim → done) leaves out the after-import hooks that run on commit (budget checks,
-        # the dashboards' warm-up), which grow with the organisation rather than with the file.
-        assert job.started_at is not None and job.finished_at is not None
-        job_s = (job.finished_at - job.started_at).total_seconds()
-        result = {"elapsed": elapsed, "job_s": job_s, "status": job.status, "new": job.records_new}
+        # No hook ran (a refused file): the import ends with its call.
+        done_s = spent.pop("committed_at", started + elapsed) - started
+        result = {"elapsed": elapsed, "done_s": done_s, "hooks": spent, "status": job.status, "new": job.records_new}
         result["rejected"] = job.rows_rejected
     print(json.dumps(result | {"base_mb": base, "peak_mb": peak_rss_mb()}))
 
@@ -167,19 +191,21 @@ def bench_size(rows: int, flushes: int, org: Organisation) -> None:
         floor = measure("floor", path, project.pk) if postgres else None
         raw = measure("raw", path, project.pk)
         imp = measure("import", path, project.pk)
-    raw_s, imp_s, raw_mb, imp_mb = raw["elapsed"], imp["elapsed"], raw["peak_mb"], imp["peak_mb"]
+    raw_s, imp_s, raw_mb, imp_mb = raw["elapsed"], imp["done_s"], raw["peak_mb"], imp["peak_mb"]
     print(f"database: {connection.vendor}   file: {rows:,} rows, {rows // flushes:,} runs, {size_mb:.1f} MB")
     print(f"organisation holds {existing:,} ledger rows before the import")
     print(f"job: {imp['status']}, {imp['new']:,} runs new, {imp['rejected']} rows rejected")
-    print(f"import (parse → ledger → rollups): {imp_s:6.2f} s {rows / imp_s:9,.0f} rows/s  peak RSS {imp_mb:5.0f} MB")
-    job_s = imp["job_s"]
-    print(f"  of which the job (claim → done):  {job_s:6.2f} s, after-import hooks on commit {imp_s - job_s:.2f} s")
-    print(f"raw (read_csv + bulk load):        {raw_s:6.2f} s {rows / raw_s:9,.0f} rows/s  peak RSS {raw_mb:5.0f} MB")
+    print(f"import to DONE (store → committed): {imp_s:6.2f} s {rows / imp_s:9,.0f} rows/s  peak RSS {imp_mb:5.0f} MB")
+    hooks = imp["hooks"]
+    warm = sum(s for name, s in hooks.items() if "warm" in name)
+    print(f"  after the commit, not in the ratios: dashboard warm-up {warm:.2f} s, ", end="")
+    print(f"other after-import hooks {sum(hooks.values()) - warm:.2f} s")
+    print(f"raw (read_csv + bulk load):         {raw_s:6.2f} s {rows / raw_s:9,.0f} rows/s  peak RSS {raw_mb:5.0f} MB")
     if floor is not None:
         fl_s, fl_mb = floor["elapsed"], floor["peak_mb"]
-        print(f"floor (file → COPY FORMAT csv):    {fl_s:6.2f} s {rows / fl_s:9,.0f} rows/s  peak RSS {fl_mb:5.0f} MB")
+        print(f"floor (file → COPY FORMAT csv):     {fl_s:6.2f} s {rows / fl_s:9,.0f} rows/s  peak RSS {fl_mb:5.0f} MB")
     print(f"(a child process holds {imp['base_mb']:.0f} MB after start-up, before any work)")
-    print(f"ratio speed import / raw: {raw_s / imp_s:.2f}  (goal ≥ 0.8 on PostgreSQL); job alone: {raw_s / job_s:.2f}")
+    print(f"ratio speed import / raw: {raw_s / imp_s:.2f}  (goal ≥ 0.8 on PostgreSQL; time to DONE, hooks excluded)")
     if floor is not None:
         print(f"ratio speed import / floor: {floor['elapsed'] / imp_s:.2f}")
     print(f"ratio peak RSS import / raw: {imp_mb / raw_mb:.2f}  (goal: import peak < 400 MB at every size)")

@@ -364,6 +364,9 @@ class LedgerStage:
     def __init__(self) -> None:
         self._seq = 0
         self.rows = 0
+        # What the task-row rule needs to know of the staged rows, kept here so that it reads no extra pass of them.
+        self.run_projects: set[int] = set()
+        self.has_task_rows = False
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
@@ -393,6 +396,11 @@ class LedgerStage:
         )
         self._seq += len(frame)
         self.rows += len(frame)
+        sources = frame["source"]
+        self.run_projects.update(
+            int(p) for p in frame.loc[sources == Source.CODECARBON, "project_id"].dropna().unique()
+        )
+        self.has_task_rows = self.has_task_rows or bool((sources == Source.CODECARBON_TASK).any())
         if connection.vendor == "postgresql":
             with (
                 connection.cursor() as cursor,
@@ -418,16 +426,48 @@ class LedgerStage:
                 f"(PARTITION BY natural_key ORDER BY rank DESC, seq DESC) AS n FROM {STAGE_TABLE}) AS ranked "
                 "WHERE n > 1)"
             )
-            if connection.vendor == "postgresql":
-                # Temporary tables are never analysed by autovacuum; without statistics the joins below
-                # are planned for an empty table.
-                cursor.execute(f"ANALYZE {STAGE_TABLE}")
+            # No ANALYZE of the stage: nothing below needs its statistics (the classification's join method is
+            # forced, the upsert probes the unique index row by row), and ANALYZE read the whole temporary table
+            # through the session's 8 MB of local buffers: 1.5 s of a 200k-row import (cProfile, issue 15).
             published = _stage_classify(cursor, organisation_id)
             cursor.execute(_upsert_sql(STAGE_TABLE))
+            if self.has_task_rows:
+                _staged_task_rows_exclude(cursor, organisation_id)  # index probes, as planned for the upsert
             if connection.vendor == "postgresql":
                 cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin; RESET jit")
+            # Planned with hash joins again: one hash of the staged run ids, not one stage scan per task row.
+            # Those rows may lie on days (even months) this file does not touch: their rollups are refreshed too.
+            published.days |= self._earlier_task_rows_exclude(cursor, organisation_id)
         self.discard()
         return published
+
+    def _earlier_task_rows_exclude(self, cursor: Any, organisation_id: int) -> set[dt.date]:
+        """Task rows already in the ledger whose run row this import brings leave the inventory (the second half of
+        `task_rows_exclude_counted_runs` for an import; `_staged_task_rows_exclude` is the first).
+
+        Only projects whose daily rollup, still the one from before this import, holds task rows in the inventory
+        can have such rows. Task files and run files are imported separately, so most imports read nothing here;
+        the others read the project's task rows once. The whole-project rule read the project twice and took 36 s
+        of a 1M-row import (cProfile, issue 15 item 3).
+        """
+        holding_tasks = set(
+            LedgerDaily.objects.filter(
+                organisation_id=organisation_id,
+                project_id__in=self.run_projects,
+                source=Source.CODECARBON_TASK,
+                in_inventory=True,
+            ).values_list("project_id", flat=True)
+        )
+        days: set[dt.date] = set()
+        for project_id in sorted(holding_tasks):
+            cursor.execute(
+                f"UPDATE {LEDGER_TABLE} SET in_inventory = %s WHERE organisation_id = %s AND project_id = %s "
+                f"AND source = %s AND in_inventory AND run_id IN (SELECT run_id FROM {STAGE_TABLE} "
+                "WHERE project_id = %s AND source = %s) RETURNING day",
+                [False, organisation_id, project_id, Source.CODECARBON_TASK, project_id, Source.CODECARBON],
+            )
+            days.update(_as_date(day) for (day,) in cursor.fetchall())
+        return days
 
     def discard(self) -> None:
         with connection.cursor() as cursor:
@@ -497,6 +537,33 @@ def ledger_analyze(rows_written: int) -> bool:
 ANALYZE_AFTER_ROWS = 20_000
 # ... nor when it is a small share of the rows the statistics already describe.
 ANALYZE_SHARE = 0.1
+
+
+def _staged_task_rows_exclude(cursor: Any, organisation_id: int) -> None:
+    """Task rows of this import (written, or rewritten into the inventory) whose run row exists leave the inventory.
+
+    The rule held before the import, so these and the earlier task rows of runs this import brings
+    (`LedgerStage._earlier_task_rows_exclude`) are all it can break. Each staged task row probes the unique key of
+    its own row and of its run's row (derived from its project and run id, see `codecarbon_run_key`).
+    """
+    run_key = f"'{CODECARBON_RUN_KEY_PREFIX}' || CAST(t.project_id AS TEXT) || ':' || t.run_id"
+    cursor.execute(
+        f"UPDATE {LEDGER_TABLE} SET in_inventory = %s WHERE id IN (SELECT t.id FROM {STAGE_TABLE} s "
+        f"JOIN {LEDGER_TABLE} t ON t.organisation_id = %s AND t.natural_key = s.natural_key "
+        f"JOIN {LEDGER_TABLE} r ON r.organisation_id = %s AND r.natural_key = {run_key} "
+        "WHERE s.source = %s AND t.in_inventory)",
+        [False, organisation_id, organisation_id, Source.CODECARBON_TASK],
+    )
+
+
+# A codecarbon run row's natural key is this prefix, its project id, ":" and its run id (see codecarbon_run_key).
+CODECARBON_RUN_KEY_PREFIX = "cc:run:"
+
+
+def codecarbon_run_key(project_id: int) -> str:
+    """The natural key of a project's codecarbon run rows up to the run id: the stage's task rule finds a task
+    row's run by this key, through the ledger's unique index."""
+    return f"{CODECARBON_RUN_KEY_PREFIX}{project_id}:"
 
 
 def task_rows_exclude_counted_runs(*, organisation_id: int, project_ids: Iterable[int]) -> set[dt.date]:

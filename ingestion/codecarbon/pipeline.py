@@ -5,8 +5,9 @@ The job is claimed and leased by ingestion.process / ingestion.jobs; once claime
    and streamed to the ledger stage (a session temporary table), renewing the lease per chunk. Memory holds one
    chunk, whatever the file size; the reduction across chunks happens in the database at publish;
 2. refuses the file (FAILED, nothing written, stage emptied) on a structural error or too many bad rows;
-3. in ONE transaction: reduces and classifies the stage, upserts it into the ledger, stores row errors, refreshes
-   rollups for the touched days, marks the job DONE.
+3. in ONE transaction: reduces and classifies the stage, upserts it into the ledger (task rows whose run is counted
+   leave the inventory there, from the staged rows), stores row errors, refreshes rollups for the touched days,
+   marks the job DONE.
 A worker killed at any point leaves either nothing (the stage dies with its connection) or the complete import,
 so a retry equals a single clean import.
 """
@@ -183,7 +184,6 @@ def _publish(job: ImportJob, parsed: ParsedImport) -> None:
         published = parsed.stage.publish(job.organisation_id)
         ledger.ledger_analyze(published.counts.new + published.counts.updated)
         days = set(published.days)
-        days |= ledger.task_rows_exclude_counted_runs(organisation_id=job.organisation_id, project_ids=[project.pk])
         if _double_counting_apply(job.organisation_id, project.pk, days):
             days |= {month_start(min(days)), month_end(max(days))}
         if days:

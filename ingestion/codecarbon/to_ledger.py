@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from greenesg.footprint.ledger import LEDGER_COLUMNS, ledger_columns_check
+from greenesg.footprint.ledger import LEDGER_COLUMNS, codecarbon_run_key, ledger_columns_check
 from greenesg.footprint.methodology.codecarbon import FactorChoice, RunEstimate, estimate_run
 from greenesg.footprint.vocabulary import Source
 
@@ -196,7 +196,7 @@ def ledger_frame_from_records(
     energy = frame["energy_consumed_kwh"]
     implied = (frame["emissions_kg"] / energy * 1000.0).where(energy > 0)
     is_task = frame["kind"] == "task"
-    prefix = f"cc:run:{ctx.project_id}:"
+    prefix = codecarbon_run_key(ctx.project_id)
     task_key = (
         f"cc:task:{ctx.project_id}:"
         + frame["run_key"]
