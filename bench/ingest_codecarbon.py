@@ -129,6 +129,37 @@ def timed_floor_load(path: Path) -> float:
     return elapsed
 
 
+def timed_ledger_floor(project_id: int) -> tuple[float, int]:
+    """The database's least cost of storing the import's ledger rows: the rows the import wrote, already estimated
+    and formatted (exported as CSV first, not timed), COPYed into an empty table with the ledger's columns, indexes
+    and constraints. A lower bound: the real ledger's indexes are larger, and the import must also parse, estimate,
+    reduce, classify and roll up."""
+    from greenesg.footprint.ledger import LEDGER_TABLE
+
+    with tempfile.TemporaryDirectory() as folder, connection.cursor() as cursor:
+        rows_csv = Path(folder) / "ledger.csv"
+        with (
+            open(rows_csv, "wb") as out,
+            cursor.cursor.copy(
+                f"COPY (SELECT * FROM {LEDGER_TABLE} WHERE project_id = %s) TO STDOUT (FORMAT csv)", [project_id]
+            ) as copy,
+        ):
+            for block in copy:
+                out.write(block)
+        cursor.execute("DROP TABLE IF EXISTS bench_ledger_floor")
+        cursor.execute(f"CREATE TABLE bench_ledger_floor (LIKE {LEDGER_TABLE} INCLUDING ALL)")
+        started = time.perf_counter()
+        with transaction.atomic(), open(rows_csv, "rb") as stream:
+            with cursor.cursor.copy("COPY bench_ledger_floor FROM STDIN (FORMAT csv)") as copy:
+                while block := stream.read(1 << 20):
+                    copy.write(block)
+        elapsed = time.perf_counter() - started
+        cursor.execute("SELECT COUNT(*) FROM bench_ledger_floor")
+        rows = int(cursor.fetchone()[0])
+        cursor.execute("DROP TABLE bench_ledger_floor")
+    return elapsed, rows
+
+
 def child(mode: str, path: Path, project_id: int) -> None:
     """One measurement in this (fresh) process; prints a JSON line for the parent."""
     base = peak_rss_mb()
@@ -136,6 +167,9 @@ def child(mode: str, path: Path, project_id: int) -> None:
         result: dict[str, Any] = {"elapsed": timed_raw_load(path)}
     elif mode == "floor":
         result = {"elapsed": timed_floor_load(path)}
+    elif mode == "ledger-floor":
+        elapsed, rows = timed_ledger_floor(project_id)
+        result = {"elapsed": elapsed, "rows": rows}
     else:
         spent: dict[str, float] = {}
         hooks_timed(spent)
@@ -191,6 +225,7 @@ def bench_size(rows: int, flushes: int, org: Organisation) -> None:
         floor = measure("floor", path, project.pk) if postgres else None
         raw = measure("raw", path, project.pk)
         imp = measure("import", path, project.pk)
+        ledger_floor = measure("ledger-floor", path, project.pk) if postgres else None
     raw_s, imp_s, raw_mb, imp_mb = raw["elapsed"], imp["done_s"], raw["peak_mb"], imp["peak_mb"]
     print(f"database: {connection.vendor}   file: {rows:,} rows, {rows // flushes:,} runs, {size_mb:.1f} MB")
     print(f"organisation holds {existing:,} ledger rows before the import")
@@ -204,6 +239,15 @@ def bench_size(rows: int, flushes: int, org: Organisation) -> None:
     if floor is not None:
         fl_s, fl_mb = floor["elapsed"], floor["peak_mb"]
         print(f"floor (file → COPY FORMAT csv):     {fl_s:6.2f} s {rows / fl_s:9,.0f} rows/s  peak RSS {fl_mb:5.0f} MB")
+    if ledger_floor is not None:
+        lf_s = ledger_floor["elapsed"]
+        print(
+            f"ledger floor (the import's {ledger_floor['rows']:,} ledger rows, already estimated, COPYed into an empty"
+        )
+        print(
+            f"  table with the ledger's columns and indexes): {lf_s:6.2f} s = {lf_s / raw_s:.2f} of raw's whole time;"
+        )
+        print(f"  so even an import doing nothing else could reach {raw_s / lf_s:.2f}× raw at most")
     print(f"(a child process holds {imp['base_mb']:.0f} MB after start-up, before any work)")
     print(f"ratio speed import / raw: {raw_s / imp_s:.2f}  (goal ≥ 0.8 on PostgreSQL; time to DONE, hooks excluded)")
     if floor is not None:
@@ -216,7 +260,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default="100000,1000000", help="comma-separated flush rows per file")
     parser.add_argument("--flushes", type=int, default=2, help="cumulative rows per run (default 2)")
-    parser.add_argument("--child", choices=["raw", "floor", "import"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["raw", "floor", "import", "ledger-floor"], help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--project", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -90,3 +90,34 @@ def test_statistics_after_a_large_load_leave_out_the_per_run_attributes(project:
         analysed = {name for (name,) in cursor.fetchall()}
     assert "attributes" not in analysed
     assert {"organisation_id", "project_id", "day", "natural_key"} <= analysed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the publication lock is a PostgreSQL advisory lock")
+def test_publications_of_one_organisation_take_turns(project: Project, foreign_project: Project) -> None:
+    """An import whose keys are all new is written with a plain INSERT (no conflict arbitration): that is only safe
+    while no other import of the organisation publishes between its classification and its write."""
+    import psycopg
+    from django.db import OperationalError
+
+    settings = connection.settings_dict
+    holder = psycopg.connect(
+        dbname=settings["NAME"], host=settings["HOST"], port=settings["PORT"], user=settings["USER"], autocommit=True
+    )
+    try:
+        # Another worker publishing for the same organisation holds the lock.
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", [ledger._PUBLISH_LOCK, project.organisation_id])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+        other = _import(foreign_project, HEADER + _row("run-x", 3.0))
+        assert other.status == JobStatus.DONE  # another organisation does not wait
+        with pytest.raises((OperationalError, psycopg.OperationalError), match="lock timeout"):
+            _import(project, HEADER + _row("run-a", 10.0))
+        assert not LedgerEntry.objects.filter(project=project).exists()
+    finally:
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    job = ImportJob.objects.get(project=project)
+    import_job_process(job_id=str(job.pk))  # the retry, once the other publication is over
+    job.refresh_from_db()
+    assert (job.status, job.records_new) == (JobStatus.DONE, 1)
