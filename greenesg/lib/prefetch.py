@@ -17,6 +17,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _DONE = object()
+_POLL_S = 0.1  # how often a waiting producer checks whether the caller has gone
 
 
 class _Failed:
@@ -24,35 +25,35 @@ class _Failed:
         self.error = error
 
 
-def prefetched(produce: Callable[[], Iterator[T]], *, ahead: int = 1) -> Iterator[T]:
-    """Yield the items of `produce()`, computed in a daemon thread at most `ahead` items before they are taken.
+def prefetched(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """Yield the items of `produce()`, each made in a daemon thread while the caller works on the one before.
 
-    Memory holds at most `ahead` + 2 items (one queued per `ahead`, one being produced, one being consumed). An
-    exception of the producer is raised here, at the item where it happened. When the caller stops early (an
-    exception, a `break`), the producer is told to stop and is waited for before this generator returns.
+    At most two items are alive at a time: the one the caller holds and the next one. The producer starts on the
+    item after that only once the caller has taken the next one, so memory stays at two items, not a queue's
+    worth. An exception of the producer is raised here, at the item where it happened. When the caller stops
+    early (an exception, a `break`), the producer is told to stop and is waited for before this generator returns.
     """
-    items: queue.Queue[object] = queue.Queue(maxsize=ahead)
+    handed: queue.Queue[object] = queue.Queue(maxsize=1)
+    taken = threading.Semaphore(0)
     stop = threading.Event()
 
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                items.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def hand_over(item: object) -> None:
+        handed.put(item)  # never blocks: the previous item was taken before this one was made
+        while not taken.acquire(timeout=_POLL_S):
+            if stop.is_set():
+                return
 
     def run() -> None:
         iterator = produce()
         try:
             for item in iterator:
-                if not put(item):
+                hand_over(item)
+                if stop.is_set():
                     return
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
-            put(_Failed(exc))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it
+            handed.put(_Failed(exc))
         else:
-            put(_DONE)
+            handed.put(_DONE)
         finally:
             close = getattr(iterator, "close", None)  # a generator's files and buffers go with the thread
             if close is not None:
@@ -62,12 +63,14 @@ def prefetched(produce: Callable[[], Iterator[T]], *, ahead: int = 1) -> Iterato
     thread.start()
     try:
         while True:
-            item = items.get()
+            item = handed.get()
+            taken.release()
             if item is _DONE:
                 return
             if isinstance(item, _Failed):
                 raise item.error
             yield item  # type: ignore[misc]  # everything else in the queue came from produce()
+            item = None  # the caller is done with it: not kept alive while the next one is awaited
     finally:
         stop.set()
         thread.join()

@@ -167,7 +167,7 @@ def _parse(job: ImportJob, stage: ledger.LedgerStage) -> ParsedImport:
                 yield estimator.estimate(chunk.records, rows_read=chunk.rows_read, problems=chunk.problems)
 
     # The next chunk is read and estimated in a second thread while this one's COPY runs: Python and the database
-    # server each keep one core busy (bench/ingest_codecarbon.py). At most three chunks are alive at a time.
+    # server each keep one core busy (bench/ingest_codecarbon.py). At most two chunks are alive at a time.
     for estimated in prefetched(read_and_estimate):
         parsed.rows_read += estimated.rows_read
         parsed.problems.extend(estimated.problems)

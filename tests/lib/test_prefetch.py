@@ -35,7 +35,8 @@ def test_a_producer_error_is_raised_after_the_items_before_it() -> None:
         next(items)
 
 
-def test_the_producer_runs_at_most_ahead_items_before_the_consumer() -> None:
+def test_at_most_two_items_are_alive_at_a_time() -> None:
+    """The caller holds one item while the next one is made; the one after waits until that one is taken."""
     produced: list[int] = []
 
     def produce() -> Iterator[int]:
@@ -43,11 +44,13 @@ def test_the_producer_runs_at_most_ahead_items_before_the_consumer() -> None:
             produced.append(i)
             yield i
 
-    items = prefetched(produce, ahead=1)
+    items = prefetched(produce)
     assert next(items) == 0
     time.sleep(0.3)  # the producer has had all the time it wants
-    # item 1 waits in the queue, item 2 is made and waits to be put; nothing further
-    assert len(produced) <= 3
+    assert produced == [0, 1]
+    assert next(items) == 1
+    time.sleep(0.3)
+    assert produced == [0, 1, 2]
     items.close()
 
 
