@@ -6,8 +6,10 @@ Runs on the configured database (DATABASE_URL; SQLite by default; migrate first)
 already has ledger data (a seed import runs first when it has none). For each size it prints rows/s and peak
 resident memory of the import, of the raw path (pandas.read_csv + executemany on SQLite or COPY on PostgreSQL into a
 scratch table) and, on PostgreSQL, of the floor (the file streamed straight into COPY … FORMAT csv of a scratch text
-table), and the ratios to both. Each measurement runs in a child process of its own, so its peak memory (VmHWM) is
-that of one import, as in a worker.
+table), and the ratios to both. On PostgreSQL it also prints the ledger floor: the rows the import wrote, already
+estimated, COPYed into an empty table with the ledger's columns and indexes (the least that storing them costs the
+database). Each measurement runs in a child process of its own, so its peak memory (VmHWM) is that of one import, as
+in a worker.
 
 The import's time is its time to DONE: store → parse → estimate → ledger, rollups and job row committed, the moment
 the first after-import hook starts. The ratios are computed from it. The after-import hooks (budget checks, advice,
