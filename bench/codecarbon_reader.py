@@ -3,7 +3,7 @@
     python bench/codecarbon_reader.py [--rows 200000,1000000] [--runs 2] [--flushes 2]
 
 For each size a synthetic codecarbon 3.3.2 file (ingestion/codecarbon/synthetic.py, `flushes` cumulative rows per
-run) is read as the import reads it: `read_codecarbon_csv(chunk_rows=25_000)` and `chunk_reduce` of every chunk. It
+run) is read as the import reads it: `read_codecarbon_csv(chunk_rows=16_000)` and `chunk_reduce` of every chunk. It
 prints seconds for the reader before Arrow (tests/ingestion/codecarbon_reader_before.py, kept as the equivalence
 test's oracle), the current reader, and the raw parses of the same file (pandas.read_csv with its defaults, and
 pyarrow.csv.read_csv on one thread), with the ratios, `runs` times each, interleaved so that the noise of a shared
@@ -28,7 +28,7 @@ from ingestion.codecarbon import reader as current  # noqa: E402
 from ingestion.codecarbon.synthetic import generate_csv  # noqa: E402
 from tests.ingestion import codecarbon_reader_before as before  # noqa: E402
 
-CHUNK_ROWS = 25_000  # ingestion.codecarbon.pipeline.READ_CHUNK_ROWS
+CHUNK_ROWS = 16_000  # ingestion.codecarbon.pipeline.READ_CHUNK_ROWS
 
 
 def read_and_reduce(module: ModuleType, path: Path) -> int:

@@ -56,10 +56,11 @@ logger = logging.getLogger(__name__)
 # More than this share of bad rows means the file is probably not what the user thinks it is.
 MAX_REJECTED_SHARE = 0.5
 # Rows parsed, estimated and streamed at a time: pandas holds each text cell of a chunk as an object and the
-# ledger frame is as wide again, so the chunk, not the file, sets the peak. 50,000 rows peaked at 371-393 MB (a
-# worker child holds 160 MB before any work), too close to the 400 MB goal; below ~10,000 rows the per-chunk
+# ledger frame is as wide again, so the chunks, not the file, set the peak. Two chunks are alive (one estimated
+# while the other is written): at 25,000 rows that peaked at 377-405 MB (a worker child holds 150-160 MB before any
+# work), over the 400 MB goal; one chunk of 50,000 rows had peaked at 371-393 MB. Below ~10,000 rows the per-chunk
 # overhead (one COPY, one methodology pass) starts to show.
-READ_CHUNK_ROWS = 25_000
+READ_CHUNK_ROWS = 16_000
 
 
 @dataclass
