@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from greenesg.footprint import ledger
 from greenesg.footprint.factors import factor_lookup
@@ -163,9 +163,13 @@ def _parse(job: ImportJob, stage: ledger.LedgerStage) -> ParsedImport:
     path = storage.open_stored(job.stored_path)
 
     def read_and_estimate() -> Iterator[_EstimatedChunk]:
-        with open(path, "rb") as stream:
-            for chunk in read_codecarbon_csv(stream, filename=job.original_name, chunk_rows=READ_CHUNK_ROWS):
-                yield estimator.estimate(chunk.records, rows_read=chunk.rows_read, problems=chunk.problems)
+        try:
+            with open(path, "rb") as stream:
+                for chunk in read_codecarbon_csv(stream, filename=job.original_name, chunk_rows=READ_CHUNK_ROWS):
+                    yield estimator.estimate(chunk.records, rows_read=chunk.rows_read, problems=chunk.problems)
+        finally:
+            # The estimator needs no database; should that ever change, the thread's own connection is not leaked.
+            connections.close_all()
 
     # The next chunk is read and estimated in a second thread while this one's COPY runs: Python and the database
     # server each keep one core busy (bench/ingest_codecarbon.py). At most two chunks are alive at a time.

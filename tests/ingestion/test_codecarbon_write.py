@@ -3,6 +3,8 @@ existing organisations, ledger keys without per-row foreign-key checks, statisti
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 
@@ -121,3 +123,21 @@ def test_publications_of_one_organisation_take_turns(project: Project, foreign_p
     import_job_process(job_id=str(job.pk))  # the retry, once the other publication is over
     job.refresh_from_db()
     assert (job.status, job.records_new) == (JobStatus.DONE, 1)
+
+
+def test_estimating_a_chunk_needs_no_database(project: Project, django_assert_num_queries: Any) -> None:
+    """The next chunk is estimated in a second thread while the import's connection runs a COPY: that thread must
+    not query (its own connection would not see the import's transaction, and would be one more per worker)."""
+    from ingestion.codecarbon import pipeline
+    from ingestion.codecarbon.reader import read_codecarbon_csv
+
+    stored = storage.store_chunks([(HEADER + _row("run-a", 10.0) + _row("run-b", 5.0)).encode()])
+    job = import_job_submit(
+        project=project, kind="codecarbon", origin="cli", stored=stored, original_name="e.csv", enqueue=False
+    ).job
+    estimator = pipeline._Estimator(job)  # reads the factor registry once, here
+    with open(storage.open_stored(job.stored_path), "rb") as stream:
+        chunks = list(read_codecarbon_csv(stream, filename="e.csv", chunk_rows=10))
+    with django_assert_num_queries(0):
+        estimated = estimator.estimate(chunks[0].records, rows_read=chunks[0].rows_read, problems=[])
+    assert len(estimated.frame) == 2 and estimated.frame["kgco2e_location"].notna().all()
