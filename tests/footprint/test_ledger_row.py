@@ -122,3 +122,20 @@ def test_the_check_returns_a_frame_with_exactly_the_columns() -> None:
 
     frame = pd.DataFrame(columns=list(LEDGER_COLUMNS))
     assert ledger_columns_check(frame) is frame
+
+
+@pytest.mark.django_db
+def test_the_stage_skips_the_per_key_reduction_only_while_no_key_can_repeat(project) -> None:
+    from greenesg.footprint.ledger import LedgerStage
+
+    stage = LedgerStage()
+    stage.add(ledger_frame([_row(project, natural_key="a"), _row(project, natural_key="b")]))
+    stage.add(ledger_frame([_row(project, natural_key="c")]))
+    assert not stage.keys_may_repeat
+    stage.add(ledger_frame([_row(project, natural_key="a", duration_s=7200.0)]))  # a later, longer flush
+    assert stage.keys_may_repeat
+    stage.discard()
+    stage.add(ledger_frame([_row(project, natural_key="x"), _row(project, natural_key="x")]))
+    assert stage.keys_may_repeat
+    stage.discard()
+    assert not stage.keys_may_repeat
