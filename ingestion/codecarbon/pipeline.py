@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,14 +163,18 @@ def _parse(job: ImportJob, stage: ledger.LedgerStage) -> ParsedImport:
         raise ImportRefused(f"{job.original_name}: imports of kind {job.kind!r} are not supported yet")
     path = storage.open_stored(job.stored_path)
 
+    importing_thread = threading.get_ident()
+
     def read_and_estimate() -> Iterator[_EstimatedChunk]:
         try:
             with open(path, "rb") as stream:
                 for chunk in read_codecarbon_csv(stream, filename=job.original_name, chunk_rows=READ_CHUNK_ROWS):
                     yield estimator.estimate(chunk.records, rows_read=chunk.rows_read, problems=chunk.problems)
         finally:
-            # The estimator needs no database; should that ever change, the thread's own connection is not leaked.
-            connections.close_all()
+            # The estimator needs no database; should that ever change, the reading thread's own connection is not
+            # leaked. Never the importing thread's: its connection holds the stage.
+            if threading.get_ident() != importing_thread:
+                connections.close_all()
 
     # The next chunk is read and estimated in a second thread while this one's COPY runs: Python and the database
     # server each keep one core busy (bench/ingest_codecarbon.py). At most two chunks are alive at a time.
