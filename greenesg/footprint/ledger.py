@@ -453,7 +453,8 @@ class LedgerStage:
 
     def _key_hashes_add(self, keys: Any) -> None:
         """Note whether a key of this batch may already be staged, or appear twice in it (a hash collision only
-        costs the reduction it would have skipped)."""
+        costs the reduction it would have skipped). Linear in the keys staged so far, per batch: a binary search
+        and one merge into the sorted array (`np.isin` against it took 0.7 s per batch at 500,000 keys)."""
         import numpy as np
 
         if self.keys_may_repeat:
@@ -461,10 +462,13 @@ class LedgerStage:
         # Python's own string hash (salted per process, which is all that is needed here): pandas' hash_array
         # took 0.5 s per 100,000 keys, more than the reduction it saves at that size.
         hashes = np.unique(np.fromiter(map(hash, keys.tolist()), dtype=np.int64, count=len(keys)))
-        if len(hashes) < len(keys) or (self._key_hashes is not None and np.isin(hashes, self._key_hashes).any()):
+        staged = self._key_hashes if self._key_hashes is not None else np.empty(0, dtype=np.int64)
+        positions = np.searchsorted(staged, hashes)
+        found = staged[np.minimum(positions, len(staged) - 1)] == hashes if len(staged) else np.zeros(0, bool)
+        if len(hashes) < len(keys) or found.any():
             self.keys_may_repeat, self._key_hashes = True, None
             return
-        self._key_hashes = hashes if self._key_hashes is None else np.union1d(self._key_hashes, hashes)
+        self._key_hashes = np.insert(staged, positions, hashes)
 
     def publish(self, organisation_id: int) -> StagePublished:
         """Keep one row per key, classify against the ledger, upsert. Call inside the import's transaction."""

@@ -139,3 +139,16 @@ def test_the_stage_skips_the_per_key_reduction_only_while_no_key_can_repeat(proj
     assert stage.keys_may_repeat
     stage.discard()
     assert not stage.keys_may_repeat
+
+
+@pytest.mark.django_db
+def test_the_stage_finds_a_repeated_key_among_many_batches(project) -> None:
+    from greenesg.footprint.ledger import LedgerStage
+
+    stage = LedgerStage()
+    for batch in range(8):
+        stage.add(ledger_frame([_row(project, natural_key=f"k{batch}-{i}") for i in range(50)]))
+    assert not stage.keys_may_repeat
+    stage.add(ledger_frame([_row(project, natural_key="new"), _row(project, natural_key="k3-17")]))
+    assert stage.keys_may_repeat
+    stage.discard()
