@@ -18,7 +18,8 @@ Also, in the same run: a baseline of the login page and a static file (the floor
 every page figure is given as a ratio to the login page, since a shared machine makes absolute times drift);
 the cached overview requested one at a time; the after-import stampede (`--users` viewers open the overview
 at once right after an import bumped the dashboard generation, once without and once after the after-import
-warm-up hook); gunicorn's CPU seconds per request in each phase (from /proc, so Linux only); and the
+warm-up hook); the overview alone right after an import bumped the generation, in workers that served it
+before (cache cold, process warm); gunicorn's CPU seconds per request in each phase (from /proc, so Linux only); and the
 overview's HTML size with and without gzip. Traffic goes to 127.0.0.1 only.
 """
 
@@ -420,6 +421,15 @@ def floor_and_stampede(
     out["stampede, no warm-up"] = stampede(port, overview, headers, args.users, pid)
     out["warm-up s"], out["worker s"] = _after_import(env, warm=True)
     out["stampede, warmed"] = stampede(port, overview, headers, args.users, pid)
+    # One viewer after an import with no warm-up, in workers that have served the page before: the overview
+    # computed from the rollups (the table's `cold` column also pays each worker's first imports of pandas and
+    # Plotly and its first template loads). Twice for the default overview, once for a period that is not whole
+    # months (its edge days come from the daily rollup).
+    cache_cold: dict[str, list[float]] = {}
+    for url in (overview, overview, overview + "?period=last_12_months"):
+        _after_import(env, warm=False)
+        cache_cold.setdefault(url, []).append(_get(port, url, headers)[3])
+    out["cache cold"] = cache_cold
     return out
 
 
@@ -446,6 +456,10 @@ def _print_floor(floor: dict[str, object]) -> None:
         f"(the after-import hook took {floor['warm-up s']:.2f} s in the importing process;"
         f" the warm-up task {floor['worker s']:.2f} s in a reports worker)"
     )
+    cache_cold = floor["cache cold"]
+    assert isinstance(cache_cold, dict)
+    for url, times in cache_cold.items():
+        print(f"cache-cold {url}: " + ", ".join(f"{t:.0f} ms" for t in times) + " (one viewer, after a bump)")
     size = floor["size"]
     assert isinstance(size, dict)
     print(
