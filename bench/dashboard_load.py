@@ -2,21 +2,24 @@
 
     python bench/dashboard_load.py [--rows 1000000,10000000] [--projects 1000] [--users 20] [--requests 40]
     python bench/dashboard_load.py --rows 200000 --workers 2   # a few minutes on a small machine
+    python bench/dashboard_load.py --rows 10000000 --workers 2 --db h6d_dashbench --reuse   # seed once, run again
 
 For each size: (re)creates the PostgreSQL database `--db` (default greenesg_dashbench on 127.0.0.1:5432, user
-postgres), migrates it, seeds one organisation with `--projects` projects and N ledger rows over 3 years
-generated inside PostgreSQL (INSERT … SELECT generate_series: no client round trip per row), refreshes the
-daily and monthly rollups with `ledger.rollup_refresh`, starts a private redis-server (cache) and gunicorn in
-production mode on 127.0.0.1, and runs `--users` threads that each request the overview, a project page, a
-filtered overview and a drill-down (records list) `--requests` times in a random order (bounded count and a
-time cap) after a sequential warm-up that requests each distinct URL once. Prints p50/p95/max per page under
-load (steady state between two imports), and separately the warm-up's cold (uncached) request of each URL.
+postgres), migrates it, seeds one organisation with `--projects` projects and N ledger rows over 3 years generated
+inside PostgreSQL (INSERT … SELECT generate_series: no client round trip per row), refreshes the daily and monthly
+rollups with `ledger.rollup_refresh` (with `--reuse`, a database whose seed marker names the same rows and projects
+is kept as it is: seeding 10M rows takes a long while), starts a private redis-server (cache) and gunicorn in
+production mode on 127.0.0.1, and runs `--users` threads that each request the overview, a project page, a filtered
+overview and a drill-down (records list) `--requests` times in a random order (bounded count and a time cap) after
+a sequential warm-up that requests each distinct URL once. Prints p50/p95/max per page under load (steady state
+between two imports), and separately the warm-up's cold (uncached) request of each URL.
 
 Also, in the same run: a baseline of the login page and a static file (the floor of this machine and server:
 every page figure is given as a ratio to the login page, since a shared machine makes absolute times drift);
 the cached overview requested one at a time; the after-import stampede (`--users` viewers open the overview
 at once right after an import bumped the dashboard generation, once without and once after the after-import
-warm-up hook); gunicorn's CPU seconds per request in each phase (from /proc, so Linux only); and the
+warm-up hook); the overview alone right after an import bumped the generation, in workers that served it
+before (cache cold, process warm); gunicorn's CPU seconds per request in each phase (from /proc, so Linux only); and the
 overview's HTML size with and without gzip. Traffic goes to 127.0.0.1 only.
 """
 
@@ -97,7 +100,32 @@ JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM accounts_project 
 """
 
 
-def seed(db: str, rows: int, projects: int, env: dict[str, str]) -> None:
+# The last step of a seed records what it seeded; `--reuse` trusts only this row, so a seed that was interrupted
+# (no row yet) or made for another size is recreated rather than measured.
+MARKER_TABLE = "bench_dashboard_seed"
+
+
+def seeded(db: str, rows: int, projects: int) -> bool:
+    """Whether `db` holds a finished seed of exactly `rows` ledger rows and `projects` projects."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG + db, autocommit=True) as conn:
+            found = conn.execute(f"SELECT to_regclass('{MARKER_TABLE}') IS NOT NULL").fetchone()
+            if not found or not found[0]:
+                return False
+            marker = conn.execute(f"SELECT rows, projects FROM {MARKER_TABLE}").fetchone()
+    except psycopg.OperationalError:  # no such database yet
+        return False
+    return marker == (rows, projects)
+
+
+def seed(db: str, rows: int, projects: int, env: dict[str, str], reuse: bool = False) -> None:
+    if reuse and seeded(db, rows, projects):
+        # Migrate anyway: a branch may have added a migration since the seed (nothing to do otherwise).
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+        print(f"reusing the seed in {db} ({rows:,} rows, {projects} projects)", flush=True)
+        return
     _admin_sql(f'DROP DATABASE IF EXISTS "{db}"')
     _admin_sql(f'CREATE DATABASE "{db}"')
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
@@ -131,6 +159,9 @@ with connection.cursor() as cursor:
     cursor.execute("SELECT count(*) FROM footprint_ledgermonthly")
     monthly = cursor.fetchone()[0]
 print(f"rollups: {{time.perf_counter() - started:.0f}} s, daily rows {{daily}}, monthly rows {{monthly}}", flush=True)
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE {MARKER_TABLE} (rows bigint NOT NULL, projects integer NOT NULL)")
+    cursor.execute("INSERT INTO {MARKER_TABLE} VALUES (%s, %s)", [{rows}, {projects}])
 """
     subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True)
 
@@ -390,6 +421,15 @@ def floor_and_stampede(
     out["stampede, no warm-up"] = stampede(port, overview, headers, args.users, pid)
     out["warm-up s"], out["worker s"] = _after_import(env, warm=True)
     out["stampede, warmed"] = stampede(port, overview, headers, args.users, pid)
+    # One viewer after an import with no warm-up, in workers that have served the page before: the overview
+    # computed from the rollups (the table's `cold` column also pays each worker's first imports of pandas and
+    # Plotly and its first template loads). Twice for the default overview, once for a period that is not whole
+    # months (its edge days come from the daily rollup).
+    cache_cold: dict[str, list[float]] = {}
+    for url in (overview, overview, overview + "?period=last_12_months"):
+        _after_import(env, warm=False)
+        cache_cold.setdefault(url, []).append(_get(port, url, headers)[3])
+    out["cache cold"] = cache_cold
     return out
 
 
@@ -416,6 +456,10 @@ def _print_floor(floor: dict[str, object]) -> None:
         f"(the after-import hook took {floor['warm-up s']:.2f} s in the importing process;"
         f" the warm-up task {floor['worker s']:.2f} s in a reports worker)"
     )
+    cache_cold = floor["cache cold"]
+    assert isinstance(cache_cold, dict)
+    for url, times in cache_cold.items():
+        print(f"cache-cold {url}: " + ", ".join(f"{t:.0f} ms" for t in times) + " (one viewer, after a bump)")
     size = floor["size"]
     assert isinstance(size, dict)
     print(
@@ -431,8 +475,11 @@ def run_size(rows: int, args: argparse.Namespace) -> list[tuple]:
     env = _env(args.db, var, cache_url, args.static_root)
     print(f"\n== {rows:,} ledger rows, {args.projects} projects", flush=True)
     started = time.perf_counter()
-    seed(args.db, rows, args.projects, env)
+    seed(args.db, rows, args.projects, env, reuse=args.reuse)
     print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    if args.seed_only:
+        shutil.rmtree(var, ignore_errors=True)
+        return []
     redis = None
     if not args.redis:
         redis = subprocess.Popen(
@@ -516,12 +563,18 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=100, help="sequential requests per baseline figure")
     parser.add_argument("--redis", default="", help="cache URL of a running Redis (default: start a private one)")
     parser.add_argument("--static-root", default="", help="keep collected static files here between runs")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database --db if it holds a finished seed of the same size"
+    )
+    parser.add_argument("--seed-only", action="store_true", help="seed (or check with --reuse), measure nothing")
     args = parser.parse_args()
     if args.db == "greenesg_dev":
         parser.error("never the development database")
     table = []
     for size in [int(s) for s in args.rows.split(",")]:
         table.extend(run_size(size, args))
+    if args.seed_only:
+        return
     print(
         f"\n{args.users} concurrent users, gunicorn {args.workers} workers × 2 threads, "
         "production settings, Redis cache"

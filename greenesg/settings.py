@@ -377,6 +377,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 10 * 3600
+# Sessions live in the database and are read through the cache (a copy of at most 5 minutes): no session query
+# on most pages (greenesg/accounts/sessions.py says why the copy is short).
+SESSION_ENGINE = "greenesg.accounts.sessions"
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

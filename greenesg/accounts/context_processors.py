@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -11,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 
 from greenesg.accounts.access import Capability, capability_has
 from greenesg.accounts.models import Membership
+from greenesg.accounts.nav_badges import nav_badge_counts
 
 # (url name, label, capability needed or None for every member); missing URL names are skipped, so apps can
 # come and go. Each capability is the one the page's view checks, so a link is never a 403.
@@ -27,17 +27,6 @@ ORG_LINKS: tuple[tuple[str, str, Capability | None], ...] = (
     ("org-members", "Members", Capability.VIEW_MEMBERS),
     ("org-audit", "Audit log", Capability.VIEW_AUDIT_LOG),
 )
-
-# url name → counter of the items waiting behind that link (a badge). Feature apps register theirs in their
-# AppConfig.ready(), because the core never imports them (docs/architecture: features depend on the core).
-# A counter returns 0 for a member it does not concern; it runs on every organisation page, so keep it to a
-# COUNT query or two.
-BadgeCounter = Callable[[Membership, User], int]
-NAV_BADGES: dict[str, BadgeCounter] = {}
-
-
-def nav_badge_register(url_name: str, counter: BadgeCounter) -> None:
-    NAV_BADGES[url_name] = counter
 
 
 def org_navigation(request: HttpRequest) -> dict[str, Any]:
@@ -56,6 +45,8 @@ def org_navigation(request: HttpRequest) -> dict[str, Any]:
         )
     if membership is None:
         return {}
+    # Badges (greenesg/accounts/nav_badges.py): cached per member until a counted row changes.
+    badges = nav_badge_counts(membership, request.user) if isinstance(request.user, User) else {}
     links = []
     for name, label, needed in ORG_LINKS:
         if needed is not None and not capability_has(membership, needed):
@@ -64,7 +55,5 @@ def org_navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(name, args=[org_slug])
         except NoReverseMatch:
             continue
-        counter = NAV_BADGES.get(name)
-        badge = counter(membership, request.user) if counter is not None and isinstance(request.user, User) else 0
-        links.append({"url": url, "label": label, "current": request.path == url, "badge": badge})
+        links.append({"url": url, "label": label, "current": request.path == url, "badge": badges.get(name, 0)})
     return {"org_nav": links}

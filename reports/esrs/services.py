@@ -33,6 +33,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from greenesg.accounts.models import Organisation
+from greenesg.accounts.nav_badges import nav_badges_changed
 from greenesg.accounts.services import audit_log_write
 from greenesg.footprint.ledger import LedgerRow
 from greenesg.footprint.other_activity import (
@@ -353,6 +354,10 @@ def _generate(report: Report) -> None:
                 {f["factor_version"] for f in built.inputs.get("factors", []) if f["factor_version"]}
             ),
         )
+        # READY puts the report in the officers' sign-off queue, which the approvals badge counts; an update()
+        # sends no post_save, so the cached counts are invalidated here (the other update()s of this module
+        # move reports between states the badge does not count).
+        nav_badges_changed(report.organisation_id)
 
 
 def _preview_write(folder: Path, pdf: bytes) -> list[tuple[ArtifactFormat, Path, str, int]]:
