@@ -18,10 +18,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import models, transaction
+from django.db import models
 from django.db.models.signals import post_delete, post_save
 
 from greenesg.accounts.models import Membership
+from greenesg.lib.generations import generation_bump_on_commit
 
 # A counter returns 0 for a member it does not concern; keep it to a COUNT query or two (it runs on a cache miss).
 BadgeCounter = Callable[[Membership, User], int]
@@ -66,16 +67,7 @@ def _generation_key(organisation_id: int) -> str:
 
 def nav_badges_changed(organisation_id: int) -> None:
     """Make every cached badge count of the organisation stale, once the current transaction commits."""
-
-    def bump() -> None:
-        key = _generation_key(organisation_id)
-        cache.add(key, 0, timeout=None)
-        try:
-            cache.incr(key)
-        except ValueError:  # evicted between add and incr, or Redis away
-            cache.set(key, 1, timeout=None)
-
-    transaction.on_commit(bump)
+    generation_bump_on_commit(_generation_key(organisation_id))
 
 
 def nav_badge_counts(membership: Membership, user: User) -> dict[str, int]:

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import ForeignKey
 
 from greenesg.footprint.models import LedgerDaily, LedgerEntry, LedgerMonthly, Source
 from greenesg.footprint.report_rollup import REPORT_DIMENSIONS, report_rollup_refresh
+from greenesg.lib.generations import generation, generation_bump_on_commit
 from greenesg.lib.periods import month_end, month_start
 
 LEDGER_TABLE = LedgerEntry._meta.db_table
@@ -758,18 +758,9 @@ def _generation_key(organisation_id: int) -> str:
 
 
 def dashboard_generation(organisation_id: int) -> int:
-    return int(cache.get(_generation_key(organisation_id), 0))
+    return generation(_generation_key(organisation_id))
 
 
 def dashboard_generation_bump(organisation_id: int) -> None:
     """Invalidate every cached dashboard aggregate of an organisation at once (docs/operations.md §11)."""
-
-    def bump() -> None:
-        key = _generation_key(organisation_id)
-        cache.add(key, 0, timeout=None)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=None)
-
-    transaction.on_commit(bump)
+    generation_bump_on_commit(_generation_key(organisation_id))
