@@ -40,7 +40,7 @@ def factor_lookup(organisation_id: int | None) -> Callable[[str], list[FactorCho
     table = {zone: [years[year] for year in sorted(years)] for zone, years in by_zone.items()}
 
     def lookup(zone: str) -> list[FactorChoice]:
-        return list(table.get(zone, ()))
+        return table.get(zone, [])  # shared between calls, as the memoised lookup's lists were
 
     return lookup
 

@@ -490,9 +490,8 @@ class LedgerStage:
             # forced, the upsert probes the unique index row by row), and ANALYZE read the whole temporary table
             # through the session's 8 MB of local buffers: 1.5 s of a 200k-row import (cProfile, issue 15).
             published = _stage_classify(cursor, organisation_id)
-            counts = published.counts
-            all_new = counts.new == counts.new + counts.updated + counts.unchanged
-            cursor.execute(_insert_sql(STAGE_TABLE) if all_new else _upsert_sql(STAGE_TABLE))
+            no_key_exists = published.counts.updated == published.counts.unchanged == 0
+            cursor.execute(_insert_sql(STAGE_TABLE) if no_key_exists else _upsert_sql(STAGE_TABLE))
             if self.has_task_rows:
                 _staged_task_rows_exclude(cursor, organisation_id)  # index probes, as planned for the upsert
             if connection.vendor == "postgresql":
