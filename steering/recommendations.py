@@ -21,7 +21,7 @@ from django.utils import timezone
 from greenesg.accounts.access import OrgAccess
 from greenesg.accounts.models import Project
 from greenesg.accounts.services import audit_log_write
-from greenesg.footprint.models import LedgerEntry, Source
+from greenesg.footprint.models import RUN_MEASUREMENTS, LedgerEntry, Source, run_attributes_merged
 from steering.advisor import gpu, idle, memory, model_choice, region
 from steering.advisor.evidence import DAYS_PER_MONTH, ComputeDay, Finding, Run, per_month
 from steering.advisor.proof import Realised, realised_reduction
@@ -52,7 +52,8 @@ def _float(value: Any) -> float | None:
 
 
 def _run(row: dict[str, Any]) -> Run:
-    attributes = row["attributes"] or {}
+    measured = {name: row[name] for name in RUN_MEASUREMENTS}
+    attributes = run_attributes_merged(row["attributes"], row["machine__attributes"], measured, None, None)
     kg_location = float(row["kgco2e_location"] or 0.0)
     return Run(
         entry_id=row["id"],
@@ -87,6 +88,8 @@ _RUN_FIELDS = (
     "provider",
     "region",
     "attributes",
+    "machine__attributes",
+    *RUN_MEASUREMENTS,
 )
 
 

@@ -7,12 +7,14 @@ import job and source row. Full precision is stored; rounding happens only when 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from greenesg.accounts.models import Organisation, Project
 
 # Defined without Django so the pure methodology can name them; re-exported here beside the fields they type.
-from greenesg.footprint.vocabulary import Method, Source
+from greenesg.footprint.vocabulary import RUN_MEASUREMENTS, Method, Source
 
 __all__ = [
     "EmissionFactor",
@@ -23,7 +25,9 @@ __all__ = [
     "LedgerEntry",
     "LedgerMonthly",
     "LedgerReportMonthly",
+    "MachineProfile",
     "Method",
+    "RUN_MEASUREMENTS",
     "Source",
 ]
 
@@ -109,6 +113,49 @@ class EmissionFactor(models.Model):
         return f"{self.zone} {self.vintage_year}: {self.g_co2e_per_kwh} g/kWh ({self.factor_set.label})"
 
 
+class MachineProfile(models.Model):
+    """What codecarbon says about the machine a run ran on (OS, CPU and GPU model and count, RAM size, versions, the
+    time zone the file was read in, its PUE), stored once per distinct description and organisation.
+
+    These were half of each codecarbon ledger row's bytes, repeated on every run of a machine; the database parsed
+    them as JSON on every import (issue 15). Rows point here through `LedgerEntry.machine`; readers see them merged
+    with the row's own values (`LedgerEntry.run_attributes`).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # SHA-256 of the description's JSON text: the importer builds that text with its keys in one fixed order.
+    digest = models.CharField(max_length=64)
+    attributes = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "digest"], name="machine_profile_unique_digest")]
+
+    def __str__(self) -> str:
+        return str(self.attributes.get("cpu_model") or self.digest[:12])
+
+
+def run_attributes_merged(
+    own: Any, machine: Any, measured: dict[str, float | None], source_energy_kwh: float | None, source_kg: float | None
+) -> dict[str, Any]:
+    """One record's attributes as readers see them: its machine's description, its own JSON attributes, its typed
+    measurements and codecarbon's own energy and emissions figures (with the factor they imply).
+
+    Rows imported before the machine table existed hold everything in their own JSON: they read the same way.
+    """
+    merged: dict[str, Any] = {
+        **(machine if isinstance(machine, dict) else {}),
+        **(own if isinstance(own, dict) else {}),
+    }
+    merged.update((name, value) for name, value in measured.items() if value is not None)
+    if source_energy_kwh is not None:
+        merged["energy_consumed_kwh"] = source_energy_kwh
+    if source_kg is not None:
+        merged["codecarbon_kg"] = source_kg
+        implied = source_kg / source_energy_kwh * 1000.0 if source_energy_kwh else None
+        merged["implied_factor_g_per_kwh"] = implied
+    return merged
+
+
 class LedgerEntry(models.Model):
     # Single-column FK indexes are left out: the composite indexes below lead with these columns, and
     # every extra index is paid on each bulk import.
@@ -182,7 +229,31 @@ class LedgerEntry(models.Model):
         db_constraint=False,
     )
     source_row = models.PositiveIntegerField(null=True, blank=True)
+    # Per-record details that fit no column (billing tags and account, a run's codecarbon project name). Read
+    # codecarbon records through `run_attributes`, which adds the machine and the measurements below.
     attributes = models.JSONField(default=dict, blank=True)
+    # A codecarbon run's machine (integrity by construction, as for the factor: the importer creates the profile in
+    # the row's own organisation; profiles are deleted only with it).
+    machine = models.ForeignKey(
+        MachineProfile,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    cpu_energy_kwh = models.FloatField(null=True, blank=True)
+    gpu_energy_kwh = models.FloatField(null=True, blank=True)
+    ram_energy_kwh = models.FloatField(null=True, blank=True)
+    cpu_utilization_percent = models.FloatField(null=True, blank=True)
+    gpu_utilization_percent = models.FloatField(null=True, blank=True)
+    ram_utilization_percent = models.FloatField(null=True, blank=True)
+    ram_used_gb = models.FloatField(null=True, blank=True)
+    # codecarbon's own figures for the run, at full precision, for audit: the ledger's energy and emissions are
+    # GreenESG's estimate (docs/methodology.md).
+    source_energy_kwh = models.FloatField(null=True, blank=True)
+    source_kgco2e = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Not fields: the records pages set these links on the rows they show (reports/dashboards/views.py).
     detail_url: str
@@ -204,6 +275,14 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return self.natural_key
+
+    @property
+    def run_attributes(self) -> dict[str, Any]:
+        """The record's attributes with its machine's description and its measurements (select_related("machine")
+        when reading many)."""
+        machine = self.machine.attributes if self.machine_id is not None and self.machine else None
+        measured = {name: getattr(self, name) for name in RUN_MEASUREMENTS}
+        return run_attributes_merged(self.attributes, machine, measured, self.source_energy_kwh, self.source_kgco2e)
 
 
 class LedgerDaily(models.Model):

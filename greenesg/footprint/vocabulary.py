@@ -45,3 +45,15 @@ class Method(LabelledChoices):
     EXTRAPOLATED = "extrapolated", "Extrapolated"
     SPEND_BASED = "spend-based", "Spend-based"
     SUPPLIER_SPECIFIC = "supplier-specific", "Supplier-specific"
+
+
+# codecarbon's per-run measurements, kept as typed ledger columns named as codecarbon names them (LedgerEntry).
+RUN_MEASUREMENTS = (
+    "cpu_energy_kwh",
+    "gpu_energy_kwh",
+    "ram_energy_kwh",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "ram_utilization_percent",
+    "ram_used_gb",
+)

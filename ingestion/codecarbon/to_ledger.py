@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from greenesg.footprint.ledger import LEDGER_COLUMNS, codecarbon_run_key, ledger_columns_check
 from greenesg.footprint.methodology.codecarbon import FactorChoice, RunEstimate, estimate_run
-from greenesg.footprint.vocabulary import Source
+from greenesg.footprint.vocabulary import RUN_MEASUREMENTS, Source
 
-# Kept per run for the engineer views (hardware, versions) and for audit (codecarbon's own figure).
-_ATTRIBUTE_COLUMNS = [
-    "project_name",
+# What codecarbon says about the machine (engineer views, audit): identical on every run of a machine, so stored once
+# per distinct description in a MachineProfile. `source_timezone` and `codecarbon_pue` are added to it.
+_MACHINE_COLUMNS = [
     "codecarbon_version",
     "schema",
     "cpu_model",
@@ -31,17 +31,9 @@ _ATTRIBUTE_COLUMNS = [
     "os",
     "python_version",
     "country_name",
-    "cpu_energy_kwh",
-    "gpu_energy_kwh",
-    "ram_energy_kwh",
-    "cpu_utilization_percent",
-    "gpu_utilization_percent",
-    # The efficiency advisor compares use with capacity (steering/advisor/memory.py).
-    "ram_utilization_percent",
-    "ram_used_gb",
-    "energy_consumed_kwh",
-    "task_name",
 ]
+# Text of the run itself, kept in the row's JSON attributes (the model-tag search reads project_name there).
+_OWN_COLUMNS = ["project_name", "task_name"]
 _LOCATION = ["on_cloud", "cloud_provider", "cloud_region", "country_iso", "region", "year", "pue"]
 
 
@@ -138,25 +130,34 @@ def _flags_column(frame: Any, implied: Any, assumed_tz: bool) -> list[str]:
     return out
 
 
-def _attributes_column(frame: Any, implied: Any, source_zone: str) -> Any:
-    """One JSON object per run, built column-wise in Arrow: numbers at full precision (the shortest text that reads
-    back as the same double, where pandas' writer rounds to 15 digits), text encoded once per distinct value."""
+def _json_objects(values: dict[str, Any], index: Any) -> Any:
+    """One JSON object per row, built column-wise in Arrow, keys in the given order: numbers at full precision (the
+    shortest text that reads back as the same double, where pandas' writer rounds to 15 digits), text encoded once
+    per distinct value."""
     import pandas as pd
     import pyarrow.compute as pc
 
-    values = {c: frame[c] for c in _ATTRIBUTE_COLUMNS if c in frame.columns}
-    # The zone the file's local timestamps were read in: records show the source time in it beside UTC.
-    values["source_timezone"] = pd.Series(source_zone, index=frame.index)
-    values["codecarbon_kg"] = frame["emissions_kg"]
-    values["implied_factor_g_per_kwh"] = implied
-    values["codecarbon_pue"] = frame["pue"]
     parts: list[Any] = []
-    for index, (key, series) in enumerate(values.items()):
-        parts.append(("{" if index == 0 else ",") + json.dumps(key) + ":")
+    for position, (key, series) in enumerate(values.items()):
+        parts.append(("{" if position == 0 else ",") + json.dumps(key) + ":")
         parts.append(_json_values(series))
     parts.append("}")
     joined = pc.binary_join_element_wise(*parts, "")
-    return pd.Series(pd.arrays.ArrowStringArray(joined), index=frame.index)
+    return pd.Series(pd.arrays.ArrowStringArray(joined), index=index)
+
+
+def machine_descriptions(records: Any, host_timezone: str) -> Any:
+    """Per record (in the order of `ledger_frame_from_records`' rows), its machine's description as JSON text, keys
+    in one fixed order: the same machine gives the same text, which names its MachineProfile."""
+    import pandas as pd
+
+    frame = records.reset_index(drop=True)
+    zone, _ = host_zone(host_timezone)
+    values = {c: frame[c] for c in _MACHINE_COLUMNS if c in frame.columns}
+    # The zone the file's local timestamps were read in: records show the source time in it beside UTC.
+    values["source_timezone"] = pd.Series(zone.key, index=frame.index)
+    values["codecarbon_pue"] = frame["pue"]
+    return _json_objects(values, frame.index)
 
 
 def _json_values(series: Any) -> Any:
@@ -174,6 +175,11 @@ def _json_values(series: Any) -> Any:
     codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
     encoded = pa.array([json.dumps(str(u)) for u in uniques] + ["null"], type=pa.string())
     return encoded.take(pa.array(codes).cast(pa.int64()).to_numpy() % (len(uniques) + 1))
+
+
+def _measurement(frame: Any, name: str) -> Any:
+    # Older codecarbon versions lack some columns (utilisation came in 2.x): null, not zero.
+    return frame[name].astype("float64") if name in frame.columns else None
 
 
 def ledger_frame_from_records(
@@ -245,7 +251,12 @@ def ledger_frame_from_records(
             "in_inventory": True,
             "import_job_id": job_id,
             "source_row": frame["line"].astype("int64"),
-            "attributes": _attributes_column(frame, implied, zone.key),
+            "attributes": _json_objects({c: frame[c] for c in _OWN_COLUMNS if c in frame.columns}, frame.index),
+            # Filled by the importer from `machine_descriptions` (it needs the database).
+            "machine_id": None,
+            **{name: _measurement(frame, name) for name in RUN_MEASUREMENTS},
+            "source_energy_kwh": energy,
+            "source_kgco2e": frame["emissions_kg"],
         }
     )
     return ledger_columns_check(out)

@@ -87,20 +87,25 @@ def experiment_compare(*, project: Project, flt: DashboardFilter, names: list[st
             raise InvalidFilter(f"no runs of experiment {aggregation.experiment_label(name)!r} in this period.")
         # Hardware and region of the latest 200 runs: enough to name what the experiment ran on.
         recent = list(
-            queryset.order_by("-period_end").values_list("attributes", "provider", "region", "country_iso")[:200]
+            queryset.order_by("-period_end").values_list(
+                "machine__attributes", "attributes", "provider", "region", "country_iso"
+            )[:200]
         )
         result.append({"experiment": name, "label": aggregation.experiment_label(name), **stats, **_hardware(recent)})
     return result
 
 
-def _hardware(rows: list[tuple[Any, str, str, str]]) -> dict[str, str]:
+def _hardware(rows: list[tuple[Any, Any, str, str, str]]) -> dict[str, str]:
     def common(values: list[str]) -> str:
         values = [v for v in values if v]
         return ", ".join(f"{v} ({n})" if n > 1 else v for v, n in Counter(values).most_common(2)) or "–"
 
-    attributes = [a if isinstance(a, dict) else {} for a, *_ in rows]
+    # The machine's description; rows imported before machine profiles existed hold it in their own attributes.
+    attributes = [
+        machine if isinstance(machine, dict) else own if isinstance(own, dict) else {} for machine, own, *_ in rows
+    ]
     gpus = [f"{a.get('gpu_count') or ''}× {a['gpu_model']}".strip("× ") for a in attributes if a.get("gpu_model")]
-    places = [region_display(p, r, c) for _, p, r, c in rows]
+    places = [region_display(p, r, c) for _, _, p, r, c in rows]
     return {
         "cpu": common([str(a.get("cpu_model") or "") for a in attributes]),
         "gpu": common(gpus),

@@ -604,7 +604,7 @@ def _render_entry(request: HttpRequest, access: OrgAccess, entry: LedgerEntry) -
         chosen, alternatives = engineer.run_what_if(entry=entry, zone=request.GET.get("zone"))
     except InvalidFilter as error:
         return _bad_request(request, error)
-    attributes = entry.attributes if isinstance(entry.attributes, dict) else {}
+    attributes = entry.run_attributes
     hardware, other_attributes = _attribute_rows(attributes)
     context = {
         "access": access,

@@ -173,7 +173,7 @@ def test_free_text_columns_are_stored_unchanged(
     _assert_contained(job, project)
     assert job.status == JobStatus.DONE, job.error_message
     expected = ("FRA" + payload).replace("\r\n", "\n")  # line breaks inside a cell are read as LF
-    stored = {e.attributes[column] for e in LedgerEntry.objects.filter(project=project)}
+    stored = {e.run_attributes[column] for e in LedgerEntry.objects.filter(project=project)}
     assert stored == {expected}
 
 
@@ -184,7 +184,7 @@ def test_task_names_stay_inside_their_row(project: Project, foreign_project: Pro
     job = _import(project, _csv(header, rows), name="emissions_tasks.csv")
     _assert_contained(job, project)
     assert job.status == JobStatus.DONE, job.error_message
-    names = {e.attributes["task_name"] for e in LedgerEntry.objects.filter(project=project)}
+    names = {e.run_attributes["task_name"] for e in LedgerEntry.objects.filter(project=project)}
     if len(payload) > 100:
         assert payload not in names
         assert RowError.objects.get(job=job).code == "too_long"
@@ -330,7 +330,7 @@ def test_any_cell_of_a_codecarbon_file_round_trips_or_is_a_row_error(
     assert job.status == JobStatus.DONE, job.error_message
     (entry,) = entries
     for column in FREE_TEXT:
-        assert entry.attributes[column] == run[column].replace("\r\n", "\n").replace("\r", "\n"), column
+        assert entry.run_attributes[column] == run[column].replace("\r\n", "\n").replace("\r", "\n"), column
 
 
 @settings(

@@ -21,7 +21,7 @@ def _model_columns() -> list[str]:
 
 def test_the_columns_are_the_model_columns_in_model_order() -> None:
     assert LEDGER_COLUMNS == tuple(_model_columns())
-    assert len(LEDGER_COLUMNS) == 39
+    assert len(LEDGER_COLUMNS) == 49
 
 
 def test_a_column_may_be_none_exactly_when_the_database_allows_null() -> None:

@@ -41,12 +41,12 @@ def _row(run: str, duration: float, ts: str = "2026-11-26T17:16:20") -> str:
 def test_codecarbons_own_figures_are_kept_at_full_precision(project: Project) -> None:
     job = _import(project, HEADER + _row("run-a", 12.5))
     assert job.status == JobStatus.DONE, job.error_message
-    attributes = LedgerEntry.objects.get(project=project).attributes
+    attributes = LedgerEntry.objects.get(project=project).run_attributes
     assert attributes["cpu_energy_kwh"] == CPU_KWH  # exactly, not approximately
     assert attributes["codecarbon_kg"] == EMISSIONS
     assert attributes["implied_factor_g_per_kwh"] == EMISSIONS / 0.5 * 1000.0
     # Missing figures stay null and whole numbers stay numbers with their ".0".
-    assert attributes["gpu_energy_kwh"] is None and attributes["codecarbon_pue"] == 1.0
+    assert attributes.get("gpu_energy_kwh") is None and attributes["codecarbon_pue"] == 1.0
     assert attributes["project_name"] == "proj" and attributes["source_timezone"] == "UTC"
 
 
@@ -74,11 +74,51 @@ def test_ledger_rows_need_no_foreign_key_check_and_still_go_with_their_project(p
     assert not LedgerEntry.objects.exists()
 
 
-def test_statistics_are_refreshed_after_a_large_load_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_statistics_are_refreshed_after_a_large_load_only(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ledger, "ANALYZE_AFTER_ROWS", 10)
+    assert _import(project, HEADER + _row("run-a", 12.5)).status == JobStatus.DONE
+    postgres = connection.vendor == "postgresql"  # SQLite plans without ANALYZE statistics
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {ledger.LEDGER_TABLE}")
     assert ledger.ledger_analyze(5) is False  # a small load
-    expected = connection.vendor == "postgresql"  # SQLite plans without ANALYZE statistics
-    assert ledger.ledger_analyze(10) is expected
+    assert ledger.ledger_analyze(10) is postgres
+
+
+@pytest.mark.parametrize(
+    ("rows_written", "rows_known", "needed"),
+    [
+        (5, -1, True),  # never analysed
+        (5, 0, True),  # indexes built on the empty table
+        (0, 0, False),
+        (19_999, 10_000, False),  # below the size worth sampling for
+        (20_000, 10_000, True),
+        (20_000, 500_000, False),  # below autovacuum's own share
+        (50_000, 500_000, True),
+    ],
+)
+def test_a_ledger_without_statistics_gets_them_after_any_load(
+    rows_written: int, rows_known: float, needed: bool
+) -> None:
+    """Without statistics the classification of the next import probed the wrong index once per staged row."""
+    assert ledger.analyze_needed(rows_written, rows_known=rows_known) is needed
+
+
+def test_statistics_are_refreshed_once_the_import_is_done(
+    project: Project, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The sampling serves the next imports and pages: the user must not wait for it (0.4-0.5 s per large import)."""
+    seen: list[tuple[int, str]] = []
+
+    def analyze(rows_written: int) -> bool:
+        seen.append((rows_written, ImportJob.objects.get(project=project).status))
+        return False
+
+    monkeypatch.setattr(ledger, "ledger_analyze", analyze)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _import(project, HEADER + _row("run-a", 12.5) + _row("run-b", 3.0))
+    assert job.status == JobStatus.DONE
+    assert seen == [(2, JobStatus.DONE)]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="ANALYZE statistics are PostgreSQL's")

@@ -48,7 +48,7 @@ def test_the_sample_is_counted_once_per_run(project: Project, sample_dir: Path) 
     fra = LedgerEntry.objects.get(project=project, run_id=SAMPLE_FRA_RUN)
     # The last cumulative row of the run, never the sum of its two rows.
     assert fra.duration_s == pytest.approx(5.007742890000003)
-    assert fra.attributes["energy_consumed_kwh"] == pytest.approx(3.832985876131817e-05)
+    assert fra.run_attributes["energy_consumed_kwh"] == pytest.approx(3.832985876131817e-05)
     assert fra.source_row == 3
     assert fra.import_job_id == job.pk
 
@@ -64,8 +64,8 @@ def test_emissions_are_recomputed_with_our_registry_and_codecarbons_figure_is_ke
     assert factor.zone == "FRA"
     assert fra.energy_facility_kwh == pytest.approx(3.832985876131817e-05)
     assert fra.kgco2e_location == pytest.approx(3.832985876131817e-05 * factor.g_co2e_per_kwh / 1000)
-    assert fra.attributes["codecarbon_kg"] == pytest.approx(2.1479669551255092e-06)
-    assert fra.attributes["implied_factor_g_per_kwh"] == pytest.approx(56.039, abs=0.01)
+    assert fra.run_attributes["codecarbon_kg"] == pytest.approx(2.1479669551255092e-06)
+    assert fra.run_attributes["implied_factor_g_per_kwh"] == pytest.approx(56.039, abs=0.01)
     assert fra.factor_version.startswith("grid-country-owid")
     assert "mb_fallback_grid_average" in fra.flags
 

@@ -164,8 +164,10 @@ def run_list(
     field = F(RUN_SORTS[sort.removeprefix("-")])
     descending = sort.startswith("-")
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
-    # Ties (same experiment, same energy) show newest first; the id makes paging deterministic.
-    return dimension_filtered(day_filtered(queryset, flt), flt).order_by(order, "-period_end", "-id")
+    # Ties (same experiment, same energy) show newest first; the id makes paging deterministic. The table names
+    # each run's machine.
+    queryset = dimension_filtered(day_filtered(queryset, flt), flt).select_related("machine")
+    return queryset.order_by(order, "-period_end", "-id")
 
 
 def run_searched(queryset: QuerySet[LedgerEntry], search: RunSearch) -> QuerySet[LedgerEntry]:
@@ -229,7 +231,7 @@ def runs_chart_frame(
 def ledger_entry_for_project(*, project: Project, pk: int) -> LedgerEntry | None:
     """One ledger row of a project, with its factor, factor set and import job for the drill-down."""
     return (
-        LedgerEntry.objects.select_related("factor__factor_set", "import_job", "project")
+        LedgerEntry.objects.select_related("factor__factor_set", "import_job", "project", "machine")
         .filter(project=project, pk=pk)
         .first()
     )
@@ -283,7 +285,7 @@ def record_page(queryset: QuerySet[LedgerEntry], *, number: int, size: int) -> t
 def ledger_entry_for_org(*, organisation_id: int, project_q: Any, pk: int) -> LedgerEntry | None:
     """One ledger row the reader may see (unallocated rows only for readers of the whole organisation)."""
     return (
-        LedgerEntry.objects.select_related("factor__factor_set", "import_job", "project")
+        LedgerEntry.objects.select_related("factor__factor_set", "import_job", "project", "machine")
         .filter(project_q, organisation_id=organisation_id, pk=pk)
         .first()
     )
