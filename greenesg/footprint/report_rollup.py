@@ -41,13 +41,24 @@ REPORT_DIMENSIONS = (
 )
 # (rollup column, ledger expression). A record without a market figure counts at its location figure, and a
 # missing location figure or cost as zero: the rules the report applied to the ledger rows (docs/esrs.md).
+REPORT_MARKET = "SUM(COALESCE(kgco2e_market, kgco2e_location, 0))"
 REPORT_SUMS = (
     ("energy_facility_kwh", "SUM(energy_facility_kwh)"),
     ("kgco2e_location", "SUM(COALESCE(kgco2e_location, 0))"),
-    ("kgco2e_market", "SUM(COALESCE(kgco2e_market, kgco2e_location, 0))"),
+    ("kgco2e_market", REPORT_MARKET),
     ("kgco2e_embodied", "SUM(kgco2e_embodied)"),
     ("cost", "SUM(COALESCE(cost, 0))"),
 )
+# The same sums over a table already grouped by `ledger._grain_fill` (its market column is REPORT_MARKET already).
+_GRAIN_SUMS = (
+    ("energy_facility_kwh", "SUM(energy_facility_kwh)"),
+    ("kgco2e_location", "SUM(COALESCE(kgco2e_location, 0))"),
+    ("kgco2e_market", "SUM(report_kgco2e_market)"),
+    ("kgco2e_embodied", "SUM(kgco2e_embodied)"),
+    ("cost", "SUM(COALESCE(cost, 0))"),
+)
+# The flags list as stored (JSON text), the report's grouping key.
+REPORT_FLAGS = "COALESCE(CAST(flags AS TEXT), '')"
 
 
 def _month_sql(column: str) -> str:
@@ -56,24 +67,32 @@ def _month_sql(column: str) -> str:
     return f"date({column}, 'start of month')"
 
 
-def report_rollup_insert_sql(where: str) -> str:
-    """INSERT … SELECT that groups the in-inventory ledger rows matching `where` into the report rollup."""
+def report_rollup_insert_sql(where: str, source: str | None = None) -> str:
+    """INSERT … SELECT that groups the in-inventory rows matching `where` into the report rollup: ledger rows, or the
+    rows of `source`, the ledger already grouped by `ledger._grain_fill`."""
     dims = ", ".join(REPORT_DIMENSIONS)
     month = _month_sql("day")
-    flags = "COALESCE(CAST(flags AS TEXT), '')"
+    flags = REPORT_FLAGS if source is None else "flags_json"
+    records = "COUNT(*)" if source is None else "SUM(records)"
     columns = ", ".join(column for column, _ in REPORT_SUMS)
-    sums = ", ".join(expression for _, expression in REPORT_SUMS)
+    sums = ", ".join(expression for _, expression in (REPORT_SUMS if source is None else _GRAIN_SUMS))
     return (
         f"INSERT INTO {REPORT_MONTHLY_TABLE} (month, {dims}, flags_json, records, {columns}) "  # noqa: S608
-        f"SELECT {month}, {dims}, {flags}, COUNT(*), {sums} FROM {LEDGER_TABLE} "
+        f"SELECT {month}, {dims}, {flags}, {records}, {sums} FROM {source or LEDGER_TABLE} "
         f"WHERE in_inventory AND {where} GROUP BY {month}, {dims}, {flags}"
     )
 
 
 def report_rollup_refresh(
-    *, organisation_id: int, project_ids: Iterable[int | None], first_day: dt.date, last_day: dt.date
+    *,
+    organisation_id: int,
+    project_ids: Iterable[int | None],
+    first_day: dt.date,
+    last_day: dt.date,
+    source: str | None = None,
 ) -> None:
-    """Regroup the whole months touching [first_day, last_day] of some projects (inside the caller's transaction)."""
+    """Regroup the whole months touching [first_day, last_day] of some projects (inside the caller's transaction),
+    from the ledger or from `source` (see report_rollup_insert_sql), which must hold those whole months."""
     ids = list(project_ids)
     if not ids:
         return
@@ -90,5 +109,6 @@ def report_rollup_refresh(
             params,
         )
         cursor.execute(
-            report_rollup_insert_sql(f"organisation_id = %s AND {project_filter} AND day BETWEEN %s AND %s"), params
+            report_rollup_insert_sql(f"organisation_id = %s AND {project_filter} AND day BETWEEN %s AND %s", source),
+            params,
         )
