@@ -411,6 +411,7 @@ class LedgerStage:
         # at publish has nothing to do and is skipped (it sorted the whole stage: 1.8-2.3 s for 500,000 runs).
         self._key_hashes: Any = None
         self.keys_may_repeat = False
+        self._defaults: dict[str, Any] = {}  # the stage columns' DEFAULT values set by this import
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
@@ -447,14 +448,12 @@ class LedgerStage:
         )
         self.has_task_rows = self.has_task_rows or bool((sources == Source.CODECARBON_TASK).any())
         if connection.vendor == "postgresql":
-            with (
-                connection.cursor() as cursor,
-                _copy_queued(
-                    cursor.cursor, f"COPY {STAGE_TABLE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN (FORMAT csv)"
-                ) as copy,
-            ):
-                for block in _copy_chunks(data, _STAGE_COLUMNS):
-                    copy.write(block)
+            with connection.cursor() as cursor:
+                columns = self._constants_as_defaults(cursor, data)
+                statement = f"COPY {STAGE_TABLE} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+                with _copy_queued(cursor.cursor, statement) as copy:
+                    for block in _copy_chunks(data, columns):
+                        copy.write(block)
         else:
             values = _sqlite_values(data, _STAGE_COLUMNS)
             with connection.cursor() as cursor:
@@ -463,6 +462,31 @@ class LedgerStage:
                     f"VALUES ({', '.join(['%s'] * len(_STAGE_COLUMNS))})",
                     values,
                 )
+
+    def _constants_as_defaults(self, cursor: Any, data: Any) -> tuple[str, ...]:
+        """The stage columns this batch must send: a column holding one value in every row (the organisation, the
+        project, the job, the service, often the factor) becomes the stage column's DEFAULT instead, which COPY
+        fills in without parsing it from every row (a tenth to a quarter of the stage's COPY time, measured on
+        50,000 runs). The defaults are the stage's own (a temporary table) and reset for each import."""
+        import pandas as pd
+
+        constants: dict[str, Any] = {}
+        for column in _STAGE_LEDGER_COLUMNS:
+            series = data[column]
+            first = series.iloc[0]
+            if pd.isna(first):
+                if series.isna().all():
+                    constants[column] = None
+            elif bool((series == first).all()):
+                constants[column] = _sql_value(first, column)
+        changed = {c: v for c, v in constants.items() if self._defaults.get(c, _NO_DEFAULT) != v}
+        if changed:
+            cursor.execute(
+                f"ALTER TABLE {STAGE_TABLE} " + ", ".join(f"ALTER COLUMN {c} SET DEFAULT %s" for c in changed),
+                list(changed.values()),
+            )
+            self._defaults.update(changed)
+        return tuple(c for c in _STAGE_COLUMNS if c not in constants)
 
     def _key_hashes_add(self, keys: Any) -> None:
         """Note whether a key of this batch may already be staged, or appear twice in it (a hash collision only
@@ -547,6 +571,28 @@ class LedgerStage:
         self._key_hashes, self.keys_may_repeat = None, False
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {STAGE_TABLE}")
+            if connection.vendor == "postgresql":
+                # The stage outlives the import on this connection: no batch of the next one may inherit a default.
+                drops = ", ".join(f"ALTER COLUMN {c} DROP DEFAULT" for c in _STAGE_LEDGER_COLUMNS)
+                cursor.execute(f"ALTER TABLE {STAGE_TABLE} {drops}")
+        self._defaults = {}
+
+
+_NO_DEFAULT = object()
+
+
+def _sql_value(value: Any, column: str) -> Any:
+    """A frame value as the Python value psycopg quotes for a DEFAULT, equal to what the COPY text would hold."""
+    import pandas as pd
+
+    if isinstance(value, pd.Timestamp):
+        # Microseconds, truncated, as the COPY path casts them.
+        return value.floor("us").to_pydatetime()
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"ledger column {column} holds a NUL character; the importer must reject that row")
+    return value
 
 
 # The first key of the publication's advisory lock (the second is the organisation): "GEpb" in ASCII.
