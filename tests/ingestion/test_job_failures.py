@@ -239,6 +239,27 @@ postgres_only = pytest.mark.skipif(
 
 
 @postgres_only
+def test_a_value_postgresql_refuses_in_every_row_fails_the_job_loudly(
+    project: Project, sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value shared by the whole batch is not sent per row but set as the stage column's default: the database
+    must still refuse it, and the job say why."""
+    job = _codecarbon_job(project, sample_dir)
+    real = codecarbon_pipeline.ledger_frame_from_records
+
+    def poisoned(*args: Any, **kwargs: Any) -> Any:
+        frame = real(*args, **kwargs)
+        frame["region"] = "r" * 65  # the ledger's region holds 64 characters
+        return frame
+
+    monkeypatch.setattr(codecarbon_pipeline, "ledger_frame_from_records", poisoned)
+    import_job_process(job_id=str(job.pk))
+    status, _, message = _state(job)
+    assert status == JobStatus.FAILED and "value too long for type character varying(64)" in message
+    assert not LedgerEntry.objects.filter(project=project).exists()
+
+
+@postgres_only
 def test_a_value_postgresql_refuses_fails_the_job_with_its_source_row(
     project: Project, sample_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
