@@ -219,6 +219,8 @@ def _sqlite_values(frame: Any, columns: tuple[str, ...]) -> list[tuple[Any, ...]
     miss otherwise)."""
     import uuid
 
+    import pandas as pd
+
     for column in LEDGER_COLUMNS:
         if _arrow_type(column) == "string":
             _refuse_nul(column, _arrow_column(frame[column], column))
@@ -227,7 +229,7 @@ def _sqlite_values(frame: Any, columns: tuple[str, ...]) -> list[tuple[Any, ...]
     for column in ("period_start", "period_end", "updated_at"):
         data[column] = data[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f")
     data["day"] = data["day"].map(ops.adapt_datefield_value)
-    data["import_job_id"] = data["import_job_id"].map(lambda v: None if v is None else uuid.UUID(str(v)).hex)
+    data["import_job_id"] = data["import_job_id"].map(lambda v: None if pd.isna(v) else uuid.UUID(str(v)).hex)
     data["in_inventory"] = data["in_inventory"].astype(bool)
     return list(data.astype(object).where(data.notna(), None).itertuples(index=False, name=None))
 
@@ -474,10 +476,12 @@ class LedgerStage:
         for column in _STAGE_LEDGER_COLUMNS:
             series = data[column]
             first = series.iloc[0]
+            missing = series.isna()
             if pd.isna(first):
-                if series.isna().all():
+                if missing.all():
                     constants[column] = None
-            elif bool((series == first).all()):
+            # Nullable integers and Arrow strings compare a missing value as NA, which all() skips: look for it first.
+            elif not missing.any() and bool((series == first).all()):
                 constants[column] = _sql_value(first, column)
         changed = {c: v for c, v in constants.items() if self._defaults.get(c, _NO_DEFAULT) != v}
         if changed:

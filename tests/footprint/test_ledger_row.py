@@ -7,6 +7,7 @@ import types
 import typing
 
 import pytest
+from django.db import transaction
 
 from greenesg.footprint.ledger import LEDGER_COLUMNS, LedgerRow, ledger_columns_check, ledger_frame, ledger_write
 from greenesg.footprint.models import LedgerEntry
@@ -152,3 +153,33 @@ def test_the_stage_finds_a_repeated_key_among_many_batches(project) -> None:
     stage.add(ledger_frame([_row(project, natural_key="new"), _row(project, natural_key="k3-17")]))
     assert stage.keys_may_repeat
     stage.discard()
+
+
+@pytest.mark.django_db
+def test_the_stage_keeps_a_value_missing_in_some_rows_of_a_batch(project) -> None:
+    """Columns holding one value in the whole batch are sent as the stage's defaults (PostgreSQL): a column that is
+    null in some rows is not such a column, whatever its dtype (nullable integers and Arrow strings skip nulls when
+    compared)."""
+    import pandas as pd
+
+    from greenesg.footprint.ledger import LedgerStage
+
+    frame = ledger_frame(
+        [
+            _row(project, natural_key="test:a", factor_id=7, kgco2e_market=0.5, source_energy_kwh=1.0),
+            _row(project, natural_key="test:b", factor_id=None, kgco2e_market=None, source_energy_kwh=None),
+        ]
+    )
+    frame["factor_id"] = frame["factor_id"].astype("Int64")
+    frame["source_energy_kwh"] = frame["source_energy_kwh"].astype("Float64")
+    job = "0b3f5f9e-8a0c-4d3e-9a43-2f7f0d0c1a11"
+    frame["import_job_id"] = pd.Series([job, None], dtype="string[pyarrow]")
+    stage = LedgerStage()
+    stage.add(frame)
+    with transaction.atomic():
+        stage.publish(project.organisation_id)
+    stored = {
+        e.natural_key: (e.factor_id, e.kgco2e_market, e.source_energy_kwh, e.import_job_id and str(e.import_job_id))
+        for e in LedgerEntry.objects.filter(project=project)
+    }
+    assert stored == {"test:a": (7, 0.5, 1.0, job), "test:b": (None, None, None, None)}
