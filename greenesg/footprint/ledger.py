@@ -597,8 +597,10 @@ def _sql_value(value: Any, column: str) -> Any:
         return value.floor("us").to_pydatetime()
     if hasattr(value, "item"):  # numpy scalars
         value = value.item()
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError(f"ledger column {column} holds a NUL character; the importer must reject that row")
+    if isinstance(value, str):
+        import pyarrow as pa
+
+        _refuse_nul(column, pa.array([value], type=pa.string()))
     return value
 
 

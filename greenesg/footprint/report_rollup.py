@@ -49,13 +49,11 @@ REPORT_SUMS = (
     ("kgco2e_embodied", "SUM(kgco2e_embodied)"),
     ("cost", "SUM(COALESCE(cost, 0))"),
 )
-# The same sums over a table already grouped by `ledger._grain_fill` (its market column is REPORT_MARKET already).
-_GRAIN_SUMS = (
-    ("energy_facility_kwh", "SUM(energy_facility_kwh)"),
-    ("kgco2e_location", "SUM(COALESCE(kgco2e_location, 0))"),
-    ("kgco2e_market", "SUM(report_kgco2e_market)"),
-    ("kgco2e_embodied", "SUM(kgco2e_embodied)"),
-    ("cost", "SUM(COALESCE(cost, 0))"),
+# The same sums over a table already grouped by `ledger._grain_fill`: its sums regroup as they are, except the market
+# column, which it holds as REPORT_MARKET already.
+_GRAIN_SUMS = tuple(
+    (column, "SUM(report_kgco2e_market)" if column == "kgco2e_market" else expression)
+    for column, expression in REPORT_SUMS
 )
 # The flags list as stored (JSON text), the report's grouping key.
 REPORT_FLAGS = "COALESCE(CAST(flags AS TEXT), '')"
