@@ -184,22 +184,17 @@ def timed_read_floor(path: Path, project_id: int) -> float:
     from ingestion.codecarbon.pipeline import READ_CHUNK_ROWS, _Estimator
     from ingestion.codecarbon.reader import read_codecarbon_csv
 
-    job = import_job_submit(
-        project=Project.objects.get(pk=project_id),
-        kind="codecarbon",
-        origin="cli",
-        stored=storage.store_path(path),
-        original_name=path.name,
-        enqueue=False,
-    ).job
+    project = Project.objects.get(pk=project_id)
+    # An unsaved job: submitting the same file again would return the measured import's own job (one job per
+    # content), and deleting it afterwards cut every ledger row of that import loose from its job (an UPDATE of
+    # all of them, leaving as many dead rows for the next size's import to wade through).
+    job = ImportJob(organisation_id=project.organisation_id, project=project, kind="codecarbon")
     estimator = _Estimator(job)  # reads the factor registry, as the import does before its first chunk
     started = time.perf_counter()
     with open(path, "rb") as stream:
         for chunk in read_codecarbon_csv(stream, filename=path.name, chunk_rows=READ_CHUNK_ROWS):
             estimator.estimate(chunk.records, rows_read=chunk.rows_read, problems=chunk.problems)
-    elapsed = time.perf_counter() - started
-    job.delete()
-    return elapsed
+    return time.perf_counter() - started
 
 
 def child(mode: str, path: Path, project_id: int) -> None:
