@@ -183,3 +183,35 @@ def test_the_stage_keeps_a_value_missing_in_some_rows_of_a_batch(project) -> Non
         for e in LedgerEntry.objects.filter(project=project)
     }
     assert stored == {"test:a": (7, 0.5, 1.0, job), "test:b": (None, None, None, None)}
+
+
+@pytest.mark.django_db
+def test_a_value_sent_as_the_stage_default_is_stored_as_the_copy_would_store_it(project) -> None:
+    """Every column but the key holds one value in this batch, so each one becomes a stage DEFAULT (PostgreSQL):
+    timestamps keep their microseconds, dates, booleans, floats, JSON text and the job id arrive unchanged."""
+    from greenesg.footprint.ledger import LedgerStage
+
+    start = dt.datetime(2026, 3, 2, 10, 0, 0, 123456, tzinfo=dt.UTC)
+    same = {
+        "period_start": start,
+        "period_end": start + dt.timedelta(seconds=0.5),
+        "kgco2e_location": 0.1 + 0.2,
+        "in_inventory": False,
+        "flags": '["estimated-pue"]',
+        "attributes": '{"note": "caf\\u00e9 \\"quoted\\", 5%"}',
+        "import_job_id": None,
+        "factor_id": None,
+    }
+    stage = LedgerStage()
+    stage.add(ledger_frame([_row(project, natural_key="test:a", **same), _row(project, natural_key="test:b", **same)]))
+    with transaction.atomic():
+        stage.publish(project.organisation_id)
+    for entry in LedgerEntry.objects.filter(project=project):
+        assert (entry.period_start, entry.period_end, entry.day) == (
+            start,
+            start + dt.timedelta(seconds=0.5),
+            start.date(),
+        )
+        assert entry.kgco2e_location == 0.1 + 0.2 and entry.in_inventory is False
+        assert entry.flags == ["estimated-pue"] and entry.attributes == {"note": 'café "quoted", 5%'}
+        assert entry.import_job_id is None and entry.factor_id is None
