@@ -94,6 +94,36 @@ def test_experiments_show_the_market_based_figure_of_the_totals_route(org, proje
     assert float(KPI_MARKET.search(page.content.decode())[1]) == pytest.approx(0.0)
 
 
+def test_experiments_of_runs_without_scope2_read_no_market_cells(org, ledger, monkeypatch):
+    """The cells read the whole organisation's Scope 2 ledger rows (1.4 s at 10M rows, once per import): a project
+    whose runs hold no Scope 2 (cloud runs, Scope 3) has nothing to share out and must not pay for them."""
+    from greenesg.accounts.models import Project
+    from reports.dashboards.selectors import totals
+    from tests.reports.conftest import _entry, utc
+
+    cloud = Project.objects.create(organisation=org, slug="cloud", name="Cloud")
+    _entry(
+        org,
+        cloud,
+        "c1",
+        experiment="batch",
+        end=utc(2025, 2, 3),
+        scope=3,
+        category="1.1",
+        kgco2e_location=0.7,
+        kgco2e_market=0.9,
+        energy_facility_kwh=2.0,
+    )
+
+    def cells_read(**kwargs):
+        raise AssertionError("market cells read for runs without Scope 2")
+
+    monkeypatch.setattr(totals, "market_cells_for", cells_read)
+    rows = selectors.experiment_list(project=cloud, flt=DashboardFilter())
+    # Scope 3 in the inventory counts at its location-based figure, as on every other page.
+    assert [(row["experiment"], row["kgco2e_market"]) for row in rows] == [("batch", pytest.approx(0.7))]
+
+
 def test_every_overview_breakdown_adds_up_to_the_market_based_kpi(org, officer, ledger):
     ContractualInstrument.objects.create(organisation=org, **_instrument(0.00975, dt.date(2025, 3, 31)))
     ResidualMixFactor.objects.create(organisation=org, zone="FRA", year=2025, g_co2e_per_kwh=100.0, source="test")
