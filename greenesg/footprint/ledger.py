@@ -601,7 +601,7 @@ def _sql_value(first: Any, column: str) -> Any:
     import pyarrow as pa
 
     if pa.types.is_string(first.type):
-        _refuse_nul(column, first.combine_chunks() if isinstance(first, pa.ChunkedArray) else first)
+        _refuse_nul(column, first)
     return first[0].as_py()
 
 
