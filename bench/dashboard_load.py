@@ -19,8 +19,12 @@ every page figure is given as a ratio to the login page, since a shared machine 
 the cached overview requested one at a time; the after-import stampede (`--users` viewers open the overview
 at once right after an import bumped the dashboard generation, once without and once after the after-import
 warm-up hook); the overview alone right after an import bumped the generation, in workers that served it
-before (cache cold, process warm); gunicorn's CPU seconds per request in each phase (from /proc, so Linux only); and the
-overview's HTML size with and without gzip. Traffic goes to 127.0.0.1 only.
+before (cache cold, process warm); gunicorn's CPU seconds per request in each phase (from /proc, so Linux only); the
+overview's HTML size with and without gzip; and the same closed loop (`--users` users, no think time) on the login
+page, with each loop's throughput and the whole machine's busy CPU per request (server, load client, PostgreSQL and
+Redis share the cores): by Little's law a closed loop's mean latency is users / throughput, so when the machine's
+cores are saturated the p95 under load says more about the machine than about the page. Traffic goes to 127.0.0.1
+only.
 """
 
 from __future__ import annotations
@@ -218,30 +222,31 @@ def urls(projects: int, rng: random.Random) -> dict[str, list[str]]:
     }
 
 
-def load(port: int, cookie: tuple[str, str], pages: dict[str, list[str]], users: int, requests: int) -> dict:
+def _machine_busy_seconds() -> float:
+    """CPU seconds all cores of the machine spent busy since boot (/proc/stat: every field but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def closed_loop(
+    port: int,
+    headers: dict[str, str],
+    pages: dict[str, list[str]],
+    users: int,
+    requests: int,
+    seen: set[str],
+    pid: int,
+) -> dict:
+    """`users` threads, each on its own connection, request `requests` pages of `pages` in a random order with no
+    think time (a closed loop: a user sends the next request when the previous answer arrived). A URL not in
+    `seen` is a first view and is counted apart (cold). Also returns the phase's throughput, gunicorn's CPU per
+    request and the whole machine's busy CPU per request (server, load client, PostgreSQL and Redis together)."""
     results: dict[str, list[float]] = {kind: [] for kind in pages}
     cold: dict[str, list[float]] = {kind: [] for kind in pages}
-    seen: set[str] = set()
     errors: list[str] = []
     lock = threading.Lock()
-    headers = {"Cookie": f"{cookie[0]}={cookie[1]}", "X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
     deadline = time.monotonic() + 600  # a hard cap: the run stops by itself
-
-    # Warm-up first, one request per distinct URL, one at a time: these are the cold (uncached) figures. The
-    # concurrent phase then measures the steady state between two imports, which is what users meet; without
-    # the warm-up, 20 users would pile onto the same cache misses at the start (reported, not hidden: cold).
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    for kind, urls_of_kind in pages.items():
-        for url in dict.fromkeys(urls_of_kind):
-            started = time.perf_counter()
-            conn.request("GET", url, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            cold[kind].append((time.perf_counter() - started) * 1000)
-            seen.add(url)
-            if response.status != 200:
-                errors.append(f"{response.status} {url}")
-    conn.close()
 
     def user(seed: int) -> None:
         rng = random.Random(seed)
@@ -266,11 +271,50 @@ def load(port: int, cookie: tuple[str, str], pages: dict[str, list[str]], users:
         conn.close()
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    server_cpu, machine_cpu, started = _cpu_seconds(pid), _machine_busy_seconds(), time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"warm": results, "cold": cold, "errors": errors}
+    wall = time.perf_counter() - started
+    served = max(sum(len(v) for v in results.values()) + sum(len(v) for v in cold.values()), 1)
+    return {
+        "warm": results,
+        "cold": cold,
+        "errors": errors,
+        "per_second": served / wall,
+        "server_cpu_ms": (_cpu_seconds(pid) - server_cpu) * 1000 / served,
+        "machine_cpu_ms": (_machine_busy_seconds() - machine_cpu) * 1000 / served,
+    }
+
+
+def load(port: int, cookie: tuple[str, str], pages: dict[str, list[str]], users: int, requests: int, pid: int) -> dict:
+    cold: dict[str, list[float]] = {kind: [] for kind in pages}
+    seen: set[str] = set()
+    errors: list[str] = []
+    headers = {"Cookie": f"{cookie[0]}={cookie[1]}", "X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+
+    # Warm-up first, one request per distinct URL, one at a time: these are the cold (uncached) figures. The
+    # concurrent phase then measures the steady state between two imports, which is what users meet; without
+    # the warm-up, 20 users would pile onto the same cache misses at the start (reported, not hidden: cold).
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    for kind, urls_of_kind in pages.items():
+        for url in dict.fromkeys(urls_of_kind):
+            started = time.perf_counter()
+            conn.request("GET", url, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            cold[kind].append((time.perf_counter() - started) * 1000)
+            seen.add(url)
+            if response.status != 200:
+                errors.append(f"{response.status} {url}")
+    conn.close()
+    result = closed_loop(port, headers, pages, users, requests, seen, pid)
+    for kind, times in result["cold"].items():
+        cold[kind].extend(times)
+    result["cold"] = cold
+    result["errors"] = errors + result["errors"]
+    return result
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -515,9 +559,16 @@ def run_size(rows: int, args: argparse.Namespace) -> list[tuple]:
         cookie = session_cookie(env)
         pages = urls(args.projects, random.Random(4))
         cpu = _cpu_seconds(web.pid)
-        result = load(web_port, cookie, pages, args.users, args.requests)
+        result = load(web_port, cookie, pages, args.users, args.requests, web.pid)
         served = sum(len(v) for v in result["warm"].values()) + sum(len(v) for v in result["cold"].values())
         result["cpu_ms"] = (_cpu_seconds(web.pid) - cpu) * 1000 / max(served, 1)
+        # The same closed loop on the login page: what this machine gives any Django page under the same load,
+        # so the dashboards' p95 can be read against it (its queueing is the machine's, not the pages').
+        anonymous = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+        _get(web_port, "/login/", anonymous)
+        login_loop = closed_loop(
+            web_port, anonymous, {"login": ["/login/"]}, args.users, args.requests, {"/login/"}, web.pid
+        )
         floor = floor_and_stampede(web_port, cookie, env, args, web.pid)
         if redis is not None and redis.poll() is not None:
             # A dead cache turns every request into a miss (greenesg/cache.py): the figures would mislead.
@@ -529,10 +580,25 @@ def run_size(rows: int, args: argparse.Namespace) -> list[tuple]:
             redis.terminate()
             redis.wait(timeout=30)
         shutil.rmtree(var, ignore_errors=True)
-    if result["errors"]:
-        print(f"{len(result['errors'])} failed requests, e.g. {result['errors'][:3]}")
+    for name, errors in (("dashboard", result["errors"]), ("login page", login_loop["errors"])):
+        if errors:
+            print(f"{len(errors)} failed {name} requests, e.g. {errors[:3]}")
     _print_floor(floor)
     print(f"mixed load below: {result['cpu_ms']:.1f} ms of server CPU per request (warm and cold together)")
+    print(
+        f"\nclosed loop, {args.users} users, no think time    {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}"
+        f" {'users/(req/s) ms':>16} {'server CPU ms/req':>17} {'machine CPU ms/req':>18}"
+    )
+    all_warm = [t for times in result["warm"].values() for t in times]
+    for name, loop, times in (
+        ("login page (anonymous)", login_loop, login_loop["warm"]["login"]),
+        ("dashboard mix, after warm-up", result, all_warm),
+    ):
+        print(
+            f"{name:<42} {loop['per_second']:>7.0f} {_pct(times, 0.5):>7.0f} {_pct(times, 0.95):>7.0f}"
+            f" {args.users * 1000 / loop['per_second']:>16.0f} {loop['server_cpu_ms']:>17.1f}"
+            f" {loop['machine_cpu_ms']:>18.1f}"
+        )
     table = []
     for kind in pages:
         warm, cold = result["warm"][kind], result["cold"][kind]
