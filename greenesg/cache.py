@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,28 @@ _down_until: dict[str, float] = {}
 _lock = threading.Lock()
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, keeping one redis-py client per connection pool.
+
+    Django builds a new ``redis.Redis`` for every cache call, and each one copies redis-py's table of about 170
+    response callbacks: 0.15-0.2 ms per call, 1.5-2 ms of a cached dashboard page's 9 calls (cProfile of a warm
+    project page). A ``redis.Redis`` is safe to share (each command borrows a connection from the pool), and the
+    pools it wraps already live as long as this object, so the clients can too.
+    """
+
+    def __init__(self, servers: list[str], **options: Any) -> None:
+        super().__init__(servers, **options)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        # Django's own get_client, less the construction; its pool helper and client class are not in the stubs.
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+        return client
+
+
 class DegradingRedisCache(RedisCache):
     """RedisCache whose errors turn into cache misses (settings.CACHES when CACHE_URL is redis://)."""
 
@@ -40,6 +62,7 @@ class DegradingRedisCache(RedisCache):
         options.setdefault("socket_connect_timeout", 1)
         options.setdefault("socket_timeout", 2)
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = ReusedClientRedisCacheClient
         self._server_key = str(server)
 
     def _degrade(self, call: Callable[[], T], fallback: Callable[[], T]) -> T:
