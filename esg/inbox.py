@@ -24,7 +24,7 @@ from esg import selectors, services
 from esg.catalogue import catalogue
 from esg.forms import BulkApproveForm, ReasonForm, RejectForm
 from esg.models import FactorSetChangeRequest, MetricValue
-from greenesg.accounts.access import Capability, OrgAccess, capability_has, org_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, capability_has, org_access_for_request
 from greenesg.accounts.models import Membership
 from greenesg.http import AuthedHttpRequest
 from reports.esrs.selectors import reports_awaiting_signoff
@@ -50,7 +50,7 @@ def inbox_count(membership: Membership, user: User) -> int:
 
 
 def _approver(request: HttpRequest, org_slug: str, needed: Capability = Capability.APPROVE_VALUES) -> OrgAccess:
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     if not access.can(needed):
         raise PermissionDenied("The approvals inbox is for officers who approve values.")
     return access

@@ -25,7 +25,13 @@ from esg.forms import ImportForm, MetricValuesForm, ReasonForm, ReviewForm, Sett
 from esg.importer import AP_COLUMNS, metrics_template_header
 from esg.models import FactorSetChangeRequest, MetricValue
 from esg.periods import InvalidPeriod, Period, period_current, period_parse
-from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import (
+    Capability,
+    OrgAccess,
+    ProjectAccess,
+    org_access_for_request,
+    project_access_for_request,
+)
 from greenesg.http import AuthedHttpRequest
 
 TREND_CHARTS = (
@@ -50,14 +56,14 @@ class BadRequest(Exception):
 
 
 def _reader(request: HttpRequest, org_slug: str) -> OrgAccess:
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     if not access.can(Capability.VIEW_ESG):
         raise PermissionDenied("Organisation ESG data is for officers and auditors.")
     return access
 
 
 def _writer(request: HttpRequest, org_slug: str, needed: Capability = Capability.MANAGE_ESG) -> OrgAccess:
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     if not access.can(needed):
         raise PermissionDenied("Only officers can change ESG data.")
     return access
@@ -438,7 +444,7 @@ def _scorecard_context(access: ProjectAccess, period: Period, form: ReviewForm) 
 
 @login_required
 def esg_scorecard(request: AuthedHttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
-    access = project_access_for_user(request.user, org_slug, project_slug)
+    access = project_access_for_request(request, org_slug, project_slug)
     try:
         period = _period(request.GET.get("period"), period_current(timezone.localdate()), ytd=True)
     except BadRequest as exc:

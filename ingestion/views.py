@@ -22,7 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_request, project_access_for_request
 from greenesg.accounts.models import Organisation, Project
 from greenesg.http import AuthedHttpRequest
 from greenesg.lib.csv_safe import safe_csv_response
@@ -42,7 +42,7 @@ ERRORS_ON_PAGE = 200
 
 
 def _get_project_for_user(request: HttpRequest, org_slug: str, project_slug: str) -> ProjectAccess:
-    return project_access_for_user(request.user, org_slug, project_slug)
+    return project_access_for_request(request, org_slug, project_slug)
 
 
 def _get_project_for_ingest(request: HttpRequest, org_slug: str, project_slug: str) -> ProjectAccess:
@@ -53,7 +53,7 @@ def _get_project_for_ingest(request: HttpRequest, org_slug: str, project_slug: s
 
 
 def _get_job_for_user(request: HttpRequest, org_slug: str, job_id: uuid.UUID) -> ImportJob:
-    org = org_access_for_user(request.user, org_slug)
+    org = org_access_for_request(request, org_slug)
     jobs = ImportJob.objects.select_related("project", "organisation").filter(organisation=org.organisation)
     if not org.can(Capability.VIEW_WHOLE_ORG):
         jobs = jobs.filter(project__in=org.visible_projects())

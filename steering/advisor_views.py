@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, ProjectAccess, org_access_for_request, project_access_for_request
 from greenesg.http import AuthedHttpRequest
 from steering import recommendations
 from steering.models import Recommendation, RecommendationStatus
@@ -23,7 +23,7 @@ from steering.models import Recommendation, RecommendationStatus
 def _get_project_for_user(
     request: HttpRequest, org_slug: str, project_slug: str, *, write: bool = False
 ) -> ProjectAccess:
-    access = project_access_for_user(request.user, org_slug, project_slug)
+    access = project_access_for_request(request, org_slug, project_slug)
     if write and not access.can(Capability.WRITE_PROJECT_DATA):
         raise PermissionDenied("Auditors read recommendations; the project's engineers and officers act on them.")
     return access
@@ -108,7 +108,7 @@ def recommendation_status(request: AuthedHttpRequest, org_slug: str, project_slu
 @login_required
 @require_GET
 def org_recommendations(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     status = request.GET.get("status", "")
     if status and status not in RecommendationStatus.values:
         return render(request, "steering/bad_request.html", {"message": "Unknown status."}, status=400)

@@ -16,7 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from greenesg.accounts.access import Capability, OrgAccess, ProjectAccess, org_access_for_user, project_access_for_user
+from greenesg.accounts.access import (
+    Capability,
+    OrgAccess,
+    ProjectAccess,
+    org_access_for_request,
+    project_access_for_request,
+)
 from greenesg.http import AuthedHttpRequest
 from steering import budget, charts, sci, selectors, services
 from steering.forms import (
@@ -35,7 +41,7 @@ from steering.models import ProjectSteering
 def _get_project_for_user(
     request: HttpRequest, org_slug: str, project_slug: str, *, write: bool = False, manage: bool = False
 ) -> ProjectAccess:
-    access = project_access_for_user(request.user, org_slug, project_slug)
+    access = project_access_for_request(request, org_slug, project_slug)
     if manage and not access.can(Capability.MANAGE_BUDGETS):
         raise PermissionDenied("Only officers manage budgets and project steering settings.")
     if write and not access.can(Capability.WRITE_PROJECT_DATA):
@@ -44,7 +50,7 @@ def _get_project_for_user(
 
 
 def _get_org_for_user(request: HttpRequest, org_slug: str, *, manage: bool = False) -> OrgAccess:
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     if manage and not access.can(Capability.MANAGE_BUDGETS):
         raise PermissionDenied("Only officers manage the organisation target.")
     return access

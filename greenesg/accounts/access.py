@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from greenesg.accounts.models import Membership, Organisation, Project, Role
 
@@ -151,6 +151,21 @@ def project_access_for_user(user: User | AnonymousUser, org_slug: str, project_s
     if project is None:
         raise Http404("No such project")
     return ProjectAccess(org=org, project=project)
+
+
+def org_access_for_request(request: HttpRequest, org_slug: str) -> OrgAccess:
+    """`org_access_for_user` for the request's user, keeping the membership on the request: the navigation
+    (greenesg/accounts/context_processors.py) reads it there instead of querying it again for the same page."""
+    access = org_access_for_user(request.user, org_slug)
+    request.org_membership = access.membership  # type: ignore[attr-defined]
+    return access
+
+
+def project_access_for_request(request: HttpRequest, org_slug: str, project_slug: str) -> ProjectAccess:
+    """`project_access_for_user` for the request's user, keeping the membership as `org_access_for_request`."""
+    access = project_access_for_user(request.user, org_slug, project_slug)
+    request.org_membership = access.org.membership  # type: ignore[attr-defined]
+    return access
 
 
 def memberships_for_user(user: User | AnonymousUser) -> QuerySet[Membership]:

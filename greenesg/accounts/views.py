@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from greenesg.accounts.access import Capability, ProjectAccess, memberships_for_user, project_access_for_user
+from greenesg.accounts.access import Capability, ProjectAccess, memberships_for_user, project_access_for_request
 from greenesg.accounts.forms import TokenCreateForm
 from greenesg.accounts.models import ApiToken
 from greenesg.accounts.selectors import demo_logins_shown
@@ -38,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _get_project_for_user(request: HttpRequest, org_slug: str, project_slug: str) -> ProjectAccess:
-    return project_access_for_user(request.user, org_slug, project_slug)
+    return project_access_for_request(request, org_slug, project_slug)
 
 
 def _get_project_for_token_admin(request: HttpRequest, org_slug: str, project_slug: str) -> ProjectAccess:

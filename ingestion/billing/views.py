@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, org_access_for_request
 from greenesg.http import AuthedHttpRequest
 from ingestion import storage
 from ingestion.billing.attribution import targets_format
@@ -37,7 +37,7 @@ DELIVERIES_PER_PAGE = 50
 
 
 def _get_org_for_reader(request: HttpRequest, org_slug: str) -> OrgAccess:
-    access = org_access_for_user(request.user, org_slug)  # 404 first: never reveal existence
+    access = org_access_for_request(request, org_slug)  # 404 first: never reveal existence
     if not access.can(Capability.VIEW_WHOLE_ORG):
         raise PermissionDenied("Billing data covers the whole organisation: officers and auditors only.")
     return access

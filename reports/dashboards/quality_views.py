@@ -10,14 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from greenesg.accounts.access import Capability, org_access_for_user
+from greenesg.accounts.access import Capability, org_access_for_request
 from reports.dashboards.selectors.quality import data_quality_rows, glossary_rows
 
 
 @login_required
 @require_GET
 def data_quality(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = org_access_for_user(request.user, org_slug)  # 404 for outsiders
+    access = org_access_for_request(request, org_slug)  # 404 for outsiders
     if not access.can(Capability.VIEW_WHOLE_ORG):
         raise PermissionDenied("The data-quality panel covers the whole organisation: officers and auditors see it.")
     rows = data_quality_rows(organisation=access.organisation, today=timezone.localdate())

@@ -27,8 +27,8 @@ from greenesg.accounts.access import (
     Capability,
     OrgAccess,
     ProjectAccess,
-    org_access_for_user,
-    project_access_for_user,
+    org_access_for_request,
+    project_access_for_request,
     roles_with,
 )
 from greenesg.accounts.models import Membership, Organisation
@@ -205,8 +205,7 @@ def _filter_context(access: OrgAccess, flt: DashboardFilter) -> dict[str, Any]:
 @login_required
 @require_GET
 def org_overview(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = org_access_for_user(request.user, org_slug)
-    request.org_membership = access.membership  # type: ignore[attr-defined]  # for the navigation, no re-read
+    access = org_access_for_request(request, org_slug)
     try:
         flt = dashboard_filter_parse(request.GET)
         page = _overview_page_cached(request, access, flt)
@@ -458,7 +457,7 @@ def _metrics(row: dict[Hashable, Any] | None) -> dict[str, Any]:
 @login_required
 @require_GET
 def project_detail(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponseBase:
-    access = project_access_for_user(request.user, org_slug, project_slug)
+    access = project_access_for_request(request, org_slug, project_slug)
     try:
         flt = dashboard_filter_parse(request.GET)
         if request.GET.get("format") == "csv":
@@ -534,7 +533,7 @@ def _source_rows(access: ProjectAccess, flt: DashboardFilter, scope: ProjectScop
 @login_required
 @require_GET
 def experiment_detail(request: HttpRequest, org_slug: str, project_slug: str, experiment: str) -> HttpResponseBase:
-    access = project_access_for_user(request.user, org_slug, project_slug)
+    access = project_access_for_request(request, org_slug, project_slug)
     try:
         name = _experiment_from_slug(experiment)
     except InvalidFilter as error:
@@ -568,7 +567,7 @@ def experiment_detail(request: HttpRequest, org_slug: str, project_slug: str, ex
 def _get_entry_for_user(
     request: HttpRequest, org_slug: str, project_slug: str, pk: int
 ) -> tuple[ProjectAccess, LedgerEntry]:
-    access = project_access_for_user(request.user, org_slug, project_slug)
+    access = project_access_for_request(request, org_slug, project_slug)
     entry = selectors.ledger_entry_for_project(project=access.project, pk=pk)
     if entry is None:
         raise Http404("No such record")
@@ -590,7 +589,7 @@ def ledger_detail(request: HttpRequest, org_slug: str, project_slug: str, pk: in
 
 
 def _get_org_entry_for_user(request: HttpRequest, org_slug: str, pk: int) -> tuple[OrgAccess, LedgerEntry]:
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     scope = rollup_selectors.project_scope(access=access, flt=DashboardFilter())
     entry = selectors.ledger_entry_for_org(organisation_id=access.organisation.id, project_q=scope.q(), pk=pk)
     if entry is None:
@@ -702,7 +701,7 @@ def _entry_crumbs(access: OrgAccess, entry: LedgerEntry) -> list[dict[str, str]]
 @require_GET
 def org_records(request: HttpRequest, org_slug: str) -> HttpResponseBase:
     """The ledger rows behind a chart element or table row, for the same filter (paged, sortable, CSV)."""
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     try:
         flt = dashboard_filter_parse(request.GET)
         scope = rollup_selectors.project_scope(access=access, flt=flt)
@@ -796,7 +795,7 @@ def _records_crumbs(access: OrgAccess, flt: DashboardFilter, scope: ProjectScope
 @login_required
 @require_GET
 def my_projects(request: HttpRequest, org_slug: str) -> HttpResponse:
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     try:
         flt = dashboard_filter_parse(request.GET)
     except InvalidFilter as error:
@@ -811,7 +810,7 @@ def my_projects(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def experiment_compare(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
-    access = project_access_for_user(request.user, org_slug, project_slug)
+    access = project_access_for_request(request, org_slug, project_slug)
     try:
         names = [_experiment_from_slug(v) for v in dict.fromkeys(request.GET.getlist("experiment")) if v]
         flt = dashboard_filter_parse(request.GET)
@@ -846,7 +845,7 @@ def project_search(request: AuthedHttpRequest, org_slug: str) -> JsonResponse:
 
     Engineers find only their own projects; an outsider gets 404 like every page of the organisation.
     """
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     text = request.GET.get("q", "")
     if len(text) > SEARCH_MAX_LENGTH or "\x00" in text:
         return JsonResponse(

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, org_access_for_request
 from greenesg.http import AuthedHttpRequest
 from greenesg.lib.downloads import attachment_response
 from ingestion import storage
@@ -50,7 +50,7 @@ from reports.models import (
 
 
 def _get_reports_access(request: HttpRequest, org_slug: str, *, manage: Capability | None = None) -> OrgAccess:
-    access = org_access_for_user(request.user, org_slug)
+    access = org_access_for_request(request, org_slug)
     if not access.can(Capability.VIEW_REPORTS):
         raise Http404("No such organisation")
     if manage is not None and not access.can(manage):

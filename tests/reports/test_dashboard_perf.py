@@ -145,6 +145,57 @@ def test_a_cached_overview_reads_the_membership_once_for_the_view_and_the_naviga
     assert b'aria-current="page">Overview' in response.content  # the navigation is still there
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/o/acme/p/ml/",
+        "/o/acme/records/?project=ml",
+        "/o/acme/data-quality/",
+        "/o/acme/budgets/",
+        "/o/acme/esg/",
+        "/o/acme/p/ml/imports/",
+    ],
+)
+def test_a_page_reads_the_membership_once_for_the_view_and_the_navigation(
+    officer_client: Client, ledger, url: str
+) -> None:
+    assert officer_client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = officer_client.get(url)
+    assert response.status_code == 200
+    assert len([q for q in queries.captured_queries if 'FROM "accounts_membership"' in q["sql"]]) == 1
+    assert b">Overview</a>" in response.content  # the navigation is still there
+
+
+def test_a_cached_project_page_reads_no_project_list_for_its_filter_form(
+    officer_client: Client, ledger, other_project, monkeypatch
+) -> None:
+    overview = officer_client.get("/o/acme/")  # renders and caches the bodies and the form's choices
+    first = officer_client.get("/o/acme/p/ml/")
+    for team in (b'<option value="Commerce">', b'<option value="Data science">'):
+        assert team in overview.content
+
+    def not_on_a_hit(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a whole-organisation reader's filter form comes from one cached entry")
+
+    monkeypatch.setattr(views.rollup_selectors, "org_project_refs", not_on_a_hit)
+    again = officer_client.get("/o/acme/p/ml/")
+    assert again.status_code == 200
+    assert b"kpi-kgco2e_location" in again.content and b"kpi-kgco2e_location" in first.content
+    assert b'<option value="aws">aws</option>' in again.content  # the form's choices, from the cached entry
+
+
+def test_the_filter_form_offers_each_reader_the_teams_of_the_projects_they_see(
+    officer_client: Client, engineer_client: Client, ledger
+) -> None:
+    for _ in range(2):  # a miss, then a hit of the cached choices
+        officer = officer_client.get("/o/acme/").content
+        engineer = engineer_client.get("/o/acme/").content
+        assert b'<option value="Commerce">' in officer and b'<option value="Data science">' in officer
+        assert b'<option value="Data science">' in engineer and b'<option value="Commerce">' not in engineer
+        assert b'<option value="eu-west-1"' in officer and b'<option value="eu-west-1"' in engineer
+
+
 def test_a_cached_empty_overview_loads_no_chart_scripts(officer_client: Client, org, project) -> None:
     for _ in range(2):  # a miss, then a hit
         response = officer_client.get("/o/acme/")

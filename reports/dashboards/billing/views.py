@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from greenesg.accounts.access import Capability, OrgAccess, org_access_for_user
+from greenesg.accounts.access import Capability, OrgAccess, org_access_for_request
 from ingestion.billing.coverage import coverage_rows
 from reports.dashboards.billing import charts as billing_charts
 from reports.dashboards.billing.selectors import billing_dashboard, billing_reconciliation_rows
@@ -18,7 +18,7 @@ from reports.dashboards.filters import InvalidFilter, dashboard_filter_parse
 
 
 def _get_org_for_reader(request: HttpRequest, org_slug: str) -> OrgAccess:
-    access = org_access_for_user(request.user, org_slug)  # outsiders: 404
+    access = org_access_for_request(request, org_slug)  # outsiders: 404
     if not access.can(Capability.VIEW_WHOLE_ORG):
         raise PermissionDenied("Billing data covers the whole organisation: officers and auditors only.")
     return access

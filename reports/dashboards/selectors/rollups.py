@@ -373,31 +373,45 @@ def filtered_totals(*, organisation_id: int, scope: ProjectScope, flt: Dashboard
 
 
 def filter_options(*, access: OrgAccess) -> dict[str, Any]:
-    """Choices for the filter form: the reader's projects and teams, and providers/regions with data."""
-    projects = visible_project_refs(access)
+    """Choices for the filter form: the reader's projects (listed inline when few) and teams, and the
+    providers/regions with data.
+
+    For a whole-organisation reader the form's choices are the same for every page until the next import or
+    project change (both bump the generation), so they are cached whole: a cached page reads one small entry
+    instead of unpickling the organisation's project list (1,000 projects: about 1 ms a page) to derive the teams.
+    An engineer's projects come from their live membership (`visible_project_refs`), so theirs are derived per page.
+    """
     organisation_id = access.organisation.id
+    if access.can(Capability.VIEW_WHOLE_ORG):
 
-    ids = None if access.can(Capability.VIEW_WHOLE_ORG) else [p.id for p in projects]
+        def whole_org() -> dict[str, Any]:
+            projects = org_project_refs(organisation_id)
+            return _filter_choices(projects, _provider_region_choices(organisation_id, None))
 
-    def compute() -> dict[str, list[str]]:
-        rows = LedgerMonthly.objects.filter(organisation_id=organisation_id)
-        # Engineers see the providers and regions of their own projects only.
-        rows = rows if ids is None else rows.filter(project_id__in=ids)
-        providers = rows.exclude(provider="").values_list("provider", flat=True).distinct().order_by("provider")
-        regions = rows.exclude(region="").values_list("region", flat=True).distinct().order_by("region")
-        return {"providers": list(providers), "regions": list(regions)}
+        return {**dashboard_cached(organisation_id, "filter-form:org", whole_org), "unallocated": True}
+    projects = visible_project_refs(access)
+    ids = [p.id for p in projects]
+    key = "filter-options:" + ProjectScope(ids=tuple(ids), unallocated=False).key
+    values = dashboard_cached(organisation_id, key, lambda: _provider_region_choices(organisation_id, ids))
+    return {**_filter_choices(projects, values), "unallocated": False}
 
-    key = "filter-options:" + ("org" if ids is None else ProjectScope(ids=tuple(ids), unallocated=False).key)
-    values = dashboard_cached(organisation_id, key, compute)
-    teams = sorted({p.team for p in projects if p.team}, key=str.casefold)
+
+def _filter_choices(projects: list[ProjectRef], provider_regions: dict[str, list[str]]) -> dict[str, Any]:
     return {
-        "projects": projects,
         # Small lists go into the form's datalist; larger ones are searched (project_search) as the reader types.
         "project_list": projects if len(projects) <= PROJECT_LIST_INLINE else [],
-        "teams": teams,
-        **values,
-        "unallocated": access.can(Capability.VIEW_WHOLE_ORG),
+        "teams": sorted({p.team for p in projects if p.team}, key=str.casefold),
+        **provider_regions,
     }
+
+
+def _provider_region_choices(organisation_id: int, project_ids: list[int] | None) -> dict[str, list[str]]:
+    rows = LedgerMonthly.objects.filter(organisation_id=organisation_id)
+    # Engineers see the providers and regions of their own projects only.
+    rows = rows if project_ids is None else rows.filter(project_id__in=project_ids)
+    providers = rows.exclude(provider="").values_list("provider", flat=True).distinct().order_by("provider")
+    regions = rows.exclude(region="").values_list("region", flat=True).distinct().order_by("region")
+    return {"providers": list(providers), "regions": list(regions)}
 
 
 PROJECT_LIST_INLINE = 50
