@@ -57,6 +57,21 @@ def _factor_registry(request: pytest.FixtureRequest) -> None:
         factor_sets_load(seed_factor_sets(), set_model=EmissionFactorSet, factor_model=EmissionFactor)
 
 
+LIVE_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+def live_redis_url() -> str:
+    """A Redis that answers (database 15 of the local server), or the test is skipped saying so."""
+    import redis
+
+    try:
+        redis.Redis.from_url(LIVE_REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as exc:
+        pytest.skip(f"needs a Redis at {LIVE_REDIS_URL}: {exc}")
+    return LIVE_REDIS_URL
+
+
 @pytest.fixture
 def sample_dir() -> Path:
     return SAMPLES
