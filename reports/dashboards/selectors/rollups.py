@@ -378,7 +378,7 @@ def filter_options(*, access: OrgAccess) -> dict[str, Any]:
 
     For a whole-organisation reader the form's choices are the same for every page until the next import or
     project change (both bump the generation), so they are cached whole: a cached page reads one small entry
-    instead of unpickling the organisation's project list (1,000 projects: about 1 ms a page) to derive the teams.
+    instead of unpickling the organisation's whole project list (1,000 in the dashboard benchmark) for its teams.
     An engineer's projects come from their live membership (`visible_project_refs`), so theirs are derived per page.
     """
     organisation_id = access.organisation.id
