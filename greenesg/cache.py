@@ -36,8 +36,8 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
 
     Django builds a new ``redis.Redis`` for every cache call, and each one copies redis-py's table of about 170
     response callbacks: 0.4-0.7 ms of CPU of a cached project page, which makes about 9 cache calls (measured with
-    the two trees alternated). A ``redis.Redis`` is safe to share (each command borrows a connection from the pool), and the
-    pools it wraps already live as long as this object, so the clients can too.
+    the two trees alternated). A ``redis.Redis`` is safe to share (each command borrows a connection from the
+    pool), and the pools it wraps already live as long as this object, so the clients can too.
     """
 
     def __init__(self, servers: list[str], **options: Any) -> None:
