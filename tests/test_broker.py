@@ -10,11 +10,6 @@ import pytest
 from kombu import Connection
 
 
-@pytest.fixture
-def redis_url(live_redis_url: str) -> str:
-    return live_redis_url
-
-
 def _closed_channel(url: str, transport: str | None):
     connection = Connection(url, transport=transport)
     channel = connection.default_channel
@@ -22,17 +17,17 @@ def _closed_channel(url: str, transport: str | None):
     return connection, channel
 
 
-def test_kombu_57_fails_with_attribute_error_on_a_collected_channel(redis_url: str) -> None:
+def test_kombu_57_fails_with_attribute_error_on_a_collected_channel(live_redis_url: str) -> None:
     # The defect we guard against; if kombu fixes it, this test says the guard may go.
-    _, channel = _closed_channel(redis_url, None)
+    _, channel = _closed_channel(live_redis_url, None)
     with pytest.raises(AttributeError, match="'NoneType' object has no attribute"):
         channel.qos.restore_unacked()
 
 
-def test_our_transport_answers_a_connection_error_instead(redis_url: str) -> None:
+def test_our_transport_answers_a_connection_error_instead(live_redis_url: str) -> None:
     from greenesg.broker import TRANSPORT, BrokerConnectionClosed
 
-    connection, channel = _closed_channel(redis_url, TRANSPORT)
+    connection, channel = _closed_channel(live_redis_url, TRANSPORT)
     with pytest.raises(BrokerConnectionClosed):
         channel.qos.restore_unacked()
     # A connection error is what Celery's ack and close paths swallow; an AttributeError is not.

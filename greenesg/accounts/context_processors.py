@@ -34,8 +34,8 @@ def org_navigation(request: HttpRequest) -> dict[str, Any]:
     org_slug = match.kwargs.get("org_slug") if match else None
     if not org_slug or not request.user.is_authenticated:
         return {}
-    # A view that has fetched the reader's membership of this organisation leaves it on the request (the cached
-    # overview, where this query was a tenth of the request's CPU); any other page reads it here.
+    # A view that checked access with `org_access_for_request` / `project_access_for_request` left the membership it
+    # read on the request (on a cached page this second query was a tenth of the CPU); any other page reads it here.
     membership: Membership | None = getattr(request, "org_membership", None)
     if membership is None or membership.user_id != request.user.pk or membership.organisation.slug != org_slug:
         membership = (
